@@ -1,0 +1,85 @@
+import type { EventEnvelope } from "./envelope.js";
+
+/** What a handler learns about the delivery it is handling. */
+export interface DeliveryInfo {
+  /** 1 on the first delivery, 2 on the first redelivery, … */
+  attempt: number;
+  /** The durable consumer (subscribing service) this delivery belongs to. */
+  consumer: string;
+}
+
+/**
+ * Handles one event. Resolving acknowledges it; throwing asks for a redelivery after the
+ * consumer's backoff; after `maxDeliver` failed attempts the event goes to the dead letters.
+ * Delivery is at-least-once: handlers must be idempotent (see `Inbox`).
+ */
+export type EventHandler = (event: EventEnvelope, info: DeliveryInfo) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Attempts before an event is dead-lettered. Default 5. */
+  maxDeliver?: number;
+  /** Delay before redelivery n (index n-1); the last value repeats. Default [100, 500, 2000, 5000] ms. */
+  backoffMs?: number[];
+  /**
+   * Events handled at once by this process for this consumer. Events of the same `subject`
+   * are never handled concurrently and keep their publish order. Default 8.
+   */
+  concurrency?: number;
+}
+
+export interface Subscription {
+  readonly consumer: string;
+  /** Stops taking new deliveries and waits for the handlers in flight. */
+  stop(): Promise<void>;
+}
+
+export interface DeadLetter {
+  consumer: string;
+  event: EventEnvelope;
+  attempts: number;
+  error: string;
+  at: string;
+}
+
+/**
+ * The event bus port. Every adapter passes the same contract suite (`bus.contract.test.ts`).
+ *
+ * Guarantees: at-least-once delivery to every subscribed consumer (a consumer name is a
+ * service: its replicas share the work, each event goes to one of them), per-subject order for
+ * one consumer, redelivery with backoff on failure, dead-lettering after `maxDeliver` attempts.
+ * Publishing to a type nobody subscribes to is not an error.
+ */
+export interface EventBus {
+  readonly kind: "memory" | "nats";
+  /**
+   * Publishes events in order. Resolves once the bus has durably accepted all of them
+   * (nats: every PubAck; memory: every subscribed consumer has acked or dead-lettered each one,
+   * because the process memory is the only "storage" and the outbox must not forget early).
+   * Rejects if any was not accepted: the caller (the outbox relay) retries, and consumers
+   * dedupe by `id`.
+   */
+  publish(events: EventEnvelope[]): Promise<void>;
+  /** Registers a durable consumer for the given event types. */
+  subscribe(
+    consumer: string,
+    eventTypes: string[],
+    handler: EventHandler,
+    options?: SubscribeOptions,
+  ): Promise<Subscription>;
+  /** Reads what was dead-lettered for a consumer, oldest first. */
+  deadLetters(consumer: string, limit?: number): Promise<DeadLetter[]>;
+  /** Resolves when the bus is reachable; rejects otherwise (readiness probe). */
+  ping(): Promise<void>;
+  /** Stops every subscription (draining handlers in flight), then closes the connection. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_DELIVER = 5;
+export const DEFAULT_BACKOFF_MS = [100, 500, 2000, 5000];
+export const DEFAULT_CONCURRENCY = 8;
+
+/** The delay before the redelivery that follows failed attempt `attempt` (1-based). */
+export function backoffDelay(backoffMs: number[], attempt: number): number {
+  if (backoffMs.length === 0) return 0;
+  return backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 0;
+}

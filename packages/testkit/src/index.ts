@@ -1,0 +1,1 @@
+export { type TestAdapters, testAdapters } from "./adapters.js";
