@@ -1,0 +1,52 @@
+import { type Static, type TObject, type TSchema, Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+/** Raised when environment variables do not match the schema; lists every bad variable. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Reads a TypeBox object schema from environment variables, once, at start-up.
+ *
+ * Property names are the variable names. Strings are converted to the schema's types
+ * (numbers, booleans), defaults are applied, and every variable that still does not match is
+ * reported in one `ConfigError` with the variable's name, the value's problem and the schema's
+ * description, so an operator fixes all of them in one go. Unknown variables are ignored
+ * (the environment holds much more than ours).
+ */
+export function loadConfig<S extends TObject>(schema: S, env: Record<string, string | undefined>): Static<S> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    // An empty variable means "not set": `FOO= blossom start` should fall back to the default.
+    if (value !== undefined && value !== "") raw[key] = value;
+  }
+  const withDefaults = Value.Default(schema, Value.Convert(schema, raw)) as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const error of Value.Errors(schema, withDefaults)) {
+    const name = error.path.replace(/^\//, "").split("/")[0] ?? error.path;
+    const property = schema.properties[name] as TSchema | undefined;
+    const hint = property?.description ? ` (${property.description})` : "";
+    const shown = raw[name] === undefined ? "is not set" : `= ${JSON.stringify(raw[name])}`;
+    problems.push(`${name} ${shown}: ${error.message}${hint}`);
+  }
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  return withDefaults as Static<S>;
+}
+
+/** A TCP port number variable. */
+export const PortSchema = (defaultPort: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort, description });
+
+/** A comma-separated list variable, kept as the raw string and split by `splitList`. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

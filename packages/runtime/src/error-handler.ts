@@ -1,0 +1,75 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HttpProblem, isHttpProblem, PROBLEM_CONTENT_TYPE, type ProblemKind } from "./problem.js";
+
+const KIND_BY_STATUS: Record<number, ProblemKind> = {
+  400: "malformedBody",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "notFound",
+  405: "methodNotAllowed",
+  409: "conflict",
+  413: "payloadTooLarge",
+  415: "unsupportedMediaType",
+  422: "unprocessable",
+  429: "rateLimited",
+  502: "badGateway",
+  503: "unavailable",
+  504: "gatewayTimeout",
+};
+
+/** Turns any thrown error into the problem a client may see; never leaks a stack or an internal message. */
+export function toProblem(error: unknown): HttpProblem {
+  if (isHttpProblem(error)) return error;
+  const fastifyError = error as Partial<FastifyError> | undefined;
+  if (fastifyError?.validation) {
+    const errors = fastifyError.validation.map((issue) => ({
+      in: fastifyError.validationContext ?? "request",
+      pointer: issue.instancePath || "/",
+      message: issue.message ?? "is not valid",
+      ...(issue.keyword === "required"
+        ? { missing: (issue.params as { missingProperty?: string }).missingProperty }
+        : {}),
+    }));
+    const first = errors[0];
+    const detail = first
+      ? `${first.in}${first.pointer === "/" ? "" : first.pointer} ${first.message}`
+      : undefined;
+    return HttpProblem.of("validation", detail, { errors });
+  }
+  const status = fastifyError?.statusCode;
+  if (status && status >= 400 && status < 500) {
+    const kind = KIND_BY_STATUS[status] ?? "malformedBody";
+    // Fastify's own 4xx messages (bad JSON, too large, wrong media type) are safe and helpful.
+    return HttpProblem.of(kind, fastifyError?.message);
+  }
+  return HttpProblem.of("internal", "The service failed to handle the request; it was logged.");
+}
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: HttpProblem,
+): FastifyReply {
+  for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
+  return reply
+    .code(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...problem.toJSON(request.url.split("?")[0]), requestId: request.id });
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500 && !isHttpProblem(error)) request.log.error({ err: error }, "request failed");
+    else if (problem.status >= 500)
+      request.log.warn({ problem: problem.type, detail: problem.message }, "request failed");
+    return sendProblem(request, reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      HttpProblem.of("notFound", `No route for ${request.method} ${request.url.split("?")[0]}`),
+    ),
+  );
+}

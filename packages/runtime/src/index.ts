@@ -1,0 +1,27 @@
+export { ConfigError, loadConfig, PortSchema, splitList } from "./config.js";
+export { installErrorHandling, sendProblem, toProblem } from "./error-handler.js";
+export { type DependencyState, type HealthCheck, HealthRegistry, type ReadinessReport } from "./health.js";
+export {
+  createLogger,
+  defaultInstanceId,
+  type Logger,
+  type LoggerSettings,
+  REDACTED_PATHS,
+} from "./logger.js";
+export {
+  HttpProblem,
+  isHttpProblem,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  type ProblemKind,
+  ProblemTypes,
+  problemType,
+} from "./problem.js";
+export {
+  currentContext,
+  propagationHeaders,
+  type RequestContext,
+  runWithContext,
+} from "./request-context.js";
+export { type App, createServer, type ServerOptions } from "./server.js";
+export { exitOnSignals, runShutdown, type ShutdownStep } from "./shutdown.js";

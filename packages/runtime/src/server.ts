@@ -1,0 +1,128 @@
+import { randomUUID } from "node:crypto";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
+import { installErrorHandling } from "./error-handler.js";
+import { HealthRegistry } from "./health.js";
+import type { Logger } from "./logger.js";
+import { runWithContext } from "./request-context.js";
+
+/** A Fastify instance typed by TypeBox schemas: route handlers get typed bodies, params and replies. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface ServerOptions {
+  /** Names the service in logs and answers. */
+  service: string;
+  logger: Logger;
+  /** Largest accepted request body in bytes; larger ones get 413. Default 1 MiB. */
+  bodyLimit?: number;
+  /** Readiness checks by dependency name (e.g. database, bus). */
+  health?: HealthRegistry;
+  /** Extra Fastify options (tests, the gateway). */
+  fastify?: Partial<FastifyServerOptions>;
+}
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const single = Array.isArray(value) ? value[0] : value;
+  return single && SAFE_ID.test(single) ? single : undefined;
+}
+
+/**
+ * The Fastify server every service and the gateway start from: TypeBox schemas (unknown body
+ * fields are stripped, so no mass assignment), problem+json errors, request and correlation ids
+ * taken from the caller or made here and echoed back, one access-log line per request, a body
+ * size limit, and `GET /health/live` and `GET /health/ready`.
+ */
+export function createServer(options: ServerOptions): { app: App; health: HealthRegistry } {
+  const health = options.health ?? new HealthRegistry();
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    disableRequestLogging: true,
+    requestIdLogLabel: "request_id",
+    genReqId: (request) => headerValue(request.headers["x-request-id"]) ?? randomUUID(),
+    // Let in-flight requests finish on close, but do not keep idle keep-alive sockets open.
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        removeAdditional: "all",
+        coerceTypes: "array",
+        useDefaults: true,
+        allErrors: true,
+      },
+    },
+    ...options.fastify,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.addHook("onRequest", (request, reply, done) => {
+    const correlationId = headerValue(request.headers["x-correlation-id"]) ?? request.id;
+    const traceparent = request.headers.traceparent;
+    const tracestate = request.headers.tracestate;
+    const authorization = request.headers.authorization;
+    request.log = request.log.child({ correlation_id: correlationId });
+    reply.header("x-request-id", request.id);
+    reply.header("x-correlation-id", correlationId);
+    runWithContext(
+      {
+        requestId: request.id,
+        correlationId,
+        ...(typeof traceparent === "string" ? { traceparent } : {}),
+        ...(typeof tracestate === "string" ? { tracestate } : {}),
+        ...(authorization ? { authorization } : {}),
+      },
+      done,
+    );
+  });
+
+  app.addHook("onResponse", (request, reply, done) => {
+    const line = {
+      method: request.method,
+      url: request.url,
+      route: request.routeOptions.url ?? "unmatched",
+      status: reply.statusCode,
+      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    // Probes hit every few seconds: keep them out of the info stream.
+    if (request.url.startsWith("/health/")) request.log.debug(line, "request");
+    else request.log.info(line, "request");
+    done();
+  });
+
+  // Node's server.close() only closes the keep-alive sockets idle at that moment: tell clients of
+  // requests still in flight to close theirs, so a graceful stop does not wait for keepAliveTimeout.
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (closing) reply.header("connection", "close");
+    done(null, payload);
+  });
+
+  installErrorHandling(app);
+
+  app.get("/health/live", { logLevel: "warn" }, async () => ({ status: "live", service: options.service }));
+  app.get("/health/ready", async (_request, reply) => {
+    const report = await health.report();
+    reply.code(report.status === "ready" ? 200 : 503);
+    return { service: options.service, ...report };
+  });
+
+  return { app, health };
+}
