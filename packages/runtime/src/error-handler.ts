@@ -17,6 +17,28 @@ const KIND_BY_STATUS: Record<number, ProblemKind> = {
   504: "gatewayTimeout",
 };
 
+/**
+ * Errors of `@blossom/client` (recognised by their stable `code`, so the runtime does not depend
+ * on the client): a failing upstream is the platform's problem, never the caller's.
+ */
+const UPSTREAM_KINDS: Record<string, { kind: ProblemKind; says: string }> = {
+  UPSTREAM_TIMEOUT: { kind: "gatewayTimeout", says: "did not answer in time" },
+  UPSTREAM_UNAVAILABLE: { kind: "unavailable", says: "is unavailable" },
+  UPSTREAM_HTTP_ERROR: { kind: "badGateway", says: "failed" },
+  UPSTREAM_PROTOCOL_ERROR: { kind: "badGateway", says: "answered something unreadable" },
+};
+
+function upstreamProblem(error: unknown): HttpProblem | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { code, upstream } = error as { code?: unknown; upstream?: unknown };
+  const known = typeof code === "string" ? UPSTREAM_KINDS[code] : undefined;
+  if (!known || typeof upstream !== "string") return undefined;
+  // Name the upstream service, but not its instance address: clients need not know the topology.
+  const problem = HttpProblem.of(known.kind, `The ${upstream} service ${known.says}.`, { upstream });
+  if (known.kind === "unavailable") problem.headers["retry-after"] = "1";
+  return problem;
+}
+
 /** Turns any thrown error into the problem a client may see; never leaks a stack or an internal message. */
 export function toProblem(error: unknown): HttpProblem {
   if (isHttpProblem(error)) return error;
@@ -36,6 +58,8 @@ export function toProblem(error: unknown): HttpProblem {
       : undefined;
     return HttpProblem.of("validation", detail, { errors });
   }
+  const upstream = upstreamProblem(error);
+  if (upstream) return upstream;
   const status = fastifyError?.statusCode;
   if (status && status >= 400 && status < 500) {
     const kind = KIND_BY_STATUS[status] ?? "malformedBody";
@@ -60,7 +84,9 @@ export function sendProblem(
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
-    if (problem.status >= 500 && !isHttpProblem(error)) request.log.error({ err: error }, "request failed");
+    if (problem.status >= 500 && problem.status !== 500) request.log.warn({ err: error }, "upstream failed");
+    else if (problem.status >= 500 && !isHttpProblem(error))
+      request.log.error({ err: error }, "request failed");
     else if (problem.status >= 500)
       request.log.warn({ problem: problem.type, detail: problem.message }, "request failed");
     return sendProblem(request, reply, problem);

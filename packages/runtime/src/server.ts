@@ -30,6 +30,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Readiness checks by dependency name (e.g. database, bus). */
   health?: HealthRegistry;
+  /** Leave `/health/ready` to the caller (the gateway reports the whole platform). */
+  skipReadiness?: boolean;
   /** Extra Fastify options (tests, the gateway). */
   fastify?: Partial<FastifyServerOptions>;
 }
@@ -118,11 +120,13 @@ export function createServer(options: ServerOptions): { app: App; health: Health
   installErrorHandling(app);
 
   app.get("/health/live", { logLevel: "warn" }, async () => ({ status: "live", service: options.service }));
-  app.get("/health/ready", async (_request, reply) => {
-    const report = await health.report();
-    reply.code(report.status === "ready" ? 200 : 503);
-    return { service: options.service, ...report };
-  });
+  if (!options.skipReadiness) {
+    app.get("/health/ready", async (_request, reply) => {
+      const report = await health.report();
+      reply.code(report.status === "ready" ? 200 : 503);
+      return { service: options.service, ...report };
+    });
+  }
 
   return { app, health };
 }

@@ -1,0 +1,133 @@
+import { resolveBus } from "@blossom/bus";
+import { createGateway } from "@blossom/gateway";
+import { type AnyServiceDefinition, type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
+import { exitOnSignals } from "@blossom/runtime";
+import type { PlatformConfig } from "../config.js";
+import { serviceSetting } from "../config.js";
+import { ClientPool, staticDiscovery } from "../discovery.js";
+import { loggerFactory } from "../logging.js";
+import { formatReadyTable, type ReadyRow } from "../ready-table.js";
+import { GATEWAY, GATEWAY_DEFAULT_PORT, SERVICES } from "../topology.js";
+
+export interface RunningPlatform {
+  urls: Map<string, string>;
+  rows: ReadyRow[];
+  stop(): Promise<void>;
+}
+
+function portOf(config: PlatformConfig, name: string, defaultPort: number, only: boolean): number {
+  const own = serviceSetting(config, name, "PORT") as number | undefined;
+  return own ?? (only || name === GATEWAY ? config.PORT : undefined) ?? defaultPort;
+}
+
+/**
+ * Starts the named services (all of them and the gateway by default) in this process. Each
+ * service gets its own port, its own database (PostgreSQL when its URL is set, PGlite
+ * otherwise) and the process's bus (JetStream when NATS_URL is set, in-process otherwise).
+ */
+export async function startPlatform(config: PlatformConfig, names: string[]): Promise<RunningPlatform> {
+  const logger = loggerFactory(config);
+  const launcher = logger("blossom");
+  const only = names.length === 1;
+  const selected = SERVICES.filter(({ definition }) => names.includes(definition.name));
+  const withGateway = names.includes(GATEWAY);
+  if (selected.length > 0 && selected.length < SERVICES.length && !config.NATS_URL) {
+    launcher.warn(
+      "running some services without NATS_URL: their events stay in this process and never reach the others",
+    );
+  }
+
+  // Static discovery: configured URLs, else the default local ports; updated with real ports after listen.
+  const urls: Record<string, string> = {};
+  for (const { definition, defaultPort } of SERVICES) {
+    urls[definition.name] =
+      (serviceSetting(config, definition.name, "URL") as string | undefined) ??
+      `http://127.0.0.1:${portOf(config, definition.name, defaultPort, false) || defaultPort}`;
+  }
+  const discovery = staticDiscovery(urls);
+  const clients = new ClientPool(discovery);
+  const bus = await resolveBus({
+    ...(config.NATS_URL ? { natsUrl: config.NATS_URL } : {}),
+    prefix: config.BLOSSOM_NATS_PREFIX,
+    name: names.join("+"),
+    logger: launcher,
+  });
+  const seed = config.BLOSSOM_SEED ?? config.NODE_ENV !== "production";
+  const hosts: ServiceHost[] = [];
+  const others: Runnable[] = [];
+  try {
+    hosts.push(
+      ...(await Promise.all(
+        selected.map(({ definition, defaultPort }) =>
+          ServiceHost.create(definition as AnyServiceDefinition, {
+            bus,
+            clients,
+            logger: logger(definition.name),
+            databaseUrl:
+              (serviceSetting(config, definition.name, "DATABASE_URL") as string | undefined) ??
+              (only ? config.DATABASE_URL : undefined),
+            dataDir: config.BLOSSOM_DATA_DIR,
+            host: config.HOST,
+            port: portOf(config, definition.name, defaultPort, only),
+            bodyLimit: config.BODY_LIMIT_BYTES,
+            seed,
+            drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+          }),
+        ),
+      )),
+    );
+    if (withGateway) {
+      others.push(
+        await createGateway({
+          logger: logger(GATEWAY),
+          clients,
+          host: config.HOST,
+          port: portOf(config, GATEWAY, GATEWAY_DEFAULT_PORT, only),
+          bodyLimit: config.BODY_LIMIT_BYTES,
+        }),
+      );
+    }
+    const listening = await startAll(hosts, others);
+    // Services started here on port 0 are only known now: point discovery at them.
+    for (const host of hosts) {
+      if (!serviceSetting(config, host.name, "URL"))
+        discovery.set(host.name, [listening.get(host.name) ?? ""]);
+    }
+    const rows: ReadyRow[] = [
+      ...others.map((runnable) => ({
+        service: runnable.name,
+        url: listening.get(runnable.name) ?? "",
+        database: "-",
+        bus: "-",
+      })),
+      ...hosts.map((host) => ({
+        service: host.name,
+        url: listening.get(host.name) ?? "",
+        database: `${host.store.kind} ${host.store.location}`,
+        bus: bus.kind === "nats" ? `nats ${config.NATS_URL}` : "memory",
+      })),
+    ];
+    return {
+      urls: listening,
+      rows,
+      async stop() {
+        await stopAll(hosts, others, bus, launcher);
+        await clients.close();
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(hosts.map((host) => host.close()));
+    await bus.close().catch(() => {});
+    await clients.close();
+    throw error;
+  }
+}
+
+/** `blossom start [service…]`: starts, prints the ready table, stops gracefully on SIGTERM/SIGINT. */
+export async function startCommand(config: PlatformConfig, names: string[]): Promise<void> {
+  const started = performance.now();
+  const platform = await startPlatform(config, names);
+  process.stdout.write(formatReadyTable(platform.rows, (performance.now() - started) / 1000));
+  const launcher = loggerFactory(config)("blossom");
+  exitOnSignals(() => platform.stop(), launcher, config.SHUTDOWN_TIMEOUT_MS);
+}

@@ -1,0 +1,111 @@
+import { ConfigError, loadConfig, PortSchema } from "@blossom/runtime";
+import { type Static, type TProperties, Type } from "@sinclair/typebox";
+import { GATEWAY, GATEWAY_DEFAULT_PORT, SERVICES } from "./topology.js";
+
+const LogLevel = Type.Union(
+  ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
+  { description: "fatal, error, warn, info, debug, trace or silent" },
+);
+
+const env = (name: string) => name.toUpperCase();
+
+function perServiceProperties(): TProperties {
+  const properties: TProperties = {
+    [`${env(GATEWAY)}_PORT`]: Type.Optional(PortSchema(GATEWAY_DEFAULT_PORT, "port of the gateway")),
+    [`${env(GATEWAY)}_LOG_LEVEL`]: Type.Optional(LogLevel),
+  };
+  for (const { definition } of SERVICES) {
+    const name = env(definition.name);
+    properties[`${name}_PORT`] = Type.Optional(PortSchema(0, `port of the ${definition.name} service`));
+    properties[`${name}_DATABASE_URL`] = Type.Optional(
+      Type.String({
+        pattern: "^postgres(ql)?://",
+        description: `PostgreSQL URL of the ${definition.name} database`,
+      }),
+    );
+    properties[`${name}_URL`] = Type.Optional(
+      Type.String({
+        description: `comma-separated base URLs of the ${definition.name} instances (static discovery)`,
+      }),
+    );
+    properties[`${name}_LOG_LEVEL`] = Type.Optional(LogLevel);
+  }
+  return properties;
+}
+
+/** Every variable the platform reads, with its default: the README's configuration table comes from here. */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("production"), Type.Literal("test")], {
+    default: "development",
+    description: "development, test or production",
+  }),
+  HOST: Type.String({
+    default: "127.0.0.1",
+    description: "interface every server listens on (0.0.0.0 in containers)",
+  }),
+  PORT: Type.Optional(
+    PortSchema(GATEWAY_DEFAULT_PORT, "port of the gateway, or of the one service a process runs"),
+  ),
+  BLOSSOM_DATA_DIR: Type.String({
+    default: "./.blossom/data",
+    description: "where embedded databases live, one directory per service",
+  }),
+  DATABASE_URL: Type.Optional(
+    Type.String({
+      pattern: "^postgres(ql)?://",
+      description: "PostgreSQL URL when a process runs one service",
+    }),
+  ),
+  NATS_URL: Type.Optional(
+    Type.String({ pattern: "^(nats|tls)://", description: "NATS JetStream server; unset = in-process bus" }),
+  ),
+  BLOSSOM_NATS_PREFIX: Type.String({
+    default: "blossom",
+    pattern: "^[a-z][a-z0-9_]*$",
+    description: "prefix of subjects and streams",
+  }),
+  BLOSSOM_SEED: Type.Optional(
+    Type.Boolean({ description: "seed demo data (default: on outside production)" }),
+  ),
+  LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: "info", description: LogLevel.description }),
+  LOG_FORMAT: Type.Union([Type.Literal("auto"), Type.Literal("json"), Type.Literal("pretty")], {
+    default: "auto",
+    description: "json, pretty, or auto (pretty on a terminal)",
+  }),
+  BODY_LIMIT_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 1_048_576,
+    description: "largest request body (413 above)",
+  }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    default: 15_000,
+    description: "hard limit for a graceful stop",
+  }),
+  SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: "wait between failing readiness and closing listeners (5000 on Kubernetes)",
+  }),
+  ...perServiceProperties(),
+});
+
+export type PlatformConfig = Static<typeof ConfigSchema>;
+
+/** Reads the configuration once; refuses settings that are unsafe in production. */
+export function readConfig(environment: Record<string, string | undefined>): PlatformConfig {
+  const config = loadConfig(ConfigSchema, environment);
+  if (config.NODE_ENV === "production" && config.BLOSSOM_SEED) {
+    throw new ConfigError(["BLOSSOM_SEED = true: demo data is never seeded in production"]);
+  }
+  return config;
+}
+
+/** A per-service variable, e.g. `serviceSetting(config, "orders", "DATABASE_URL")`. */
+export function serviceSetting(
+  config: PlatformConfig,
+  service: string,
+  suffix: "PORT" | "DATABASE_URL" | "URL" | "LOG_LEVEL",
+) {
+  return (config as Record<string, unknown>)[`${env(service)}_${suffix}`] as string | number | undefined;
+}

@@ -1,0 +1,17 @@
+import { RUNNABLE_NAMES } from "./topology.js";
+
+export const HELP = `blossom — run the Blossom commerce platform
+
+Usage:
+  blossom [start] [service…]          run the gateway and services in this process
+                                      (default: all of them: ${RUNNABLE_NAMES.join(", ")})
+  blossom migrate up <service|all>    apply pending migrations
+  blossom migrate down <service> [--steps n]
+                                      revert the last n migrations (default 1)
+  blossom migrate status <service|all>
+  blossom --help | --version
+
+Each service uses PostgreSQL when <SERVICE>_DATABASE_URL (or DATABASE_URL for a single
+service) is set, and an embedded PGlite database under BLOSSOM_DATA_DIR otherwise. The bus is
+NATS JetStream when NATS_URL is set, and in-process otherwise. See README.md for every variable.
+`;

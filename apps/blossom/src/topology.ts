@@ -1,0 +1,25 @@
+import type { AnyServiceDefinition } from "@blossom/host";
+import { inventoryService } from "@blossom/inventory";
+import { notificationsService } from "@blossom/notifications";
+import { ordersService } from "@blossom/orders";
+import { paymentsService } from "@blossom/payments";
+import { usersService } from "@blossom/users";
+
+/** The five business services in start-up order, each with its default port. */
+export const SERVICES = [
+  { definition: usersService, defaultPort: 8081 },
+  { definition: inventoryService, defaultPort: 8082 },
+  { definition: ordersService, defaultPort: 8083 },
+  { definition: paymentsService, defaultPort: 8084 },
+  { definition: notificationsService, defaultPort: 8085 },
+] as const satisfies ReadonlyArray<{ definition: AnyServiceDefinition; defaultPort: number }>;
+
+export type ServiceName = (typeof SERVICES)[number]["definition"]["name"];
+export const SERVICE_NAMES = SERVICES.map((service) => service.definition.name);
+export const GATEWAY = "gateway";
+export const GATEWAY_DEFAULT_PORT = 8080;
+export const RUNNABLE_NAMES = [GATEWAY, ...SERVICE_NAMES];
+
+export function definitionOf(name: string): AnyServiceDefinition | undefined {
+  return SERVICES.find((service) => service.definition.name === name)?.definition;
+}

@@ -1,0 +1,38 @@
+export {
+  defineEvent,
+  type EventContract,
+  EventContractError,
+  type EventData,
+  isNonRetryable,
+} from "./contract.js";
+export {
+  createEnvelope,
+  type EventEnvelope,
+  EventEnvelopeSchema,
+  eventDomain,
+  eventVersion,
+  type NewEvent,
+} from "./envelope.js";
+export {
+  backoffDelay,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_DELIVER,
+  type DeadLetter,
+  type DeliveryInfo,
+  type EventBus,
+  type EventHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from "./event-bus.js";
+export { Inbox, type InboxOutcome } from "./inbox/inbox.js";
+export { MemoryBus } from "./memory/memory-bus.js";
+export {
+  type AnyServiceDb,
+  asMessagingDb,
+  type MessagingTables,
+  messagingMigrations,
+} from "./messaging-tables.js";
+export { Outbox, type OutboxContext } from "./outbox/outbox.js";
+export { OutboxRelay, type OutboxRelayOptions, type RelayStats } from "./outbox/outbox-relay.js";
+export { resolveBus } from "./resolve-bus.js";

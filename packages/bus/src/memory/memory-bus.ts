@@ -1,0 +1,155 @@
+import type { EventEnvelope } from "../envelope.js";
+import {
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_DELIVER,
+  type DeadLetter,
+  type EventBus,
+  type EventHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from "../event-bus.js";
+import { MemoryConsumer, type MemoryDelivery, type MemoryMember } from "./memory-consumer.js";
+
+const DEFAULT_DEAD_LETTER_LIMIT = 100;
+
+/**
+ * The embedded event bus: one process, no broker, all state in this instance (two instances
+ * share nothing).
+ *
+ * Guarantees: each event goes once to every consumer name subscribed to its type (the members of
+ * one name share the work, round-robin); per-subject order per consumer; failed handlers are
+ * retried after `backoffDelay()` and dead-lettered after `maxDeliver` attempts. `publish()`
+ * resolves only once every consumer owed an event has acked or dead-lettered it, since process
+ * memory is the only storage: the transactional outbox must not mark an event published earlier.
+ * A consumer name whose members all stopped stays owed its events (like a durable), so publishes
+ * wait until a member subscribes again or the bus closes.
+ *
+ * Failure: `close()` rejects every publish still waiting, so the outbox publishes those events
+ * again after a restart (consumers dedupe by id). Publishing or subscribing after `close()`
+ * rejects. Events published before a consumer name first subscribed are not delivered to it.
+ */
+export class MemoryBus implements EventBus {
+  readonly kind = "memory" as const;
+  readonly #consumers = new Map<string, MemoryConsumer>();
+  readonly #deadLetters = new Map<string, DeadLetter[]>();
+  readonly #unsettled = new Set<{ reject: (error: Error) => void }>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  async publish(events: EventEnvelope[]): Promise<void> {
+    this.#assertOpen("publish");
+    // Snapshot first, so that a payload structuredClone cannot copy fails the whole batch before
+    // any of it is enqueued, and later mutations by the caller cannot leak into deliveries.
+    const snapshots = events.map((event) => structuredClone(event));
+    const settled: Promise<void>[] = [];
+    // Enqueued synchronously, in publish order: this is what keeps per-subject order.
+    for (const event of snapshots) {
+      for (const consumer of this.#consumers.values()) {
+        if (consumer.wants(event.type)) settled.push(this.#deliver(consumer, event));
+      }
+    }
+    await Promise.all(settled);
+  }
+
+  async subscribe(
+    consumer: string,
+    eventTypes: string[],
+    handler: EventHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    this.#assertOpen("subscribe");
+    if (eventTypes.length === 0) throw new Error("MemoryBus.subscribe: no event types");
+    const member: MemoryMember = {
+      types: new Set(eventTypes),
+      handler,
+      maxDeliver: positiveInteger("maxDeliver", options.maxDeliver ?? DEFAULT_MAX_DELIVER),
+      backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
+      concurrency: positiveInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY),
+      inflight: new Set(),
+    };
+    let group = this.#consumers.get(consumer);
+    if (!group) {
+      group = new MemoryConsumer(consumer, (deadLetter) => this.#recordDeadLetter(deadLetter));
+      this.#consumers.set(consumer, group);
+    }
+    group.join(member);
+    let stopping: Promise<void> | undefined;
+    const joined = group;
+    return {
+      consumer,
+      stop: () => {
+        stopping ??= (async () => {
+          joined.leave(member);
+          await waitForInflight([member]);
+        })();
+        return stopping;
+      },
+    };
+  }
+
+  async deadLetters(consumer: string, limit = DEFAULT_DEAD_LETTER_LIMIT): Promise<DeadLetter[]> {
+    return structuredClone((this.#deadLetters.get(consumer) ?? []).slice(0, limit));
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen("ping");
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    const members = [...this.#consumers.values()].flatMap((consumer) => consumer.close());
+    await waitForInflight(members);
+    await Promise.all([...this.#consumers.values()].map((consumer) => consumer.drain()));
+    const error = new Error("MemoryBus closed before every consumer handled the event");
+    for (const pending of this.#unsettled) pending.reject(error);
+    this.#unsettled.clear();
+  }
+
+  #deliver(consumer: MemoryConsumer, event: EventEnvelope): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending = { reject };
+      this.#unsettled.add(pending);
+      const delivery: MemoryDelivery = {
+        event,
+        attempt: 1,
+        settle: () => {
+          this.#unsettled.delete(pending);
+          resolve();
+        },
+      };
+      consumer.offer(delivery);
+    });
+  }
+
+  #recordDeadLetter(deadLetter: DeadLetter): void {
+    const list = this.#deadLetters.get(deadLetter.consumer) ?? [];
+    list.push(deadLetter);
+    this.#deadLetters.set(deadLetter.consumer, list);
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new Error(`MemoryBus is closed: cannot ${operation}`);
+  }
+}
+
+/** Waits until the members have no handler in flight (handlers may start while we wait). */
+async function waitForInflight(members: MemoryMember[]): Promise<void> {
+  for (;;) {
+    const inflight = members.flatMap((member) => [...member.inflight]);
+    if (inflight.length === 0) return;
+    await Promise.allSettled(inflight);
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}

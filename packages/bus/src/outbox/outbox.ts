@@ -1,0 +1,64 @@
+import type { Static, TObject } from "@sinclair/typebox";
+import type { EventContract } from "../contract.js";
+import { createEnvelope, type EventEnvelope } from "../envelope.js";
+import { type AnyServiceDb, asMessagingDb } from "../messaging-tables.js";
+
+/** Trace and correlation ids to stamp on events written while handling a request or an event. */
+export interface OutboxContext {
+  correlationId?: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/**
+ * Writes a service's integration events into its own `outbox` table, inside the caller's
+ * transaction, so an event exists if and only if the state change that caused it committed.
+ * Only the contracts the service declared it publishes are accepted, and their data is
+ * validated here, before anything is stored.
+ */
+export class Outbox {
+  #contracts: Map<string, EventContract>;
+
+  constructor(
+    readonly source: string,
+    contracts: EventContract[],
+    readonly context: () => OutboxContext | undefined = () => undefined,
+  ) {
+    this.#contracts = new Map(contracts.map((contract) => [contract.type, contract]));
+  }
+
+  /** Validates and stores one event; returns the envelope as it will be published. */
+  async add<S extends TObject>(
+    trx: AnyServiceDb,
+    contract: EventContract<S>,
+    subject: string,
+    data: Static<S>,
+    options: { id?: string } = {},
+  ): Promise<EventEnvelope<Static<S>>> {
+    if (this.#contracts.get(contract.type) !== contract) {
+      throw new Error(`${this.source} does not declare that it publishes ${contract.type}`);
+    }
+    const parsed = contract.parse(data);
+    const context = this.context() ?? {};
+    const envelope = createEnvelope(this.source, {
+      type: contract.type,
+      subject,
+      data: parsed,
+      ...(options.id ? { id: options.id } : {}),
+      ...context,
+    });
+    const db = asMessagingDb(trx);
+    await db
+      .insertInto("outbox")
+      .values({
+        id: envelope.id,
+        type: envelope.type,
+        subject,
+        envelope: JSON.stringify(envelope),
+        published_at: null,
+        last_error: null,
+      })
+      .execute();
+    return envelope;
+  }
+}

@@ -1,0 +1,99 @@
+import type { Discovery } from "./discovery/discovery.js";
+import type { RetryOptions } from "./retry-policy.js";
+import type { HeaderValues } from "./upstream-request.js";
+
+export interface BreakerOptions {
+  /** Consecutive failures (5xx, timeouts, connection errors) that open an instance's breaker. */
+  consecutiveFailures: number;
+  /** How long an open breaker ejects its instance before letting one trial call through. */
+  halfOpenAfterMs: number;
+}
+
+/** What `new ServiceClient(…)` accepts; every tuning knob has a default. */
+export interface ServiceClientOptions {
+  /** Upstream service name: the discovery key and the name every error message starts with. */
+  service: string;
+  discovery: Discovery;
+  /** Per-attempt timeout. Default 2000 ms. */
+  timeoutMs?: number;
+  /** Default `{ maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 1000 }`. */
+  retry?: Partial<RetryOptions>;
+  /** Per-instance breaker. Default `{ consecutiveFailures: 5, halfOpenAfterMs: 5000 }`. */
+  breaker?: Partial<BreakerOptions>;
+  /**
+   * Propagation hook, called once per request (its attempts share the result): trace context,
+   * correlation id, authorization… `undefined` values are left out. If it throws, the request
+   * rejects with that error before anything is sent.
+   */
+  headers?: () => HeaderValues;
+  /** Keep-alive connections per instance at most (further requests queue). Default 32. */
+  connections?: number;
+}
+
+export interface ResolvedClientOptions {
+  service: string;
+  discovery: Discovery;
+  timeoutMs: number;
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+  headers: () => HeaderValues;
+  connections: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 2000;
+export const DEFAULT_RETRY: Readonly<RetryOptions> = { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 1000 };
+export const DEFAULT_BREAKER: Readonly<BreakerOptions> = { consecutiveFailures: 5, halfOpenAfterMs: 5000 };
+export const DEFAULT_CONNECTIONS = 32;
+
+/**
+ * Fills in defaults and validates, so a misconfiguration fails at construction.
+ * @throws TypeError for a missing service name or discovery, RangeError for a non-positive or non-integer knob.
+ */
+export function resolveClientOptions(options: ServiceClientOptions): ResolvedClientOptions {
+  if (typeof options.service !== "string" || options.service.trim() === "") {
+    throw new TypeError("ServiceClient: `service` must be a non-empty upstream service name");
+  }
+  if (typeof options.discovery?.instances !== "function") {
+    throw new TypeError(`ServiceClient(${options.service}): \`discovery\` must implement instances(service)`);
+  }
+  const resolved: ResolvedClientOptions = {
+    service: options.service,
+    discovery: options.discovery,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    retry: { ...DEFAULT_RETRY, ...definedOnly(options.retry) },
+    breaker: { ...DEFAULT_BREAKER, ...definedOnly(options.breaker) },
+    headers: options.headers ?? (() => ({})),
+    connections: options.connections ?? DEFAULT_CONNECTIONS,
+  };
+  const where = `ServiceClient(${options.service})`;
+  positive(where, "timeoutMs", resolved.timeoutMs);
+  positiveInteger(where, "retry.maxAttempts", resolved.retry.maxAttempts);
+  nonNegative(where, "retry.initialDelayMs", resolved.retry.initialDelayMs);
+  nonNegative(where, "retry.maxDelayMs", resolved.retry.maxDelayMs);
+  positiveInteger(where, "breaker.consecutiveFailures", resolved.breaker.consecutiveFailures);
+  nonNegative(where, "breaker.halfOpenAfterMs", resolved.breaker.halfOpenAfterMs);
+  positiveInteger(where, "connections", resolved.connections);
+  return resolved;
+}
+
+/** Drops `undefined` entries so `{ maxAttempts: undefined }` keeps the default. */
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  if (value === undefined) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+function positive(where: string, name: string, value: number): void {
+  if (!(Number.isFinite(value) && value > 0))
+    throw new RangeError(`${where}: ${name} must be > 0, got ${value}`);
+}
+
+function nonNegative(where: string, name: string, value: number): void {
+  if (!(Number.isFinite(value) && value >= 0))
+    throw new RangeError(`${where}: ${name} must be >= 0, got ${value}`);
+}
+
+function positiveInteger(where: string, name: string, value: number): void {
+  if (!(Number.isInteger(value) && value > 0)) {
+    throw new RangeError(`${where}: ${name} must be a positive integer, got ${value}`);
+  }
+}

@@ -1,0 +1,245 @@
+import { isBrokenCircuitError, TaskCancelledError, type TimeoutPolicy, wrap } from "cockatiel";
+import { Pool } from "undici";
+import {
+  isUpstreamError,
+  isUpstreamHttpError,
+  isUpstreamUnavailableError,
+  UpstreamAbortedError,
+  UpstreamHttpError,
+  UpstreamProtocolError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from "./errors.js";
+import { type BreakerState, InstanceBreaker } from "./instance-breaker.js";
+import { classifyNetworkError } from "./network-errors.js";
+import { decodeBody } from "./response-body.js";
+import { parseRetryAfter } from "./retry-after.js";
+import type { PreparedRequest, UpstreamResponse } from "./upstream-request.js";
+
+/** Health and traffic figures of one instance, for readiness checks and metrics. */
+export interface InstanceStats {
+  instance: string;
+  breaker: BreakerState;
+  /** Whether the balancer would send a call here now (closed, or due for a trial call). */
+  acceptsCalls: boolean;
+  inFlight: number;
+  /** Attempts sent to this instance. */
+  attempts: number;
+  /** Attempts counted against it by its breaker: 5xx answers, timeouts, connection failures. */
+  failures: number;
+  /** Calls its open breaker turned away without sending anything. */
+  rejected: number;
+}
+
+export interface UpstreamInstanceOptions {
+  upstream: string;
+  /** Base URL from discovery: origin plus an optional path prefix. */
+  url: string;
+  connections: number;
+  consecutiveFailures: number;
+  halfOpenAfterMs: number;
+}
+
+/**
+ * One instance of an upstream service: its keep-alive undici `Pool`, its circuit breaker and
+ * its counters. `send` runs one attempt through `wrap(breaker, timeout)` and always settles
+ * with the answer or an `UpstreamError` naming this instance (or, for a bug such as an invalid
+ * header, with the original error).
+ */
+export class UpstreamInstance {
+  readonly url: string;
+  readonly breaker: InstanceBreaker;
+  readonly #upstream: string;
+  readonly #pool: Pool;
+  readonly #pathPrefix: string;
+  #inFlight = 0;
+  #attempts = 0;
+  #failures = 0;
+  #rejected = 0;
+
+  /** @throws TypeError when `url` is not an absolute http(s) URL. */
+  constructor(options: UpstreamInstanceOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new TypeError(`${options.upstream}: discovery returned an invalid instance URL "${options.url}"`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new TypeError(`${options.upstream}: instance URL "${options.url}" is not http(s)`);
+    }
+    this.url = options.url;
+    this.#upstream = options.upstream;
+    this.#pathPrefix = parsed.pathname.replace(/\/+$/, "");
+    this.#pool = new Pool(parsed.origin, { connections: options.connections });
+    this.breaker = new InstanceBreaker({
+      consecutiveFailures: options.consecutiveFailures,
+      halfOpenAfterMs: options.halfOpenAfterMs,
+      countsAsFailure: countsAgainstInstance,
+    });
+  }
+
+  /**
+   * Sends one attempt, bounded by `attemptTimeout` (aggressive: it rejects on time even if the
+   * socket lingers, and aborts the undici request). `callerSignal` aborts it too, but as a
+   * caller decision: that is an `UpstreamAbortedError` and never a breaker failure.
+   */
+  async send(
+    request: PreparedRequest,
+    attemptTimeout: TimeoutPolicy,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<UpstreamResponse> {
+    let sent = false;
+    try {
+      return await wrap(this.breaker.policy, attemptTimeout).execute(({ signal }) => {
+        sent = true;
+        return this.#exchange(request, signal, callerSignal);
+      });
+    } catch (error) {
+      if (!sent) this.#rejected++;
+      else if (error instanceof Error && countsAgainstInstance(error)) this.#failures++;
+      throw this.#toUpstreamError(error, request, callerSignal);
+    }
+  }
+
+  stats(now: number = Date.now()): InstanceStats {
+    return {
+      instance: this.url,
+      breaker: this.breaker.state,
+      acceptsCalls: this.breaker.acceptsCalls(now),
+      inFlight: this.#inFlight,
+      attempts: this.#attempts,
+      failures: this.#failures,
+      rejected: this.#rejected,
+    };
+  }
+
+  /** Closes the pool once the requests in flight have finished (they are bounded by timeouts). */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #exchange(
+    request: PreparedRequest,
+    timeoutSignal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<UpstreamResponse> {
+    // The timeout policy's signal is not derived from the caller's, so that a caller abort is
+    // told apart from a timeout (cockatiel would report both as TaskCancelledError).
+    const signal =
+      callerSignal === undefined ? timeoutSignal : AbortSignal.any([timeoutSignal, callerSignal]);
+    this.#attempts++;
+    this.#inFlight++;
+    let status: number;
+    let headers: Record<string, string | string[]>;
+    let text: string;
+    try {
+      const answer = await this.#pool.request({
+        path: this.#pathPrefix + request.target,
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal,
+      });
+      status = answer.statusCode;
+      headers = definedHeaders(answer.headers);
+      // Read in full inside the timeout: a body that trickles in counts against it too.
+      text = await answer.body.text();
+    } catch (error) {
+      if (callerSignal?.aborted) {
+        throw new UpstreamAbortedError({
+          upstream: this.#upstream,
+          instance: this.url,
+          cause: callerSignal.reason,
+        });
+      }
+      // After a timeout this rejection is dropped: the timeout policy has already settled.
+      const failure = classifyNetworkError(error);
+      if (failure === undefined) throw error;
+      throw new UpstreamUnavailableError({
+        upstream: this.#upstream,
+        instance: this.url,
+        reason: failure.reason,
+        detail: failure.detail,
+        cause: error,
+      });
+    } finally {
+      this.#inFlight--;
+    }
+    return this.#toResponse(request, status, headers, text);
+  }
+
+  #toResponse(
+    request: PreparedRequest,
+    status: number,
+    headers: Record<string, string | string[]>,
+    text: string,
+  ): UpstreamResponse {
+    const decoded = decodeBody(text, headers["content-type"]);
+    if (status < 200 || status > 299) {
+      // Thrown inside the breaker, so a 5xx counts against the instance and a 4xx does not.
+      throw new UpstreamHttpError({
+        upstream: this.#upstream,
+        instance: this.url,
+        method: request.method,
+        path: request.target,
+        status,
+        body: decoded.ok ? decoded.value : decoded.text,
+        headers,
+        retryAfterMs: parseRetryAfter(headers["retry-after"]),
+      });
+    }
+    if (!decoded.ok) {
+      throw new UpstreamProtocolError({
+        upstream: this.#upstream,
+        instance: this.url,
+        status,
+        detail: `invalid JSON body (${decoded.error.message})`,
+        cause: decoded.error,
+      });
+    }
+    return { status, headers, body: decoded.value, instance: this.url };
+  }
+
+  #toUpstreamError(error: unknown, request: PreparedRequest, callerSignal: AbortSignal | undefined): unknown {
+    if (isUpstreamError(error)) return error;
+    const at = { upstream: this.#upstream, instance: this.url };
+    if (callerSignal?.aborted) return new UpstreamAbortedError({ ...at, cause: callerSignal.reason });
+    if (isAttemptTimeout(error))
+      return new UpstreamTimeoutError({ ...at, timeoutMs: request.timeoutMs, cause: error });
+    if (isBrokenCircuitError(error))
+      return new UpstreamUnavailableError({ ...at, reason: "circuit-open", cause: error });
+    return error;
+  }
+}
+
+/**
+ * The breaker's failure filter: the instance misbehaved (5xx, timeout — reported by cockatiel as
+ * TaskCancelledError at this point — or a transport failure). A 4xx is the caller's problem and
+ * a caller abort is nobody's, so neither counts.
+ */
+function countsAgainstInstance(error: Error): boolean {
+  if (isAttemptTimeout(error)) return true;
+  if (isUpstreamHttpError(error)) return error.status >= 500;
+  return (
+    isUpstreamUnavailableError(error) &&
+    (error.reason === "connect-failed" || error.reason === "connection-lost")
+  );
+}
+
+/**
+ * The aggressive timeout policy rejects with TaskCancelledError (the caller's signal is not
+ * handed to it, so nothing else produces one here). Not cockatiel's `isTaskCancelledError`:
+ * in 3.2.1 it tests the wrong marker property and never matches.
+ */
+function isAttemptTimeout(error: unknown): boolean {
+  return error instanceof TaskCancelledError;
+}
+
+function definedHeaders(
+  raw: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(raw)) if (value !== undefined) headers[name] = value;
+  return headers;
+}

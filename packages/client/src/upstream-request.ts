@@ -1,0 +1,109 @@
+import { isRetrySafe } from "./retry-policy.js";
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+
+/** A query string value; arrays repeat the key, `undefined` omits it. */
+export type QueryValue = string | number | boolean | readonly (string | number | boolean)[] | undefined;
+
+/** Header values; `undefined` omits the header (handy for an optional `authorization`). */
+export type HeaderValues = Readonly<Record<string, string | undefined>>;
+
+/** One call to an upstream service, as given to `ServiceClient.request`. */
+export interface UpstreamRequest {
+  method: HttpMethod;
+  /** Path on the upstream, starting with `/`, e.g. `/items/42`. May already carry a query. */
+  path: string;
+  query?: Readonly<Record<string, QueryValue>>;
+  /** Extra headers; they override the propagated ones from the client's `headers` hook. */
+  headers?: HeaderValues;
+  /** Serialised as JSON (and sent with `content-type: application/json`) when not `undefined`. */
+  body?: unknown;
+  /** Sent as `Idempotency-Key`; makes a POST/PATCH retryable, since the upstream dedupes by it. */
+  idempotencyKey?: string;
+  /** Aborts the call (and any pending retry) with an `UpstreamAbortedError`. */
+  signal?: AbortSignal;
+  /** Overrides the client's per-attempt timeout for this call. */
+  timeoutMs?: number;
+}
+
+/** Options of the typed helpers (`getJson`, `postJson`, …). */
+export type RequestOptions = Omit<UpstreamRequest, "method" | "path" | "body">;
+
+/** A 2xx answer. */
+export interface UpstreamResponse<T = unknown> {
+  status: number;
+  /** Lower-case header names, as undici reports them. */
+  headers: Record<string, string | string[]>;
+  /** Parsed JSON when the content type is JSON, the text otherwise, `undefined` when empty. */
+  body: T;
+  /** The instance base URL that answered. */
+  instance: string;
+}
+
+/** A request ready for the wire, shared by all its attempts. */
+export interface PreparedRequest {
+  method: HttpMethod;
+  /** Path and query, without any instance path prefix. */
+  target: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  timeoutMs: number;
+  /** Whether repeating it is harmless (idempotent method or idempotency key). */
+  retrySafe: boolean;
+}
+
+/**
+ * Turns a caller's request into its wire form. Header names are lower-cased and merged in
+ * increasing precedence: defaults (`accept`, `content-type` when there is a body), the
+ * propagated headers, the request's own headers, then `idempotency-key`.
+ *
+ * @throws RangeError for a timeout that is not a positive number.
+ * @throws TypeError when the path is not absolute (`/…`), since a relative or full URL would
+ * silently address something other than the chosen instance.
+ * @throws whatever `JSON.stringify` throws for a body that cannot be serialised.
+ */
+export function prepareRequest(
+  request: UpstreamRequest,
+  propagated: HeaderValues,
+  defaultTimeoutMs: number,
+): PreparedRequest {
+  if (!request.path.startsWith("/") || request.path.startsWith("//")) {
+    throw new TypeError(`request path must start with a single "/", got "${request.path}"`);
+  }
+  const timeoutMs = request.timeoutMs ?? defaultTimeoutMs;
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new RangeError(`timeoutMs must be a positive number of ms, got ${timeoutMs}`);
+  }
+  const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  assignHeaders(headers, propagated);
+  assignHeaders(headers, request.headers ?? {});
+  if (request.idempotencyKey !== undefined) headers["idempotency-key"] = request.idempotencyKey;
+  return {
+    method: request.method,
+    target: withQuery(request.path, request.query),
+    headers,
+    body,
+    timeoutMs,
+    retrySafe: isRetrySafe(request.method, headers["idempotency-key"] !== undefined),
+  };
+}
+
+function assignHeaders(target: Record<string, string>, source: HeaderValues): void {
+  for (const [name, value] of Object.entries(source)) {
+    if (value !== undefined) target[name.toLowerCase()] = value;
+  }
+}
+
+function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
+  if (query === undefined) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  const search = params.toString();
+  if (search === "") return path;
+  return `${path}${path.includes("?") ? "&" : "?"}${search}`;
+}

@@ -1,0 +1,54 @@
+import {
+  type EventEnvelope,
+  EventEnvelopeSchema,
+  type EventHandler,
+  Inbox,
+  type MessagingTables,
+} from "@blossom/bus";
+import { runWithContext } from "@blossom/runtime";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import type { EventBinding, ServiceContext } from "./service-definition.js";
+
+const envelopeChecker = TypeCompiler.Compile(EventEnvelopeSchema);
+
+/**
+ * The bus handler of one service: validates the envelope and the data against the consumed
+ * contract, then runs the binding inside the inbox transaction (so the effect happens once per
+ * event id), with the event's correlation and trace ids as the current context so that events
+ * the handler publishes continue the same correlation.
+ */
+export function createEventDispatcher<DB>(
+  bindings: EventBinding<DB>[],
+  context: ServiceContext<DB>,
+  afterCommit: () => void,
+): EventHandler {
+  const byType = new Map(bindings.map((binding) => [binding.contract.type, binding]));
+  const inbox = new Inbox(context.name);
+  return async (envelope: EventEnvelope, info) => {
+    if (!envelopeChecker.Check(envelope)) throw new Error(`${context.name}: received a malformed envelope`);
+    const binding = byType.get(envelope.type);
+    if (!binding) throw new Error(`${context.name} has no handler for ${envelope.type}`);
+    const data = binding.contract.parse(envelope.data);
+    const log = context.logger.child({
+      event_id: envelope.id,
+      event_type: envelope.type,
+      correlation_id: envelope.correlationId,
+      attempt: info.attempt,
+    });
+    const started = performance.now();
+    const outcome = await runWithContext(
+      {
+        requestId: envelope.id,
+        correlationId: envelope.correlationId ?? envelope.id,
+        ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}),
+        ...(envelope.tracestate ? { tracestate: envelope.tracestate } : {}),
+      },
+      () => inbox.handle(context.db, envelope, (trx) => binding.handle({ data, envelope, trx, context })),
+    ).catch((error: unknown) => {
+      log.warn({ err: error, duration_ms: Math.round(performance.now() - started) }, "event handling failed");
+      throw error;
+    });
+    if (outcome === "handled") afterCommit();
+    log.info({ outcome, duration_ms: Math.round(performance.now() - started) }, "event");
+  };
+}

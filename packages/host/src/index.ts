@@ -1,0 +1,11 @@
+export { createEventDispatcher } from "./event-dispatcher.js";
+export { type Runnable, startAll, stopAll } from "./lifecycle.js";
+export {
+  type AnyServiceDefinition,
+  type EventBinding,
+  on,
+  type ServiceClients,
+  type ServiceContext,
+  type ServiceDefinition,
+} from "./service-definition.js";
+export { ServiceHost, type ServiceHostOptions } from "./service-host.js";

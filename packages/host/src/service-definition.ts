@@ -1,0 +1,78 @@
+import type { EventContract, EventEnvelope, MessagingTables, Outbox, SubscribeOptions } from "@blossom/bus";
+import type { ServiceClient } from "@blossom/client";
+import type { App, Logger } from "@blossom/runtime";
+import type { Migrations, Store } from "@blossom/store";
+import type { Static, TObject } from "@sinclair/typebox";
+import type { Kysely, Transaction } from "kysely";
+
+/** What a service's routes and handlers get from the host: its own database, outbox and logger. */
+export interface ServiceContext<DB> {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly store: Store<DB & MessagingTables>;
+  readonly db: Kysely<DB & MessagingTables>;
+  readonly outbox: Outbox;
+  /** Resilient HTTP clients to other services, found through discovery. */
+  readonly clients: ServiceClients;
+  /**
+   * Runs `work` in one database transaction and, after it commits, wakes the outbox relay so
+   * events written with `outbox.add(trx, …)` leave at once instead of at the next poll.
+   */
+  transaction<R>(work: (trx: Transaction<DB & MessagingTables>) => Promise<R>): Promise<R>;
+}
+
+/** Hands out one shared client per upstream service. */
+export interface ServiceClients {
+  get(service: string): ServiceClient;
+}
+
+/** One consumed event type and what the service does with it, inside the inbox transaction. */
+export interface EventBinding<DB> {
+  readonly contract: EventContract;
+  handle(event: {
+    data: unknown;
+    envelope: EventEnvelope;
+    trx: Transaction<DB & MessagingTables>;
+    context: ServiceContext<DB>;
+  }): Promise<void>;
+}
+
+/** Binds a handler to a consumed contract; the data it receives is validated and typed. */
+export function on<DB, S extends TObject>(
+  contract: EventContract<S>,
+  handle: (event: {
+    data: Static<S>;
+    envelope: EventEnvelope<Static<S>>;
+    trx: Transaction<DB & MessagingTables>;
+    context: ServiceContext<DB>;
+  }) => Promise<void>,
+): EventBinding<DB> {
+  return { contract, handle: handle as EventBinding<DB>["handle"] };
+}
+
+/**
+ * Everything that makes a service, declared once. The host turns it into a running service on
+ * either topology: it opens the database, applies `migrations`, registers `routes`, subscribes
+ * `consumes`, and relays the outbox of the contracts in `publishes`.
+ */
+export interface ServiceDefinition<DB> {
+  /** Lower-case name: the route prefix `/api/<name>`, the database, the consumer name. */
+  readonly name: string;
+  readonly description: string;
+  /** Must include `messagingMigrations` (outbox and inbox tables). */
+  readonly migrations: Migrations;
+  readonly publishes: EventContract[];
+  readonly consumes?: EventBinding<DB>[];
+  readonly consumerOptions?: SubscribeOptions;
+  routes(app: App, context: ServiceContext<DB>): void | Promise<void>;
+  /** Development data written once at start (idempotently), e.g. a demo catalog. */
+  seed?(context: ServiceContext<DB>): Promise<void>;
+}
+
+/**
+ * A service definition whatever its tables: how the launcher holds all five in one list.
+ * `ServiceDefinition<DB>` is invariant in `DB` (routes receive and return it), so no one
+ * concrete type covers them all.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above; each definition is typed where it is written.
+export type AnyServiceDefinition = ServiceDefinition<any>;

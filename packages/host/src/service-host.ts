@@ -1,0 +1,169 @@
+import { type EventBus, type MessagingTables, Outbox, OutboxRelay, type Subscription } from "@blossom/bus";
+import { type App, createServer, currentContext, type Logger } from "@blossom/runtime";
+import { migrateToLatest, openStore, type Store } from "@blossom/store";
+import type { Kysely } from "kysely";
+import { createEventDispatcher } from "./event-dispatcher.js";
+import type { ServiceClients, ServiceContext, ServiceDefinition } from "./service-definition.js";
+
+export interface ServiceHostOptions {
+  /** The bus, shared by all services of the process. The host never closes it. */
+  bus: EventBus;
+  logger: Logger;
+  /** Clients to the other services (shared by the services of one process). */
+  clients: ServiceClients;
+  /** Set: PostgreSQL. Unset: PGlite under `dataDir`. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  bodyLimit?: number;
+  /** Seed development data (never in production). */
+  seed?: boolean;
+  /** Delay between failing readiness and closing the listener, so load balancers notice. */
+  drainDelayMs?: number;
+  relayPollIntervalMs?: number;
+}
+
+/**
+ * One running service: its database (migrated on start), its HTTP server, its consumers and its
+ * outbox relay. Start-up and shutdown come in phases so that a process hosting several services
+ * on the in-memory bus can order them: every consumer subscribes before any relay publishes,
+ * and every outbox is flushed before any consumer stops.
+ */
+export class ServiceHost<DB = unknown> {
+  readonly name: string;
+  readonly app: App;
+  readonly context: ServiceContext<DB>;
+  readonly relay: OutboxRelay;
+  #definition: ServiceDefinition<DB>;
+  #options: ServiceHostOptions;
+  #subscription: Subscription | undefined;
+  #url: string | undefined;
+  #health: ReturnType<typeof createServer>["health"];
+
+  private constructor(
+    definition: ServiceDefinition<DB>,
+    options: ServiceHostOptions,
+    store: Store<DB & MessagingTables>,
+  ) {
+    this.name = definition.name;
+    this.#definition = definition;
+    this.#options = options;
+    const logger = options.logger;
+    const { app, health } = createServer({
+      service: definition.name,
+      logger,
+      ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    });
+    this.app = app;
+    this.#health = health;
+    const outbox = new Outbox(definition.name, definition.publishes, () => {
+      const context = currentContext();
+      if (!context) return undefined;
+      return {
+        correlationId: context.correlationId,
+        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+        ...(context.tracestate ? { tracestate: context.tracestate } : {}),
+      };
+    });
+    this.relay = new OutboxRelay({
+      db: store.db as unknown as Kysely<MessagingTables>,
+      bus: options.bus,
+      logger,
+      shared: store.kind === "postgres",
+      ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
+    });
+    const relay = this.relay;
+    this.context = {
+      name: definition.name,
+      logger,
+      store,
+      db: store.db,
+      outbox,
+      clients: options.clients,
+      async transaction(work) {
+        const result = await store.db.transaction().execute(work);
+        relay.wake();
+        return result;
+      },
+    };
+    health.add("database", () => store.ping());
+    health.add("bus", () => options.bus.ping());
+  }
+
+  /** Phase 1: opens and migrates the database, seeds development data, registers routes. */
+  static async create<DB>(
+    definition: ServiceDefinition<DB>,
+    options: ServiceHostOptions,
+  ): Promise<ServiceHost<DB>> {
+    const store = await openStore<DB & MessagingTables>({
+      service: definition.name,
+      databaseUrl: options.databaseUrl,
+      dataDir: options.dataDir,
+    });
+    try {
+      const applied = await migrateToLatest(store, definition.migrations);
+      if (applied.length > 0) options.logger.info({ migrations: applied }, "migrations applied");
+      const host = new ServiceHost(definition, options, store);
+      await definition.routes(host.app, host.context);
+      if (options.seed && definition.seed) await definition.seed(host.context);
+      await host.app.ready();
+      return host;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  get store(): Store<DB & MessagingTables> {
+    return this.context.store;
+  }
+
+  /** The base URL once listening. */
+  get url(): string {
+    if (!this.#url) throw new Error(`${this.name} is not listening`);
+    return this.#url;
+  }
+
+  /** Phase 2: subscribes the service's consumers (before any relay of the process publishes). */
+  async subscribe(): Promise<void> {
+    const bindings = this.#definition.consumes ?? [];
+    if (bindings.length === 0) return;
+    const dispatcher = createEventDispatcher(bindings, this.context, () => this.relay.wake());
+    this.#subscription = await this.#options.bus.subscribe(
+      this.name,
+      bindings.map((binding) => binding.contract.type),
+      dispatcher,
+      this.#definition.consumerOptions,
+    );
+  }
+
+  /** Phase 3: listens for HTTP and starts relaying the outbox. */
+  async listen(): Promise<string> {
+    this.#url = await this.app.listen({ host: this.#options.host, port: this.#options.port });
+    this.relay.start();
+    return this.#url;
+  }
+
+  /** Stop phase 1: fails readiness, waits for load balancers, then drains in-flight requests. */
+  async stopAccepting(): Promise<void> {
+    this.#health.startDraining();
+    const delay = this.#options.drainDelayMs ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    await this.app.close();
+  }
+
+  /** Stop phase 2: publishes what is left in the outbox; returns how many it sent. */
+  async flushOutbox(): Promise<number> {
+    const before = this.relay.stats.published;
+    await this.relay.flush();
+    return this.relay.stats.published - before;
+  }
+
+  /** Stop phase 3: stops the relay and the consumers (handlers in flight finish), closes the database. */
+  async close(): Promise<void> {
+    await this.relay.stop();
+    await this.#subscription?.stop();
+    await this.context.store.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { IncomingHttpHeaders } from "node:http";
+
+// End-to-end request headers a service may need. Everything else (hop-by-hop headers, cookies
+// for other origins, the client's host) stays at the edge.
+const REQUEST_HEADERS = [
+  "authorization",
+  "idempotency-key",
+  "accept-language",
+  "if-none-match",
+  "if-match",
+  "user-agent",
+];
+
+// Response headers the client may need; the gateway sets its own ids and connection handling.
+export const RESPONSE_HEADERS = [
+  "content-type",
+  "location",
+  "retry-after",
+  "cache-control",
+  "etag",
+  "www-authenticate",
+  "ratelimit-limit",
+  "ratelimit-remaining",
+  "ratelimit-reset",
+];
+
+export function forwardedRequestHeaders(
+  headers: IncomingHttpHeaders,
+  clientIp: string,
+): Record<string, string> {
+  const forwarded: Record<string, string> = {};
+  for (const name of REQUEST_HEADERS) {
+    const value = headers[name];
+    if (typeof value === "string") forwarded[name] = value;
+  }
+  const prior = headers["x-forwarded-for"];
+  forwarded["x-forwarded-for"] = typeof prior === "string" && prior ? `${prior}, ${clientIp}` : clientIp;
+  return forwarded;
+}
+
+export function pickResponseHeaders(
+  headers: Readonly<Record<string, string | string[]>>,
+): Record<string, string | string[]> {
+  const picked: Record<string, string | string[]> = {};
+  for (const name of RESPONSE_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
+}

@@ -1,0 +1,47 @@
+import type { HttpMethod } from "@blossom/client";
+import { isUpstreamHttpError } from "@blossom/client";
+import type { ServiceClients } from "@blossom/host";
+import { type App, HttpProblem } from "@blossom/runtime";
+import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
+import { routeFor } from "./routing-table.js";
+
+const METHODS: HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+/**
+ * Forwards `/api/<service>/…` to the owning service through its resilient client: load
+ * balanced over its instances, with a per-call timeout, retries only for idempotent requests or
+ * those with an `Idempotency-Key`, and a circuit breaker per instance. An upstream's own answer
+ * (2xx or a problem) goes back unchanged; a failing upstream becomes 502/503/504 problem+json
+ * naming the service.
+ */
+export function registerProxy(app: App, clients: ServiceClients): void {
+  app.route({
+    method: METHODS,
+    url: "/*",
+    handler: async (request, reply) => {
+      const service = routeFor(request.url);
+      if (!service)
+        throw HttpProblem.of("notFound", `No route for ${request.method} ${request.url.split("?")[0]}`);
+      const headers = forwardedRequestHeaders(request.headers, request.ip);
+      const idempotencyKey = headers["idempotency-key"];
+      try {
+        const answer = await clients.get(service).request({
+          method: request.method as HttpMethod,
+          path: request.url,
+          headers,
+          ...(request.body === undefined ? {} : { body: request.body }),
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+        });
+        return reply
+          .code(answer.status)
+          .headers(pickResponseHeaders(answer.headers))
+          .send(answer.body ?? "");
+      } catch (error) {
+        if (isUpstreamHttpError(error) && error.status < 500) {
+          return reply.code(error.status).headers(pickResponseHeaders(error.headers)).send(error.body);
+        }
+        throw error;
+      }
+    },
+  });
+}

@@ -1,0 +1,34 @@
+import type { ServiceClients } from "@blossom/host";
+import type { App } from "@blossom/runtime";
+import { UPSTREAM_SERVICES } from "./routing-table.js";
+
+/**
+ * The platform's readiness as the front door sees it: ready when every service it routes to
+ * answers its own readiness probe. Lists every service's state, so one curl tells an operator
+ * what is down.
+ */
+export function registerPlatformReadiness(app: App, clients: ServiceClients): void {
+  app.get("/health/ready", async (_request, reply) => {
+    const entries = await Promise.all(
+      UPSTREAM_SERVICES.map(async (service) => {
+        try {
+          const answer = await clients
+            .get(service)
+            .request({ method: "GET", path: "/health/ready", timeoutMs: 1500 });
+          return [service, { state: "ready", detail: answer.body }] as const;
+        } catch (error) {
+          const detail =
+            (error as { body?: unknown }).body ?? (error instanceof Error ? error.message : String(error));
+          return [service, { state: "not-ready", detail }] as const;
+        }
+      }),
+    );
+    const ready = entries.every(([, entry]) => entry.state === "ready");
+    reply.code(ready ? 200 : 503);
+    return {
+      service: "gateway",
+      status: ready ? "ready" : "not-ready",
+      services: Object.fromEntries(entries),
+    };
+  });
+}
