@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig, PortSchema } from "@blossom/runtime";
+import { ConfigError, loadConfig } from "@blossom/runtime";
 import { type Static, type TProperties, Type } from "@sinclair/typebox";
-import { GATEWAY, GATEWAY_DEFAULT_PORT, SERVICES } from "./topology.js";
+import { GATEWAY, SERVICES } from "./topology.js";
 
 const LogLevel = Type.Union(
   ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
@@ -11,12 +11,20 @@ const env = (name: string) => name.toUpperCase();
 
 function perServiceProperties(): TProperties {
   const properties: TProperties = {
-    [`${env(GATEWAY)}_PORT`]: Type.Optional(PortSchema(GATEWAY_DEFAULT_PORT, "port of the gateway")),
+    [`${env(GATEWAY)}_PORT`]: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 65535, description: "port of the gateway" }),
+    ),
     [`${env(GATEWAY)}_LOG_LEVEL`]: Type.Optional(LogLevel),
   };
   for (const { definition } of SERVICES) {
     const name = env(definition.name);
-    properties[`${name}_PORT`] = Type.Optional(PortSchema(0, `port of the ${definition.name} service`));
+    properties[`${name}_PORT`] = Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description: `port of the ${definition.name} service (0 = any free port)`,
+      }),
+    );
     properties[`${name}_DATABASE_URL`] = Type.Optional(
       Type.String({
         pattern: "^postgres(ql)?://",
@@ -44,7 +52,11 @@ export const ConfigSchema = Type.Object({
     description: "interface every server listens on (0.0.0.0 in containers)",
   }),
   PORT: Type.Optional(
-    PortSchema(GATEWAY_DEFAULT_PORT, "port of the gateway, or of the one service a process runs"),
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description: "port of the gateway (default 8080), or of the one service a process runs",
+    }),
   ),
   BLOSSOM_DATA_DIR: Type.String({
     default: "./.blossom/data",
@@ -66,6 +78,16 @@ export const ConfigSchema = Type.Object({
   }),
   BLOSSOM_SEED: Type.Optional(
     Type.Boolean({ description: "seed demo data (default: on outside production)" }),
+  ),
+  BLOSSOM_NATS_ACK_WAIT_MS: Type.Integer({
+    minimum: 1000,
+    default: 30_000,
+    description: "how long JetStream waits for an ack before redelivering",
+  }),
+  BLOSSOM_CRASH_POINTS: Type.Optional(
+    Type.String({
+      description: "tests only: comma-separated <service>/<point> where the process kills itself",
+    }),
   ),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: "info", description: LogLevel.description }),
   LOG_FORMAT: Type.Union([Type.Literal("auto"), Type.Literal("json"), Type.Literal("pretty")], {
@@ -95,9 +117,14 @@ export type PlatformConfig = Static<typeof ConfigSchema>;
 /** Reads the configuration once; refuses settings that are unsafe in production. */
 export function readConfig(environment: Record<string, string | undefined>): PlatformConfig {
   const config = loadConfig(ConfigSchema, environment);
+  const problems: string[] = [];
   if (config.NODE_ENV === "production" && config.BLOSSOM_SEED) {
-    throw new ConfigError(["BLOSSOM_SEED = true: demo data is never seeded in production"]);
+    problems.push("BLOSSOM_SEED = true: demo data is never seeded in production");
   }
+  if (config.NODE_ENV === "production" && config.BLOSSOM_CRASH_POINTS) {
+    problems.push("BLOSSOM_CRASH_POINTS is set: crash points are for tests and refused in production");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 

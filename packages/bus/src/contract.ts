@@ -1,6 +1,7 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { eventVersion } from "./envelope.js";
+import { registerFormats } from "./formats.js";
 
 /** Raised when event data does not match its contract; never worth retrying. */
 export class EventContractError extends Error {
@@ -37,6 +38,7 @@ export function defineEvent<S extends TObject>(
   schema: S,
   description: string,
 ): EventContract<S> {
+  registerFormats();
   const checker = TypeCompiler.Compile(schema);
   return {
     type,

@@ -10,6 +10,8 @@ export interface ResolveBusOptions {
   /** NATS connection name. */
   name?: string;
   logger?: BusLogger;
+  /** NATS: how long a delivery may stay unacknowledged before JetStream redelivers it. */
+  ackWaitMs?: number;
 }
 
 /**
@@ -25,5 +27,6 @@ export async function resolveBus(options: ResolveBusOptions = {}): Promise<Event
     prefix: options.prefix,
     name: options.name,
     logger: options.logger,
+    ackWaitMs: options.ackWaitMs,
   });
 }

@@ -5,7 +5,7 @@ import {
   Inbox,
   type MessagingTables,
 } from "@blossom/bus";
-import { runWithContext } from "@blossom/runtime";
+import { crashPoint, runWithContext } from "@blossom/runtime";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { EventBinding, ServiceContext } from "./service-definition.js";
 
@@ -48,6 +48,9 @@ export function createEventDispatcher<DB>(
       log.warn({ err: error, duration_ms: Math.round(performance.now() - started) }, "event handling failed");
       throw error;
     });
+    // Between the committed effect and the ack: a crash here must cause a redelivery that the
+    // inbox recognises, never a second effect.
+    crashPoint(context.name, "inbox.after-commit");
     if (outcome === "handled") afterCommit();
     log.info({ outcome, duration_ms: Math.round(performance.now() - started) }, "event");
   };

@@ -1,5 +1,5 @@
 import { type EventBus, type MessagingTables, Outbox, OutboxRelay, type Subscription } from "@blossom/bus";
-import { type App, createServer, currentContext, type Logger } from "@blossom/runtime";
+import { type App, crashPoint, createServer, currentContext, type Logger } from "@blossom/runtime";
 import { migrateToLatest, openStore, type Store } from "@blossom/store";
 import type { Kysely } from "kysely";
 import { createEventDispatcher } from "./event-dispatcher.js";
@@ -71,6 +71,7 @@ export class ServiceHost<DB = unknown> {
       bus: options.bus,
       logger,
       shared: store.kind === "postgres",
+      onStage: (stage) => crashPoint(definition.name, `outbox.${stage}`),
       ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
     });
     const relay = this.relay;

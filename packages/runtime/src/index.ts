@@ -1,4 +1,5 @@
 export { ConfigError, loadConfig, PortSchema, splitList } from "./config.js";
+export { armCrashPoints, crashPoint } from "./crash-points.js";
 export { installErrorHandling, sendProblem, toProblem } from "./error-handler.js";
 export { type DependencyState, type HealthCheck, HealthRegistry, type ReadinessReport } from "./health.js";
 export {

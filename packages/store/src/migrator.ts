@@ -8,7 +8,10 @@ import {
 import type { Store } from "./store.js";
 
 /**
- * One schema change. Both directions are required so any release can be rolled back.
+ * One schema change. Both directions are required so any release can be rolled back. Run every
+ * statement on the `db` passed in: it is the migration's transaction (on PGlite, a query on the
+ * store's own `db` would wait for that transaction to end: a deadlock). Statements that cannot
+ * run in a transaction (CREATE INDEX CONCURRENTLY) are not supported.
  *
  * `Kysely<any>`: a migration runs against the schema as it was when the migration was written,
  * not the service's current typed schema, so it must not be typed by it (Kysely's own
@@ -71,8 +74,9 @@ export async function migrateDown<DB>(
   migrations: Migrations,
   steps = 1,
 ): Promise<string[]> {
-  if (!Number.isInteger(steps) || steps < 1)
+  if (!Number.isInteger(steps) || steps < 1) {
     throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  }
   const m = migrator(store, migrations);
   const executed = (await m.getMigrations()).filter((info) => info.executedAt !== undefined);
   if (executed.length === 0) return [];

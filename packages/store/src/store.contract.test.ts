@@ -83,7 +83,15 @@ function aLedgerRow(overrides: Partial<Insertable<TestDB["ledger"]>> = {}): Inse
   return { amount_minor: 1, quantity: 1, payload: "{}", ...overrides };
 }
 
-describe.each(testStoreFactories())("Store on $adapter", (factory) => {
+const factories = testStoreFactories();
+
+// BLOSSOM_TEST_ADAPTERS may name only bus adapters (e.g. "nats"): then there is nothing to run
+// here, which vitest would otherwise report as a failed, empty file.
+describe.skipIf(factories.length > 0)("Store contract", () => {
+  it.skip("needs a store adapter (pglite or postgres) in BLOSSOM_TEST_ADAPTERS", () => {});
+});
+
+describe.each(factories)("Store on $adapter", (factory) => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));

@@ -37,7 +37,9 @@ export function registerProxy(app: App, clients: ServiceClients): void {
           .headers(pickResponseHeaders(answer.headers))
           .send(answer.body ?? "");
       } catch (error) {
-        if (isUpstreamHttpError(error) && error.status < 500) {
+        // The service answered: its status and problem go back as they are (a service never puts
+        // internals in a problem). Only a missing answer becomes the gateway's own 502/503/504.
+        if (isUpstreamHttpError(error)) {
           return reply.code(error.status).headers(pickResponseHeaders(error.headers)).send(error.body);
         }
         throw error;

@@ -1,7 +1,7 @@
 import { resolveBus } from "@blossom/bus";
 import { createGateway } from "@blossom/gateway";
 import { type AnyServiceDefinition, type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
-import { exitOnSignals } from "@blossom/runtime";
+import { armCrashPoints, exitOnSignals, splitList } from "@blossom/runtime";
 import type { PlatformConfig } from "../config.js";
 import { serviceSetting } from "../config.js";
 import { ClientPool, staticDiscovery } from "../discovery.js";
@@ -17,7 +17,8 @@ export interface RunningPlatform {
 
 function portOf(config: PlatformConfig, name: string, defaultPort: number, only: boolean): number {
   const own = serviceSetting(config, name, "PORT") as number | undefined;
-  return own ?? (only || name === GATEWAY ? config.PORT : undefined) ?? defaultPort;
+  const shared = only || name === GATEWAY ? (config.PORT as number | undefined) : undefined;
+  return own ?? shared ?? defaultPort;
 }
 
 /**
@@ -42,7 +43,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
   for (const { definition, defaultPort } of SERVICES) {
     urls[definition.name] =
       (serviceSetting(config, definition.name, "URL") as string | undefined) ??
-      `http://127.0.0.1:${portOf(config, definition.name, defaultPort, false) || defaultPort}`;
+      `http://127.0.0.1:${portOf(config, definition.name, defaultPort, only) || defaultPort}`;
   }
   const discovery = staticDiscovery(urls);
   const clients = new ClientPool(discovery);
@@ -51,7 +52,9 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
     prefix: config.BLOSSOM_NATS_PREFIX,
     name: names.join("+"),
     logger: launcher,
+    ackWaitMs: config.BLOSSOM_NATS_ACK_WAIT_MS,
   });
+  armCrashPoints(splitList(config.BLOSSOM_CRASH_POINTS));
   const seed = config.BLOSSOM_SEED ?? config.NODE_ENV !== "production";
   const hosts: ServiceHost[] = [];
   const others: Runnable[] = [];

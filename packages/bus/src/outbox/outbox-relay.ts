@@ -24,6 +24,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How often to look for events when nobody woke the relay (another replica's commit, a retry). */
   pollIntervalMs?: number;
+  /**
+   * Called at each stage of a batch; the host arms crash points here so tests can kill the
+   * process between publishing and marking rows published.
+   */
+  onStage?: (stage: "before-publish" | "after-publish") => void;
   /** Delay before retrying after a failed publish (the bus is down). Doubles up to 10 s. */
   retryDelayMs?: number;
 }
@@ -43,7 +48,8 @@ export interface RelayStats {
  */
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, failures: 0 };
-  #options: Required<Omit<OutboxRelayOptions, "lockKey">> & { lockKey: number };
+  #options: Required<Omit<OutboxRelayOptions, "lockKey" | "onStage">> &
+    Pick<OutboxRelayOptions, "onStage"> & { lockKey: number };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -153,6 +159,7 @@ export class OutboxRelay {
     );
     const positions = rows.map((row) => row.position);
     try {
+      this.#options.onStage?.("before-publish");
       await this.#options.bus.publish(envelopes);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -20,13 +20,14 @@ export const PGLITE_IN_MEMORY = "memory";
 /**
  * Opens (and on first use initialises) an embedded PostgreSQL in this process.
  *
- * Cost, measured on a 2-core dev container: creating a new database (initdb) takes about 2 s,
- * in memory or on disk; reopening an existing data directory about 0.4 s.
+ * Cost, measured on a 2-core dev container: creating a new database (initdb) takes about 2 s
+ * idle (3-5 s under load), in memory or on disk, plus 1-3 s for the first open in a process,
+ * which loads the WebAssembly; reopening an existing data directory takes about 0.4-0.5 s.
  *
  * PGlite has a single connection: Kysely queries and transactions are queued and run one at a
  * time, so transactions never interleave. Inside `db.transaction().execute(cb)` use only the
- * transaction handed to `cb`; a query on `db` itself would wait for the transaction to end and
- * never run.
+ * transaction handed to `cb`: a query on `db` itself would wait for the transaction to end, which
+ * waits for that query: a deadlock.
  *
  * Fails with DataDirLockedError when the directory is already open (here or in another live
  * process: two instances would corrupt it), or with an Error naming the service and directory

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
+import { call, eventually } from "./support/http.js";
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+interface Product {
+  id: string;
+  sku: string;
+  category: string;
+  price: { amount: number; currency: string };
+}
+
+let platform: TestPlatform;
+beforeAll(async () => {
+  platform = await startTestPlatform();
+}, 120_000);
+afterAll(async () => {
+  await platform?.destroy();
+});
+
+describe("walking skeleton through the gateway (embedded: PGlite + in-memory bus)", () => {
+  it("is ready, and the gateway reports every service's database and bus", async () => {
+    const ready = await call<{
+      status: string;
+      services: Record<string, { state: string; detail: { checks: object } }>;
+    }>(platform.gateway, "GET", "/health/ready");
+    expect(ready.status).toBe(200);
+    expect(Object.keys(ready.body.services).sort()).toEqual([
+      "inventory",
+      "notifications",
+      "orders",
+      "payments",
+      "users",
+    ]);
+    for (const service of Object.values(ready.body.services)) {
+      expect(service.state).toBe("ready");
+      expect(service.detail.checks).toMatchObject({ database: { state: "up" }, bus: { state: "up" } });
+    }
+  });
+
+  it("signs up a user, ignores a smuggled role, and the welcome email arrives through outbox → bus → inbox", async () => {
+    const email = `ann-${Date.now()}@example.com`;
+    const created = await call<{ id: string; role: string; email: string }>(
+      platform.gateway,
+      "POST",
+      "/api/users",
+      {
+        email: email.toUpperCase(),
+        password: "correct horse",
+        name: "Ann",
+        role: "admin",
+      },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ email, role: "customer" });
+    expect(JSON.stringify(created.body)).not.toMatch(/password|hash/i);
+    expect(created.headers.get("x-request-id")).toBeTruthy();
+
+    const inbox = await eventually(
+      async () => {
+        const list = await call<Page<{ template: string; channel: string }>>(
+          platform.gateway,
+          "GET",
+          `/api/notifications?userId=${created.body.id}`,
+        );
+        return list.body.items.length > 0 ? list.body.items : undefined;
+      },
+      5000,
+      "the welcome notification",
+    );
+    expect(inbox).toEqual([
+      expect.objectContaining({ template: "welcome", channel: "email", status: "sent" }),
+    ]);
+
+    const again = await call<{ type: string }>(platform.gateway, "POST", "/api/users", {
+      email,
+      password: "another one",
+      name: "Ann 2",
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe("https://blossom.dev/problems/email-taken");
+  });
+
+  it("answers bad input with 400 problem+json naming the field, never 500", async () => {
+    const bad = await call<{ type: string; errors: Array<{ pointer: string }> }>(
+      platform.gateway,
+      "POST",
+      "/api/users",
+      {
+        email: "not-an-email",
+        password: "short",
+      },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toMatch(/application\/problem\+json/);
+    expect(bad.body.errors.map((error) => error.pointer)).toEqual(
+      expect.arrayContaining(["/email", "/password"]),
+    );
+    const malformed = await call(platform.gateway, "POST", "/api/users", "{oops");
+    expect(malformed.status).toBe(400);
+    const unknown = await call(platform.gateway, "GET", "/api/nowhere");
+    expect(unknown.status).toBe(404);
+  });
+
+  it("serves the seeded catalog with filters and cursor pagination", async () => {
+    const first = await call<Page<Product>>(platform.gateway, "GET", "/api/inventory/products?limit=5");
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(5);
+    const seen = new Set(first.body.items.map((product) => product.sku));
+    let cursor = first.body.nextCursor;
+    while (cursor) {
+      const page = await call<Page<Product>>(
+        platform.gateway,
+        "GET",
+        `/api/inventory/products?limit=5&cursor=${cursor}`,
+      );
+      for (const product of page.body.items) seen.add(product.sku);
+      cursor = page.body.nextCursor;
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(20);
+    const desk = await call<Page<Product>>(
+      platform.gateway,
+      "GET",
+      "/api/inventory/products?category=desk&q=pen",
+    );
+    expect(desk.body.items.map((product) => product.sku)).toEqual(["DSK-002"]);
+    const badCursor = await call(platform.gateway, "GET", "/api/inventory/products?cursor=%%%");
+    expect(badCursor.status).toBe(400);
+    const missing = await call(platform.gateway, "GET", "/api/inventory/products/nope");
+    expect(missing.status).toBe(404);
+  });
+
+  it("places an order priced by inventory over HTTP, and payments opens a payment from the event", async () => {
+    const catalog = await call<Page<Product>>(
+      platform.gateway,
+      "GET",
+      "/api/inventory/products?category=kitchen&limit=2",
+    );
+    const [a, b] = catalog.body.items as [Product, Product];
+    const placed = await call<{ id: string; status: string; total: { amount: number } }>(
+      platform.gateway,
+      "POST",
+      "/api/orders",
+      {
+        items: [
+          { productId: a.id, quantity: 2 },
+          { productId: b.id, quantity: 1 },
+        ],
+      },
+    );
+    expect(placed.status).toBe(202);
+    expect(placed.body.status).toBe("pending");
+    expect(placed.body.total.amount).toBe(a.price.amount * 2 + b.price.amount);
+
+    const payments = await eventually(
+      async () => {
+        const list = await call<Page<{ status: string; amount: { amount: number } }>>(
+          platform.gateway,
+          "GET",
+          `/api/payments?orderId=${placed.body.id}`,
+        );
+        return list.body.items.length > 0 ? list.body.items : undefined;
+      },
+      5000,
+      "the payment record",
+    );
+    expect(payments).toEqual([
+      expect.objectContaining({
+        status: "pending",
+        amount: { amount: placed.body.total.amount, currency: "USD" },
+      }),
+    ]);
+
+    const unknown = await call<{ type: string }>(platform.gateway, "POST", "/api/orders", {
+      items: [{ productId: "nope", quantity: 1 }],
+    });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.type).toBe("https://blossom.dev/problems/unknown-product");
+  });
+});
