@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   dropPostgresDatabase,
@@ -12,6 +11,7 @@ import {
   withDatabaseName,
 } from "@blossom/store";
 import { type TestAdapters, testAdapters } from "./adapters.js";
+import { makeTempDir, sweepStaleTempDirs } from "./temp-dirs.js";
 
 export type StoreAdapter = TestAdapters["store"][number];
 
@@ -63,7 +63,7 @@ export function testStoreFactories(settings: TestAdapters = testAdapters()): Tes
 }
 
 async function createPgliteDatabase(): Promise<TestDatabase> {
-  const root = await mkdtemp(join(tmpdir(), "blossom-pglite-"));
+  const root = await makeTempDir("pglite");
   const dataDir = join(root, "db");
   try {
     // A copy of an initialised directory opens in ~0.5 s; initdb takes ~2 s per database.
@@ -140,7 +140,9 @@ let template: Promise<string> | undefined;
 
 function pgliteTemplate(): Promise<string> {
   template ??= (async () => {
-    const root = await mkdtemp(join(tmpdir(), "blossom-pglite-template-"));
+    await sweepStaleTempDirs();
+    const root = await makeTempDir("pglite-template");
+    // Best effort: a worker that is killed never gets here; the next sweep removes the directory.
     process.once("exit", () => rmSync(root, { recursive: true, force: true }));
     const dataDir = join(root, "db");
     const store = await openPglite({ dataDir, service: "testkit-template" });

@@ -170,8 +170,10 @@ export class OutboxRelay {
         .execute();
       throw error;
     }
+    this.#options.onStage?.("after-publish");
     await db
       .updateTable("outbox")
+
       .set({ published_at: new Date() })
       .where("position", "in", positions)
       .execute();
