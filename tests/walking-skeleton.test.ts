@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
 import { call, eventually } from "./support/http.js";
+import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
 interface Page<T> {
   items: T[];
@@ -13,15 +14,18 @@ interface Product {
   price: { amount: number; currency: string };
 }
 
-let platform: TestPlatform;
-beforeAll(async () => {
-  platform = await startTestPlatform();
-}, 120_000);
-afterAll(async () => {
-  await platform?.destroy();
-});
+describe.each(TOPOLOGIES)("walking skeleton through the gateway ($name)", (topology) => {
+  let platform: TestPlatform;
+  let prepared: PreparedTopology;
+  beforeAll(async () => {
+    prepared = await prepareTopology(topology);
+    platform = await startTestPlatform(prepared.env, prepared.env.BLOSSOM_DATA_DIR);
+  }, 120_000);
+  afterAll(async () => {
+    await platform?.stop();
+    await prepared?.destroy();
+  });
 
-describe("walking skeleton through the gateway (embedded: PGlite + in-memory bus)", () => {
   it("is ready, and the gateway reports every service's database and bus", async () => {
     const ready = await call<{
       status: string;
