@@ -5,16 +5,20 @@ import { ordersService } from "@blossom/orders";
 import { paymentsService } from "@blossom/payments";
 import { usersService } from "@blossom/users";
 
+export interface ServiceEntry {
+  definition: AnyServiceDefinition;
+  defaultPort: number;
+}
+
 /** The five business services in start-up order, each with its default port. */
-export const SERVICES = [
+export const SERVICES: readonly ServiceEntry[] = [
   { definition: usersService, defaultPort: 8081 },
   { definition: inventoryService, defaultPort: 8082 },
   { definition: ordersService, defaultPort: 8083 },
   { definition: paymentsService, defaultPort: 8084 },
   { definition: notificationsService, defaultPort: 8085 },
-] as const satisfies ReadonlyArray<{ definition: AnyServiceDefinition; defaultPort: number }>;
+];
 
-export type ServiceName = (typeof SERVICES)[number]["definition"]["name"];
 export const SERVICE_NAMES = SERVICES.map((service) => service.definition.name);
 export const GATEWAY = "gateway";
 export const GATEWAY_DEFAULT_PORT = 8080;

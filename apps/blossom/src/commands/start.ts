@@ -1,6 +1,6 @@
 import { resolveBus } from "@blossom/bus";
 import { createGateway } from "@blossom/gateway";
-import { type AnyServiceDefinition, type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
+import { type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
 import { armCrashPoints, exitOnSignals, splitList } from "@blossom/runtime";
 import type { PlatformConfig } from "../config.js";
 import { serviceSetting } from "../config.js";
@@ -62,7 +62,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
     hosts.push(
       ...(await Promise.all(
         selected.map(({ definition, defaultPort }) =>
-          ServiceHost.create(definition as AnyServiceDefinition, {
+          ServiceHost.create(definition, {
             bus,
             clients,
             logger: logger(definition.name),
