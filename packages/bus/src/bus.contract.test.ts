@@ -181,6 +181,28 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     expect(await bus.deadLetters("shipping")).toEqual([]);
   });
 
+  it("dead-letters at once when the handler's error is not retryable (a contract violation)", async () => {
+    const bus = await open();
+    let calls = 0;
+    await bus.subscribe(
+      "billing",
+      [PLACED],
+      async () => {
+        calls++;
+        throw Object.assign(new Error("data does not match its contract"), { retryable: false });
+      },
+      { maxDeliver: 5, backoffMs: [10] },
+    );
+    await bus.publish([event(PLACED, "order-1", { total: "not a number" })]);
+    await waitFor(async () => (await bus.deadLetters("billing")).length === 1, "a dead letter");
+    await sleep(100);
+    expect(calls).toBe(1);
+    expect((await bus.deadLetters("billing"))[0]).toMatchObject({
+      attempts: 1,
+      error: "data does not match its contract",
+    });
+  });
+
   it("lists dead letters oldest first, up to the limit", async () => {
     const bus = await open();
     await bus.subscribe(

@@ -54,9 +54,3 @@ export function defineEvent<S extends TObject>(
     },
   };
 }
-
-export function isNonRetryable(error: unknown): boolean {
-  return (
-    typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === false
-  );
-}

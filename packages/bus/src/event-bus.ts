@@ -11,6 +11,8 @@ export interface DeliveryInfo {
 /**
  * Handles one event. Resolving acknowledges it; throwing asks for a redelivery after the
  * consumer's backoff; after `maxDeliver` failed attempts the event goes to the dead letters.
+ * An error whose `retryable` property is `false` (see `isNonRetryable`) is dead-lettered at
+ * once: retrying an event that breaks its contract cannot succeed.
  * Delivery is at-least-once: handlers must be idempotent (see `Inbox`).
  */
 export type EventHandler = (event: EventEnvelope, info: DeliveryInfo) => Promise<void>;
@@ -82,4 +84,11 @@ export const DEFAULT_CONCURRENCY = 8;
 export function backoffDelay(backoffMs: number[], attempt: number): number {
   if (backoffMs.length === 0) return 0;
   return backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 0;
+}
+
+/** Whether an error says retrying cannot help (`retryable === false`, e.g. `EventContractError`). */
+export function isNonRetryable(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === false
+  );
 }

@@ -3,7 +3,6 @@ export {
   type EventContract,
   EventContractError,
   type EventData,
-  isNonRetryable,
 } from "./contract.js";
 export {
   createEnvelope,
@@ -22,6 +21,7 @@ export {
   type DeliveryInfo,
   type EventBus,
   type EventHandler,
+  isNonRetryable,
   type SubscribeOptions,
   type Subscription,
 } from "./event-bus.js";

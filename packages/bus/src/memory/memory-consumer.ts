@@ -1,5 +1,5 @@
 import type { EventEnvelope } from "../envelope.js";
-import { backoffDelay, type DeadLetter, type EventHandler } from "../event-bus.js";
+import { backoffDelay, type DeadLetter, type EventHandler, isNonRetryable } from "../event-bus.js";
 import { KeyedQueue } from "../keyed-queue.js";
 
 /** One event on its way to one consumer; settles the publisher's wait when acked or dead-lettered. */
@@ -129,7 +129,8 @@ export class MemoryConsumer {
       await member.handler(structuredClone(delivery.event), { attempt, consumer: this.name });
       delivery.settle();
     } catch (error) {
-      if (attempt >= member.maxDeliver) {
+      // A non-retryable error (an event that breaks its contract) would fail the same way again.
+      if (attempt >= member.maxDeliver || isNonRetryable(error)) {
         this.#deadLetter(delivery, attempt, errorMessage(error));
       } else if (!this.#closed) {
         this.#redeliverLater(delivery, backoffDelay(member.backoffMs, attempt));

@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { EventEnvelope } from "../envelope.js";
-import { backoffDelay, type EventHandler, type Subscription } from "../event-bus.js";
+import { backoffDelay, type EventHandler, isNonRetryable, type Subscription } from "../event-bus.js";
 import { KeyedQueue } from "../keyed-queue.js";
 import type { BusLogger } from "./bus-logger.js";
 import type { NatsDeadLetters } from "./nats-dead-letters.js";
@@ -161,7 +161,8 @@ export class NatsSubscription implements Subscription {
         { err: error, consumer: this.consumer, eventId: event.id, type: event.type, attempt },
         "NATS bus: handler failed",
       );
-      if (attempt >= maxDeliver) {
+      // A non-retryable error (an event that breaks its contract) would fail the same way again.
+      if (attempt >= maxDeliver || isNonRetryable(error)) {
         await this.#deadLetter(msg, event, attempt, error instanceof Error ? error.message : String(error));
       } else {
         this.#safely("nak", () => msg.nak(backoffDelay(backoffMs, attempt)));

@@ -131,21 +131,25 @@ export class OutboxRelay {
     }
   }
 
-  /** One batch: returns how many events it published. */
+  /** One batch: returns how many events it published; rejects with the bus's error. */
   async #pass(): Promise<number> {
     const { db, shared } = this.#options;
-    if (!shared) return this.#publishBatch(db);
-    return db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{
-        locked: boolean;
-      }>`select pg_try_advisory_xact_lock(${this.#options.lockKey}) as locked`.execute(trx);
-      // Another replica holds the lock and is relaying: its order is the order.
-      if (!rows[0]?.locked) return 0;
-      return this.#publishBatch(trx);
-    });
+    const outcome = shared
+      ? await db.transaction().execute(async (trx) => {
+          const { rows } = await sql<{
+            locked: boolean;
+          }>`select pg_try_advisory_xact_lock(${this.#options.lockKey}) as locked`.execute(trx);
+          // Another replica holds the lock and is relaying: its order is the order.
+          if (!rows[0]?.locked) return { published: 0 };
+          return this.#publishBatch(trx);
+        })
+      : await this.#publishBatch(db);
+    // Thrown only now, so the failure count written in the transaction above is committed.
+    if (outcome.error !== undefined) throw outcome.error;
+    return outcome.published;
   }
 
-  async #publishBatch(db: Kysely<MessagingTables>): Promise<number> {
+  async #publishBatch(db: Kysely<MessagingTables>): Promise<{ published: number; error?: unknown }> {
     const rows = await db
       .selectFrom("outbox")
       .select(["position", "envelope"])
@@ -153,7 +157,7 @@ export class OutboxRelay {
       .orderBy("position")
       .limit(this.#options.batchSize)
       .execute();
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return { published: 0 };
     const envelopes = rows.map(
       (row) => (typeof row.envelope === "string" ? JSON.parse(row.envelope) : row.envelope) as EventEnvelope,
     );
@@ -168,7 +172,7 @@ export class OutboxRelay {
         .set((eb) => ({ attempts: eb("attempts", "+", 1), last_error: message.slice(0, 1000) }))
         .where("position", "in", positions)
         .execute();
-      throw error;
+      return { published: 0, error };
     }
     this.#options.onStage?.("after-publish");
     await db
@@ -178,6 +182,6 @@ export class OutboxRelay {
       .where("position", "in", positions)
       .execute();
     this.stats.published += rows.length;
-    return rows.length;
+    return { published: rows.length };
   }
 }

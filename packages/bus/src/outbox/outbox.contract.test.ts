@@ -1,0 +1,213 @@
+import { migrateToLatest, type Store } from "@blossom/store";
+import { testStoreFactories } from "@blossom/testkit";
+import { Type } from "@sinclair/typebox";
+import { type Kysely, sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { defineEvent, EventContractError } from "../contract.js";
+import type { EventEnvelope } from "../envelope.js";
+import type { EventBus } from "../event-bus.js";
+import { Inbox } from "../inbox/inbox.js";
+import { MemoryBus } from "../memory/memory-bus.js";
+import { asMessagingDb, type MessagingTables, messagingMigrations } from "../messaging-tables.js";
+import { Outbox } from "./outbox.js";
+import { OutboxRelay } from "./outbox-relay.js";
+
+/**
+ * The outbox and inbox against every store adapter (PGlite for `npm test`, PostgreSQL in CI):
+ * events exist exactly when their transaction committed, leave in order, survive a failing bus,
+ * and have one effect however often they arrive.
+ */
+const Registered = defineEvent("accounts.registered.v1", Type.Object({ n: Type.Integer() }), "test event");
+const Undeclared = defineEvent("accounts.undeclared.v1", Type.Object({}), "not declared by the test outbox");
+const silent = { info() {}, warn() {}, error() {} };
+
+type Db = Kysely<MessagingTables & { effects: { event_id: string; n: number } }>;
+
+const opened: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const resource of opened.splice(0).reverse()) await resource.close();
+});
+
+/** A bus whose publish fails until told otherwise, recording what it was given. */
+class FlakyBus extends MemoryBus {
+  failing = true;
+  received: EventEnvelope[] = [];
+  override async publish(events: EventEnvelope[]): Promise<void> {
+    if (this.failing) throw new Error("bus down");
+    this.received.push(...events);
+    await super.publish(events);
+  }
+}
+
+describe.each(testStoreFactories())("outbox and inbox on $adapter", (factory) => {
+  async function database(): Promise<{ store: Store<unknown>; db: Db }> {
+    const store = await factory.openStore<unknown>("outboxtest");
+    opened.push(store);
+    await migrateToLatest(store, {
+      ...messagingMigrations,
+      "0001_effects": {
+        async up(db) {
+          await db.schema
+            .createTable("effects")
+            .addColumn("event_id", "text")
+            .addColumn("n", "integer")
+            .execute();
+        },
+        async down(db) {
+          await db.schema.dropTable("effects").execute();
+        },
+      },
+    });
+    return { store, db: store.db as unknown as Db };
+  }
+
+  function relay(db: Db, bus: EventBus, shared: boolean) {
+    const created = new OutboxRelay({
+      db: asMessagingDb(db),
+      bus,
+
+      logger: silent,
+      shared,
+      pollIntervalMs: 20,
+      retryDelayMs: 10,
+    });
+    opened.push({ close: () => created.stop() });
+    return created;
+  }
+
+  const outbox = new Outbox("accounts", [Registered], () => ({
+    correlationId: "corr-1",
+    traceparent: "00-aa-bb-01",
+  }));
+
+  it("stores an event only when its transaction commits, stamped with the current context", async () => {
+    const { db } = await database();
+    await db.transaction().execute(async (trx) => {
+      await outbox.add(trx, Registered, "acct-1", { n: 1 });
+    });
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await outbox.add(trx, Registered, "acct-2", { n: 2 });
+        throw new Error("the state change failed");
+      }),
+    ).rejects.toThrow("the state change failed");
+    const rows = await db.selectFrom("outbox").selectAll().execute();
+    expect(rows.map((row) => row.subject)).toEqual(["acct-1"]);
+    expect(rows[0]?.envelope).toMatchObject({
+      type: "accounts.registered.v1",
+      source: "accounts",
+      subject: "acct-1",
+      data: { n: 1 },
+      correlationId: "corr-1",
+      traceparent: "00-aa-bb-01",
+      schemaVersion: 1,
+    });
+  });
+
+  it("refuses data that breaks the contract, and contracts the service does not publish", async () => {
+    const { db } = await database();
+    await expect(outbox.add(db, Registered, "acct-1", { n: "one" } as never)).rejects.toBeInstanceOf(
+      EventContractError,
+    );
+    await expect(outbox.add(db, Undeclared, "acct-1", {})).rejects.toThrow(/does not declare/);
+    expect(await db.selectFrom("outbox").selectAll().execute()).toEqual([]);
+  });
+
+  it("relays in order, marks rows published, and keeps them until a failing bus recovers", async () => {
+    const { db } = await database();
+    const bus = new FlakyBus();
+    opened.push(bus);
+    const seen: number[] = [];
+    await bus.subscribe("audit", [Registered.type], async (event) => {
+      seen.push((event.data as { n: number }).n);
+    });
+    for (let n = 1; n <= 30; n++) await outbox.add(db, Registered, `acct-${n % 3}`, { n });
+    const relayer = relay(db, bus, factory.adapter === "postgres");
+    relayer.start();
+    await new Promise((done) => setTimeout(done, 100));
+    expect(seen).toEqual([]);
+    expect(await relayer.pending()).toBe(30);
+    const failed = await db
+      .selectFrom("outbox")
+      .select("attempts")
+      .where("position", "=", "1")
+      .executeTakeFirstOrThrow();
+    expect(failed.attempts).toBeGreaterThan(0);
+
+    bus.failing = false;
+    await relayer.flush();
+    expect(await relayer.pending()).toBe(0);
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, index) => index + 1));
+    expect(relayer.stats.published).toBe(30);
+  });
+
+  it("resumes after a stop with what is still pending", async () => {
+    const { db } = await database();
+    const bus = new FlakyBus();
+    bus.failing = false;
+    opened.push(bus);
+    const first = relay(db, bus, false);
+    await outbox.add(db, Registered, "acct-1", { n: 1 });
+    await first.flush();
+    await first.stop();
+    await outbox.add(db, Registered, "acct-1", { n: 2 });
+    const second = relay(db, bus, false);
+    await second.flush();
+    expect(bus.received.map((event) => (event.data as { n: number }).n)).toEqual([1, 2]);
+  });
+
+  it("has one effect per event id however often it is delivered; a failed effect records nothing", async () => {
+    const { db } = await database();
+    const inbox = new Inbox("billing");
+    const envelope = { id: "evt-1", type: Registered.type } as EventEnvelope;
+    const effect = (n: number) => async (trx: Db) => {
+      await trx.insertInto("effects").values({ event_id: "evt-1", n }).execute();
+    };
+    await expect(
+      inbox.handle(db, envelope, async (trx) => {
+        await effect(0)(trx);
+        throw new Error("effect failed");
+      }),
+    ).rejects.toThrow("effect failed");
+    expect(await inbox.handle(db, envelope, effect(1))).toBe("handled");
+    expect(await inbox.handle(db, envelope, effect(2))).toBe("duplicate");
+    // Concurrent duplicates: on PostgreSQL they race on the inbox's primary key.
+    const outcomes = await Promise.all([3, 4, 5].map((n) => inbox.handle(db, envelope, effect(n))));
+    expect(outcomes).toEqual(["duplicate", "duplicate", "duplicate"]);
+    const effects = await db.selectFrom("effects").select("n").execute();
+    expect(effects).toEqual([{ n: 1 }]);
+    // Another consumer handles the same event on its own.
+    expect(await new Inbox("shipping").handle(db, envelope, async () => {})).toBe("handled");
+  });
+
+  it.runIf(factory.adapter === "postgres")(
+    "postgres: two relays on one outbox (replicas) publish each event, in order, one relay at a time",
+    async () => {
+      const { db } = await database();
+      const bus = new FlakyBus();
+      bus.failing = false;
+      opened.push(bus);
+      for (let n = 1; n <= 200; n++) await outbox.add(db, Registered, "acct", { n });
+      const a = relay(db, bus, true);
+      const b = relay(db, bus, true);
+      a.start();
+      b.start();
+      await new Promise<void>((done) => {
+        const check = setInterval(async () => {
+          if ((await a.pending()) === 0) {
+            clearInterval(check);
+            done();
+          }
+        }, 20);
+      });
+      const order = bus.received.map((event) => (event.data as { n: number }).n);
+      // A crash between publish and mark may repeat an event, but two healthy replicas never
+      // interleave: the advisory lock lets one relay at a time.
+      expect(order).toEqual(Array.from({ length: 200 }, (_, index) => index + 1));
+      const count = await sql<{
+        count: number;
+      }>`select count(*)::int as count from outbox where published_at is not null`.execute(db);
+      expect(count.rows[0]?.count).toBe(200);
+    },
+  );
+});
