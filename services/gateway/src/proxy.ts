@@ -1,7 +1,7 @@
 import type { HttpMethod } from "@blossom/client";
 import { isUpstreamHttpError } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, propagationHeaders } from "@blossom/runtime";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
 import { routeFor } from "./routing-table.js";
 
@@ -22,7 +22,9 @@ export function registerProxy(app: App, clients: ServiceClients): void {
       const service = routeFor(request.url);
       if (!service)
         throw HttpProblem.of("notFound", `No route for ${request.method} ${request.url.split("?")[0]}`);
-      const headers = forwardedRequestHeaders(request.headers, request.ip);
+      // Request and correlation ids and trace context travel on, whatever clients the gateway was given.
+      const headers = { ...forwardedRequestHeaders(request.headers, request.ip), ...propagationHeaders() };
+
       const idempotencyKey = headers["idempotency-key"];
       try {
         const answer = await clients.get(service).request({

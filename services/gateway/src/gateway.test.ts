@@ -1,0 +1,201 @@
+import { ServiceClient, StaticDiscovery } from "@blossom/client";
+import type { ServiceClients } from "@blossom/host";
+import { createLogger } from "@blossom/runtime";
+import Fastify, { type FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { createGateway } from "./gateway.js";
+import { routeFor } from "./routing-table.js";
+
+const servers: FastifyInstance[] = [];
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  for (const server of servers.splice(0)) await server.close();
+});
+
+/** A real upstream service on a free port. */
+async function upstream(setup: (app: FastifyInstance) => void): Promise<string> {
+  const app = Fastify();
+  setup(app);
+  servers.push(app);
+  return app.listen({ port: 0, host: "127.0.0.1" });
+}
+
+async function gatewayFor(instances: Record<string, string[]>, timeoutMs = 2000) {
+  const discovery = new StaticDiscovery(instances);
+  const clients = new Map<string, ServiceClient>();
+  const pool: ServiceClients = {
+    get(service) {
+      let client = clients.get(service);
+      if (!client) {
+        client = new ServiceClient({
+          service,
+          discovery,
+          timeoutMs,
+          retry: { maxAttempts: 2, initialDelayMs: 5 },
+        });
+        clients.set(service, client);
+      }
+      return client;
+    },
+  };
+  const gateway = await createGateway({
+    logger: createLogger({ service: "gateway", level: "silent" }),
+    clients: pool,
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const url = await gateway.listen();
+  closers.push(async () => {
+    await gateway.stopAccepting();
+    await Promise.all([...clients.values()].map((client) => client.close()));
+  });
+  return url;
+}
+
+describe("routing table", () => {
+  it("sends each public prefix to its owner and nothing else anywhere", () => {
+    expect(routeFor("/api/users")).toBe("users");
+    expect(routeFor("/api/auth/login")).toBe("users");
+    expect(routeFor("/.well-known/jwks.json")).toBe("users");
+    expect(routeFor("/api/inventory/products?q=pen")).toBe("inventory");
+    expect(routeFor("/api/orders/42/cancel")).toBe("orders");
+    expect(routeFor("/api/payments?orderId=1")).toBe("payments");
+    expect(routeFor("/api/notifications")).toBe("notifications");
+    expect(routeFor("/api/usersx")).toBeUndefined();
+    expect(routeFor("/admin")).toBeUndefined();
+  });
+});
+
+describe("gateway proxy", () => {
+  it("forwards method, path, query, body and end-to-end headers; returns the service's answer as is", async () => {
+    const inventory = await upstream((app) => {
+      app.post("/api/inventory/products", async (request, reply) =>
+        reply
+          .code(201)
+          .header("location", "/api/inventory/products/p1")
+          .header("x-internal", "secret")
+          .send({ body: request.body, query: request.query, headers: request.headers }),
+      );
+    });
+    const gateway = await gatewayFor({ inventory: [inventory] });
+    const response = await fetch(`${gateway}/api/inventory/products?debug=1`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: "Bearer abc",
+        "idempotency-key": "key-1",
+        cookie: "session=1",
+        "x-request-id": "req-42",
+      },
+      body: JSON.stringify({ sku: "A" }),
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("location")).toBe("/api/inventory/products/p1");
+    expect(response.headers.get("x-internal")).toBeNull();
+    expect(response.headers.get("x-request-id")).toBe("req-42");
+    const seen = (await response.json()) as {
+      body: unknown;
+      query: unknown;
+      headers: Record<string, string>;
+    };
+    expect(seen.body).toEqual({ sku: "A" });
+    expect(seen.query).toEqual({ debug: "1" });
+    expect(seen.headers).toMatchObject({
+      authorization: "Bearer abc",
+      "idempotency-key": "key-1",
+      "x-request-id": "req-42",
+    });
+    expect(seen.headers.cookie).toBeUndefined();
+    expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+  });
+
+  it("passes a service's problem through unchanged", async () => {
+    const users = await upstream((app) => {
+      app.post("/api/users", async (_request, reply) =>
+        reply.code(409).type("application/problem+json").send({
+          type: "https://blossom.dev/problems/email-taken",
+          status: 409,
+          title: "Email already registered",
+        }),
+      );
+    });
+    const gateway = await gatewayFor({ users: [users] });
+    const response = await fetch(`${gateway}/api/users`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(response.status).toBe(409);
+    expect(response.headers.get("content-type")).toMatch(/problem\+json/);
+    expect(await response.json()).toMatchObject({ type: "https://blossom.dev/problems/email-taken" });
+  });
+
+  it("answers 503 problem+json with Retry-After naming the service, not its address, when it is down", async () => {
+    const gateway = await gatewayFor({ orders: ["http://127.0.0.1:1"] });
+    const response = await fetch(`${gateway}/api/orders/1`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    const body = (await response.json()) as { type: string; detail: string };
+    expect(body.type).toBe("https://blossom.dev/problems/service-unavailable");
+    expect(body.detail).toContain("orders");
+    expect(JSON.stringify(body)).not.toContain("127.0.0.1");
+  });
+
+  it("answers 504 when the service does not answer in time, and stays fast for other services", async () => {
+    const slow = await upstream((app) => {
+      app.get("/api/payments", () => new Promise(() => {}));
+    });
+    const fast = await upstream((app) => {
+      app.get("/api/inventory/products", async () => ({ items: [], nextCursor: null }));
+    });
+    const gateway = await gatewayFor({ payments: [slow], inventory: [fast] }, 200);
+    const hanging = fetch(`${gateway}/api/payments?orderId=1`);
+    const started = performance.now();
+    const other = await fetch(`${gateway}/api/inventory/products`);
+    expect(other.status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(150);
+    const timedOut = await hanging;
+    expect(timedOut.status).toBe(504);
+    expect(((await timedOut.json()) as { type: string }).type).toBe(
+      "https://blossom.dev/problems/gateway-timeout",
+    );
+  });
+
+  it("balances across instances and routes around a dead one", async () => {
+    const hits: string[] = [];
+    const a = await upstream((app) => {
+      app.get("/api/inventory/products", async () => {
+        hits.push("a");
+        return { from: "a" };
+      });
+    });
+    const b = await upstream((app) => {
+      app.get("/api/inventory/products", async () => {
+        hits.push("b");
+        return { from: "b" };
+      });
+    });
+    const gateway = await gatewayFor({ inventory: [a, b, "http://127.0.0.1:1"] });
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, () => fetch(`${gateway}/api/inventory/products`).then((r) => r.status)),
+    );
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(hits.filter((hit) => hit === "a").length).toBeGreaterThan(0);
+    expect(hits.filter((hit) => hit === "b").length).toBeGreaterThan(0);
+  });
+
+  it("answers 404 problem for a path no service owns, and reports platform readiness per service", async () => {
+    const users = await upstream((app) => {
+      app.get("/health/ready", async () => ({ status: "ready" }));
+    });
+    const gateway = await gatewayFor({ users: [users], inventory: ["http://127.0.0.1:1"] });
+    const missing = await fetch(`${gateway}/admin/secrets`);
+    expect(missing.status).toBe(404);
+    const ready = await fetch(`${gateway}/health/ready`);
+    expect(ready.status).toBe(503);
+    const report = (await ready.json()) as { services: Record<string, { state: string }> };
+    expect(report.services.users?.state).toBe("ready");
+    expect(report.services.inventory?.state).toBe("not-ready");
+  });
+});
