@@ -2,12 +2,18 @@ import { defineConfig } from "vitest/config";
 
 // Workspace packages export their TypeScript sources under the "source" condition, so tests run
 // the code as written, with no build step in between.
+// Suites that need the distributed servers (NATS, PostgreSQL) whole, not one adapter among
+// others, are named *.distributed.test.ts and run when BLOSSOM_TEST_ADAPTERS names nats
+// (`npm run test:distributed`): `npm test` on a laptop without servers stays green.
+const distributed = (process.env.BLOSSOM_TEST_ADAPTERS ?? "").split(",").includes("nats");
+
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
     include: ["{packages,services,apps,tests}/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**"],
+    exclude: ["**/node_modules/**", "**/dist/**", ...(distributed ? [] : ["**/*.distributed.test.ts"])],
+
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
+import { call, eventually } from "./support/http.js";
+import { type PreparedTopology, prepareTopology, SERVICES, TOPOLOGIES } from "./support/topologies.js";
+
+/**
+ * The distributed topology: one OS process per service (`blossom start <service>`), each on its
+ * own PostgreSQL database, talking over NATS JetStream, behind a gateway process. Runs when CI
+ * names the nats adapter (`npm run test:distributed`).
+ */
+const DISTRIBUTED = TOPOLOGIES.filter((topology) => topology.bus === "nats");
+
+describe.each(DISTRIBUTED)("one process per service ($name)", (topology) => {
+  let prepared: PreparedTopology;
+  const processes: BlossomProcess[] = [];
+  let gateway = "";
+
+  beforeAll(async () => {
+    prepared = await prepareTopology(topology);
+    const ports = Object.fromEntries(
+      await Promise.all(SERVICES.map(async (service) => [service, await freePort()] as const)),
+    );
+    const discovery = Object.fromEntries(
+      SERVICES.map((service) => [`${service.toUpperCase()}_URL`, `http://127.0.0.1:${ports[service]}`]),
+    );
+    const gatewayPort = await freePort();
+    gateway = `http://127.0.0.1:${gatewayPort}`;
+    const common = { ...prepared.env, ...discovery, LOG_LEVEL: "warn", BLOSSOM_SEED: "true" };
+    for (const service of SERVICES) {
+      const databaseUrl = prepared.env[`${service.toUpperCase()}_DATABASE_URL`] ?? "";
+      const env: Record<string, string> = { ...common, PORT: String(ports[service]) };
+      // One service per process: it takes the plain DATABASE_URL, as a pod would.
+      for (const other of SERVICES) delete env[`${other.toUpperCase()}_DATABASE_URL`];
+      if (databaseUrl) env.DATABASE_URL = databaseUrl;
+      processes.push(spawnBlossom(["start", service], env));
+    }
+    processes.push(spawnBlossom(["start", "gateway"], { ...common, PORT: String(gatewayPort) }));
+    await Promise.all(processes.map((process_) => waitForReady(process_, 90_000)));
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const process_ of processes) process_.child.kill("SIGTERM");
+    await Promise.all(processes.map((process_) => process_.exited));
+    await prepared?.destroy();
+  });
+
+  it("each process runs only its service, on its own database", () => {
+    const users = processes[0]?.output() ?? "";
+    expect(users).toMatch(/users\s+http:\/\/127\.0\.0\.1:\d+\s+postgres /);
+    expect(users).not.toMatch(/inventory\s+http/);
+  });
+
+  it("the gateway is ready when every service process is", async () => {
+    const ready = await eventually(
+      async () => {
+        const answer = await call<{ status: string }>(gateway, "GET", "/health/ready");
+        return answer.status === 200 ? answer.body : undefined;
+      },
+      15_000,
+      "platform readiness",
+    );
+    expect(ready.status).toBe("ready");
+  });
+
+  it("carries an event from one process to another through JetStream: sign-up → welcome email", async () => {
+    const created = await call<{ id: string }>(gateway, "POST", "/api/users", {
+      email: `mp-${Date.now()}@example.com`,
+      password: "correct horse",
+      name: "Multi",
+    });
+    expect(created.status).toBe(201);
+    const items = await eventually(
+      async () => {
+        const list = await call<{ items: Array<{ template: string }> }>(
+          gateway,
+          "GET",
+          `/api/notifications?userId=${created.body.id}`,
+        );
+        return list.body.items.length > 0 ? list.body.items : undefined;
+      },
+      10_000,
+      "the welcome notification in another process",
+    );
+    expect(items).toEqual([expect.objectContaining({ template: "welcome" })]);
+  });
+
+  it("prices an order over HTTP between processes and opens its payment through the bus", async () => {
+    const catalog = await call<{ items: Array<{ id: string; price: { amount: number } }> }>(
+      gateway,
+      "GET",
+      "/api/inventory/products?limit=1",
+    );
+    const product = catalog.body.items[0];
+    expect(product).toBeDefined();
+    const placed = await call<{ id: string; total: { amount: number } }>(gateway, "POST", "/api/orders", {
+      items: [{ productId: product?.id, quantity: 3 }],
+    });
+    expect(placed.status).toBe(202);
+    expect(placed.body.total.amount).toBe((product?.price.amount ?? 0) * 3);
+    const payments = await eventually(
+      async () => {
+        const list = await call<{ items: unknown[] }>(
+          gateway,
+          "GET",
+          `/api/payments?orderId=${placed.body.id}`,
+        );
+        return list.body.items.length > 0 ? list.body.items : undefined;
+      },
+      10_000,
+      "the payment opened by the payments process",
+    );
+    expect(payments).toHaveLength(1);
+  });
+
+  it("stops every process cleanly on SIGTERM", async () => {
+    for (const process_ of processes) process_.child.kill("SIGTERM");
+    const exits = await Promise.all(processes.map((process_) => process_.exited));
+    expect(exits).toEqual(processes.map(() => ({ code: 0, signal: null })));
+  });
+});
