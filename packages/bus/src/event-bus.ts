@@ -49,7 +49,10 @@ export interface DeadLetter {
  * Guarantees: at-least-once delivery to every subscribed consumer (a consumer name is a
  * service: its replicas share the work, each event goes to one of them), per-subject order for
  * one consumer, redelivery with backoff on failure, dead-lettering after `maxDeliver` attempts.
- * Publishing to a type nobody subscribes to is not an error.
+ * Publishing to a type nobody subscribes to is not an error. A consumer's first subscription
+ * gets what the bus retained from before it (nats: the stream, 7 days; memory: nothing, since
+ * memory is no storage — the embedded launcher subscribes every consumer before any publish).
+
  */
 export interface EventBus {
   readonly kind: "memory" | "nats";

@@ -225,7 +225,9 @@ export class NatsBus implements EventBus {
         ...settings,
         durable_name: durable,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.New,
+        // A service deployed after its publishers must still get what they already published
+        // (a sign-up before notifications first started): start from what the stream retains.
+        deliver_policy: DeliverPolicy.All,
       });
     } catch (error) {
       if (!(error instanceof JetStreamApiError)) throw error;
