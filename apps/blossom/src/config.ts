@@ -1,3 +1,4 @@
+import type { AnyServiceDefinition } from "@blossom/host";
 import { ConfigError, loadConfig } from "@blossom/runtime";
 import { type Static, type TProperties, Type } from "@sinclair/typebox";
 import { GATEWAY, SERVICES } from "./topology.js";
@@ -38,6 +39,8 @@ function perServiceProperties(): TProperties {
     );
     properties[`${name}_LOG_LEVEL`] = Type.Optional(LogLevel);
   }
+  // Each service's own variables (names prefixed with the service), declared beside its code.
+  for (const { definition } of SERVICES) Object.assign(properties, definition.settings ?? {});
   return properties;
 }
 
@@ -124,7 +127,12 @@ export function readConfig(environment: Record<string, string | undefined>): Pla
   if (config.NODE_ENV === "production" && config.BLOSSOM_CRASH_POINTS) {
     problems.push("BLOSSOM_CRASH_POINTS is set: crash points are for tests and refused in production");
   }
+  if (config.NODE_ENV === "production") {
+    for (const { definition } of SERVICES)
+      problems.push(...(definition.checkProduction?.(settingsOf(config, definition)) ?? []));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+
   return config;
 }
 
@@ -135,4 +143,13 @@ export function serviceSetting(
   suffix: "PORT" | "DATABASE_URL" | "URL" | "LOG_LEVEL",
 ) {
   return (config as Record<string, unknown>)[`${env(service)}_${suffix}`] as string | number | undefined;
+}
+
+/** The values of a service's own variables, for `ServiceContext.settings`. */
+export function settingsOf(
+  config: PlatformConfig,
+  definition: AnyServiceDefinition,
+): Record<string, unknown> {
+  const values = config as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(definition.settings ?? {}).map((name) => [name, values[name]]));
 }

@@ -2,7 +2,7 @@ import type { EventContract, EventEnvelope, MessagingTables, Outbox, SubscribeOp
 import type { ServiceClient } from "@blossom/client";
 import type { App, Logger } from "@blossom/runtime";
 import type { Migrations, Store } from "@blossom/store";
-import type { Static, TObject } from "@sinclair/typebox";
+import type { Static, TObject, TProperties } from "@sinclair/typebox";
 import type { Kysely, Transaction } from "kysely";
 
 /** What a service's routes and handlers get from the host: its own database, outbox and logger. */
@@ -14,6 +14,11 @@ export interface ServiceContext<DB> {
   readonly outbox: Outbox;
   /** Resilient HTTP clients to other services, found through discovery. */
   readonly clients: ServiceClients;
+  /** This service's validated settings (see `ServiceDefinition.settings`). */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** "development", "test" or "production". */
+  readonly environment: string;
+
   /**
    * Runs `work` in one database transaction and, after it commits, wakes the outbox relay so
    * events written with `outbox.add(trx, …)` leave at once instead of at the next poll.
@@ -64,6 +69,17 @@ export interface ServiceDefinition<DB> {
   readonly publishes: EventContract[];
   readonly consumes?: EventBinding<DB>[];
   readonly consumerOptions?: SubscribeOptions;
+  /**
+   * The environment variables this service reads (names prefixed with the service, e.g.
+   * `USERS_ACCESS_TOKEN_TTL_SECONDS`), as TypeBox properties with defaults. The launcher validates
+   * them with the platform's configuration, once, and hands the values to `context.settings`.
+   */
+  readonly settings?: TProperties;
+  /**
+   * Refuses settings that are unsafe in production (development keys or passwords); returns one
+   * message per problem. Called by the launcher before anything starts.
+   */
+  checkProduction?(settings: Record<string, unknown>): string[];
   routes(app: App, context: ServiceContext<DB>): void | Promise<void>;
   /** Development data written once at start (idempotently), e.g. a demo catalog. */
   seed?(context: ServiceContext<DB>): Promise<void>;

@@ -11,6 +11,10 @@ export interface ServiceHostOptions {
   logger: Logger;
   /** Clients to the other services (shared by the services of one process). */
   clients: ServiceClients;
+  /** The service's validated settings. */
+  settings?: Readonly<Record<string, unknown>>;
+  /** "development", "test" or "production". */
+  environment?: string;
   /** Set: PostgreSQL. Unset: PGlite under `dataDir`. */
   databaseUrl?: string | undefined;
   dataDir: string;
@@ -82,6 +86,9 @@ export class ServiceHost<DB = unknown> {
       db: store.db,
       outbox,
       clients: options.clients,
+      settings: options.settings ?? {},
+      environment: options.environment ?? "development",
+
       async transaction(work) {
         const result = await store.db.transaction().execute(work);
         relay.wake();

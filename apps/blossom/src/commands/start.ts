@@ -3,7 +3,7 @@ import { createGateway } from "@blossom/gateway";
 import { type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
 import { armCrashPoints, exitOnSignals, splitList } from "@blossom/runtime";
 import type { PlatformConfig } from "../config.js";
-import { serviceSetting } from "../config.js";
+import { serviceSetting, settingsOf } from "../config.js";
 import { ClientPool, staticDiscovery } from "../discovery.js";
 import { loggerFactory } from "../logging.js";
 import { formatReadyTable, type ReadyRow } from "../ready-table.js";
@@ -74,6 +74,9 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             port: portOf(config, definition.name, defaultPort, only),
             bodyLimit: config.BODY_LIMIT_BYTES,
             seed,
+            settings: settingsOf(config, definition),
+            environment: config.NODE_ENV,
+
             drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
           }),
         ),
