@@ -14,6 +14,8 @@ export interface BenchOptions {
 export interface BenchResult {
   name: string;
   text: string;
+  /** Something that should have been measured failed (a skip, e.g. NATS unreachable, is not a failure). */
+  failed: boolean;
   json: Record<string, unknown>;
 }
 
@@ -51,16 +53,16 @@ export function fmt(value: number): string {
 /** `a / b` as "2.35x", or undefined when either side is missing. */
 export function ratio(a: number | undefined, b: number | undefined): string | undefined {
   if (a === undefined || b === undefined || b === 0) return undefined;
-  return `${fmt(a / b)}x`;
+  const quotient = a / b;
+  // Small ratios keep two significant figures (0.0034x), where fmt would round them to 0.00.
+  return `${quotient < 0.1 ? quotient.toPrecision(2) : fmt(quotient)}x`;
 }
 
 export function median(values: number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? sorted[middle]
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** The machine and its load right now, stored with every result (figures mean little without it). */

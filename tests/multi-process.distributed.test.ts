@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
 import { call, eventually } from "./support/http.js";
+import { type Product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, SERVICES, TOPOLOGIES } from "./support/topologies.js";
 
 /**
@@ -63,53 +64,29 @@ describe.each(DISTRIBUTED)("one process per service ($name)", (topology) => {
   });
 
   it("carries an event from one process to another through JetStream: sign-up → welcome email", async () => {
-    const created = await call<{ id: string }>(gateway, "POST", "/api/users", {
-      email: `mp-${Date.now()}@example.com`,
-      password: "correct horse",
-      name: "Multi",
-    });
-    expect(created.status).toBe(201);
+    const ann = await ShopClient.signUp(gateway, "Multi");
     const items = await eventually(
       async () => {
-        const list = await call<{ items: Array<{ template: string }> }>(
-          gateway,
-          "GET",
-          `/api/notifications?userId=${created.body.id}`,
-        );
+        const list = await ann.send<{ items: Array<{ template: string }> }>("GET", "/api/notifications");
         return list.body.items.length > 0 ? list.body.items : undefined;
       },
       10_000,
-      "the welcome notification in another process",
+      "the welcome notification from another process",
     );
     expect(items).toEqual([expect.objectContaining({ template: "welcome" })]);
   });
 
-  it("prices an order over HTTP between processes and opens its payment through the bus", async () => {
-    const catalog = await call<{ items: Array<{ id: string; price: { amount: number } }> }>(
-      gateway,
-      "GET",
-      "/api/inventory/products?limit=1",
-    );
-    const product = catalog.body.items[0];
-    expect(product).toBeDefined();
-    const placed = await call<{ id: string; total: { amount: number } }>(gateway, "POST", "/api/orders", {
-      items: [{ productId: product?.id, quantity: 3 }],
-    });
+  it("runs a whole checkout across five processes: priced over HTTP, reserved, authorized, confirmed", async () => {
+    const buyer = await ShopClient.signUp(gateway, "Buyer");
+    const card = await buyer.addCard();
+    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
+    const item = catalog.body.items[0] as Product;
+    const placed = await buyer.placeOrder([{ productId: item.id, quantity: 3 }], card);
     expect(placed.status).toBe(202);
-    expect(placed.body.total.amount).toBe((product?.price.amount ?? 0) * 3);
-    const payments = await eventually(
-      async () => {
-        const list = await call<{ items: unknown[] }>(
-          gateway,
-          "GET",
-          `/api/payments?orderId=${placed.body.id}`,
-        );
-        return list.body.items.length > 0 ? list.body.items : undefined;
-      },
-      10_000,
-      "the payment opened by the payments process",
-    );
-    expect(payments).toHaveLength(1);
+    expect(placed.body.total.amount).toBe(item.price.amount * 3);
+    expect(await buyer.settled(placed.body.id, 15_000)).toMatchObject({ status: "confirmed" });
+    const after = await call<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
+    expect(after.body.available).toBe(item.available - 3);
   });
 
   it("stops every process cleanly on SIGTERM", async () => {

@@ -20,6 +20,7 @@ export interface TestPlatform extends RunningPlatform {
 export async function startTestPlatform(
   env: Record<string, string> = {},
   dataDir?: string,
+  names: string[] = RUNNABLE_NAMES,
 ): Promise<TestPlatform> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "blossom-test-"));
   const config = readConfig({
@@ -36,7 +37,8 @@ export async function startTestPlatform(
     BLOSSOM_SEED: "true",
     ...env,
   });
-  const platform = await startPlatform(config, RUNNABLE_NAMES);
+  const platform = await startPlatform(config, names);
+
   const gateway = platform.urls.get("gateway");
   if (!gateway) throw new Error("gateway did not start");
   return {

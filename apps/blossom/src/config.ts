@@ -119,14 +119,24 @@ export type PlatformConfig = Static<typeof ConfigSchema>;
 
 /** Reads the configuration once; refuses settings that are unsafe in production. */
 export function readConfig(environment: Record<string, string | undefined>): PlatformConfig {
-  const config = loadConfig(ConfigSchema, environment);
+  const production = environment.NODE_ENV === "production";
+  // Platform-wide refusals come from the raw values, so they are reported even when another
+  // variable is malformed: one run lists everything to fix.
   const problems: string[] = [];
-  if (config.NODE_ENV === "production" && config.BLOSSOM_SEED) {
+  if (production && /^(true|1|yes)$/i.test(environment.BLOSSOM_SEED ?? "")) {
     problems.push("BLOSSOM_SEED = true: demo data is never seeded in production");
   }
-  if (config.NODE_ENV === "production" && config.BLOSSOM_CRASH_POINTS) {
+  if (production && environment.BLOSSOM_CRASH_POINTS) {
     problems.push("BLOSSOM_CRASH_POINTS is set: crash points are for tests and refused in production");
   }
+  let config: PlatformConfig;
+  try {
+    config = loadConfig(ConfigSchema, environment);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError([...error.problems, ...problems]);
+    throw error;
+  }
+
   if (config.NODE_ENV === "production") {
     for (const { definition } of SERVICES)
       problems.push(...(definition.checkProduction?.(settingsOf(config, definition)) ?? []));

@@ -30,7 +30,8 @@ function unauthorized(detail: string, error?: "invalid_token" | "invalid_request
  */
 export function registerAuthentication(app: FastifyInstance, verifier: TokenVerifier): void {
   app.decorateRequest("principal", undefined);
-  app.addHook("preHandler", async (request) => {
+  // preValidation: an anonymous caller learns "sign in" (401) before anything about the body (400).
+  app.addHook("preValidation", async (request) => {
     const header = request.headers.authorization;
     if (!header) return;
     const match = /^Bearer ([A-Za-z0-9\-_.]+)$/.exec(header);

@@ -41,8 +41,13 @@ export class TokenVerifier {
       return await this.#verifyWithCache(token);
     } catch (error) {
       // An unknown key id may be a key that rotated in since the last fetch.
-      if (error instanceof errors.JWKSNoMatchingKey && (await this.#refresh(false)))
-        return this.#verifyWithCache(token);
+      if (error instanceof errors.JWKSNoMatchingKey && (await this.#refresh(false))) {
+        try {
+          return await this.#verifyWithCache(token);
+        } catch (retry) {
+          throw toInvalidToken(retry);
+        }
+      }
       throw toInvalidToken(error);
     }
   }

@@ -1,9 +1,9 @@
 import {
+  DEFAULT_MAX_DELIVER,
   type EventEnvelope,
   EventEnvelopeSchema,
   type EventHandler,
   Inbox,
-  type MessagingTables,
 } from "@blossom/bus";
 import { crashPoint, runWithContext } from "@blossom/runtime";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
@@ -21,6 +21,7 @@ export function createEventDispatcher<DB>(
   bindings: EventBinding<DB>[],
   context: ServiceContext<DB>,
   afterCommit: () => void,
+  maxAttempts: number = DEFAULT_MAX_DELIVER,
 ): EventHandler {
   const byType = new Map(bindings.map((binding) => [binding.contract.type, binding]));
   const inbox = new Inbox(context.name);
@@ -43,7 +44,10 @@ export function createEventDispatcher<DB>(
         ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}),
         ...(envelope.tracestate ? { tracestate: envelope.tracestate } : {}),
       },
-      () => inbox.handle(context.db, envelope, (trx) => binding.handle({ data, envelope, trx, context })),
+      () =>
+        inbox.handle(context.db, envelope, (trx) =>
+          binding.handle({ data, envelope, trx, context, attempt: info.attempt, maxAttempts }),
+        ),
     ).catch((error: unknown) => {
       log.warn({ err: error, duration_ms: Math.round(performance.now() - started) }, "event handling failed");
       throw error;

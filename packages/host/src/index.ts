@@ -2,6 +2,7 @@ export { createEventDispatcher } from "./event-dispatcher.js";
 export { type Runnable, startAll, stopAll } from "./lifecycle.js";
 export {
   type AnyServiceDefinition,
+  type BackgroundTask,
   type EventBinding,
   on,
   type ServiceClients,

@@ -26,7 +26,14 @@ export interface ServiceContext<DB> {
   transaction<R>(work: (trx: Transaction<DB & MessagingTables>) => Promise<R>): Promise<R>;
 }
 
+/** A running background loop of a service. */
+export interface BackgroundTask {
+  /** Stops the loop and waits for the iteration in flight. */
+  stop(): Promise<void>;
+}
+
 /** Hands out one shared client per upstream service. */
+
 export interface ServiceClients {
   get(service: string): ServiceClient;
 }
@@ -39,6 +46,10 @@ export interface EventBinding<DB> {
     envelope: EventEnvelope;
     trx: Transaction<DB & MessagingTables>;
     context: ServiceContext<DB>;
+    /** 1 on the first delivery, 2 on the first redelivery, … (a handler may give up on the last). */
+    attempt: number;
+    /** The consumer's `maxDeliver`: the attempt after which the event is dead-lettered. */
+    maxAttempts: number;
   }): Promise<void>;
 }
 
@@ -50,6 +61,8 @@ export function on<DB, S extends TObject>(
     envelope: EventEnvelope<Static<S>>;
     trx: Transaction<DB & MessagingTables>;
     context: ServiceContext<DB>;
+    attempt: number;
+    maxAttempts: number;
   }) => Promise<void>,
 ): EventBinding<DB> {
   return { contract, handle: handle as EventBinding<DB>["handle"] };
@@ -81,7 +94,14 @@ export interface ServiceDefinition<DB> {
    */
   checkProduction?(settings: Record<string, unknown>): string[];
   routes(app: App, context: ServiceContext<DB>): void | Promise<void>;
+  /**
+   * Background work the service runs while it is up (a saga deadline sweep, a delivery loop):
+   * started after the service listens, stopped when it stops accepting requests — before the
+   * final outbox flush, so events the work wrote still leave.
+   */
+  start?(context: ServiceContext<DB>): BackgroundTask | Promise<BackgroundTask>;
   /** Development data written once at start (idempotently), e.g. a demo catalog. */
+
   seed?(context: ServiceContext<DB>): Promise<void>;
 }
 

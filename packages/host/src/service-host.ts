@@ -1,9 +1,15 @@
+import { registerAuthentication, type TokenVerifier } from "@blossom/auth";
 import { type EventBus, type MessagingTables, Outbox, OutboxRelay, type Subscription } from "@blossom/bus";
 import { type App, crashPoint, createServer, currentContext, type Logger } from "@blossom/runtime";
 import { migrateToLatest, openStore, type Store } from "@blossom/store";
 import type { Kysely } from "kysely";
 import { createEventDispatcher } from "./event-dispatcher.js";
-import type { ServiceClients, ServiceContext, ServiceDefinition } from "./service-definition.js";
+import type {
+  BackgroundTask,
+  ServiceClients,
+  ServiceContext,
+  ServiceDefinition,
+} from "./service-definition.js";
 
 export interface ServiceHostOptions {
   /** The bus, shared by all services of the process. The host never closes it. */
@@ -11,6 +17,8 @@ export interface ServiceHostOptions {
   logger: Logger;
   /** Clients to the other services (shared by the services of one process). */
   clients: ServiceClients;
+  /** Verifies bearer tokens on every request (the users service's keys); routes then call requireUser/requireAdmin. */
+  verifier?: TokenVerifier;
   /** The service's validated settings. */
   settings?: Readonly<Record<string, unknown>>;
   /** "development", "test" or "production". */
@@ -42,6 +50,7 @@ export class ServiceHost<DB = unknown> {
   #definition: ServiceDefinition<DB>;
   #options: ServiceHostOptions;
   #subscription: Subscription | undefined;
+  #background: BackgroundTask | undefined;
   #url: string | undefined;
   #health: ReturnType<typeof createServer>["health"];
 
@@ -113,6 +122,8 @@ export class ServiceHost<DB = unknown> {
       const applied = await migrateToLatest(store, definition.migrations);
       if (applied.length > 0) options.logger.info({ migrations: applied }, "migrations applied");
       const host = new ServiceHost(definition, options, store);
+      if (options.verifier) registerAuthentication(host.app as never, options.verifier);
+
       await definition.routes(host.app, host.context);
       if (options.seed && definition.seed) await definition.seed(host.context);
       await host.app.ready();
@@ -137,7 +148,12 @@ export class ServiceHost<DB = unknown> {
   async subscribe(): Promise<void> {
     const bindings = this.#definition.consumes ?? [];
     if (bindings.length === 0) return;
-    const dispatcher = createEventDispatcher(bindings, this.context, () => this.relay.wake());
+    const dispatcher = createEventDispatcher(
+      bindings,
+      this.context,
+      () => this.relay.wake(),
+      this.#definition.consumerOptions?.maxDeliver,
+    );
     this.#subscription = await this.#options.bus.subscribe(
       this.name,
       bindings.map((binding) => binding.contract.type),
@@ -150,6 +166,7 @@ export class ServiceHost<DB = unknown> {
   async listen(): Promise<string> {
     this.#url = await this.app.listen({ host: this.#options.host, port: this.#options.port });
     this.relay.start();
+    if (this.#definition.start) this.#background = await this.#definition.start(this.context);
     return this.#url;
   }
 
@@ -159,6 +176,8 @@ export class ServiceHost<DB = unknown> {
     const delay = this.#options.drainDelayMs ?? 0;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     await this.app.close();
+    await this.#background?.stop();
+    this.#background = undefined;
   }
 
   /** Stop phase 2: publishes what is left in the outbox; returns how many it sent. */
@@ -170,6 +189,8 @@ export class ServiceHost<DB = unknown> {
 
   /** Stop phase 3: stops the relay and the consumers (handlers in flight finish), closes the database. */
   async close(): Promise<void> {
+    await this.#background?.stop();
+
     await this.relay.stop();
     await this.#subscription?.stop();
     await this.context.store.close();

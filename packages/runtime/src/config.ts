@@ -26,13 +26,24 @@ export function loadConfig<S extends TObject>(schema: S, env: Record<string, str
     // An empty variable means "not set": `FOO= blossom start` should fall back to the default.
     if (value !== undefined && value !== "") raw[key] = value;
   }
-  const withDefaults = Value.Default(schema, Value.Convert(schema, raw)) as Record<string, unknown>;
   const problems: string[] = [];
+  // TypeBox's conversion truncates "8080.5" or "1e3" to an integer: insist on plain digits first.
+  for (const [name, value] of Object.entries(raw)) {
+    if (isIntegerSchema(schema.properties[name] as TSchema) && !/^[+-]?\d+$/.test(String(value))) {
+      const property = schema.properties[name] as TSchema | undefined;
+      const hint = property?.description ? ` (${property.description})` : "";
+      problems.push(`${name} = ${display(name, value)}: must be a whole number${hint}`);
+
+      delete raw[name];
+    }
+  }
+  const withDefaults = Value.Default(schema, Value.Convert(schema, raw)) as Record<string, unknown>;
+
   for (const error of Value.Errors(schema, withDefaults)) {
     const name = error.path.replace(/^\//, "").split("/")[0] ?? error.path;
     const property = schema.properties[name] as TSchema | undefined;
     const hint = property?.description ? ` (${property.description})` : "";
-    const shown = raw[name] === undefined ? "is not set" : `= ${JSON.stringify(raw[name])}`;
+    const shown = raw[name] === undefined ? "is not set" : `= ${display(name, raw[name])}`;
     problems.push(`${name} ${shown}: ${error.message}${hint}`);
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
@@ -49,4 +60,16 @@ export function splitList(value: string | undefined): string[] {
     .split(",")
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+function isIntegerSchema(schema: TSchema | undefined): boolean {
+  if (!schema) return false;
+  if (schema.type === "integer") return true;
+  const variants = (schema.anyOf ?? schema.oneOf) as TSchema[] | undefined;
+  return Array.isArray(variants) && variants.some((variant) => variant.type === "integer");
+}
+
+/** A value as shown in an error: secrets (keys, passwords, tokens) are never echoed back. */
+function display(name: string, value: unknown): string {
+  return /PASSWORD|SECRET|KEY|TOKEN/i.test(name) ? "(hidden)" : JSON.stringify(value);
 }

@@ -60,7 +60,9 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     genReqId: (request) => headerValue(request.headers["x-request-id"]) ?? randomUUID(),
     // Let in-flight requests finish on close, but do not keep idle keep-alive sockets open.
     forceCloseConnections: "idle",
-    return503OnClosing: true,
+    // A request read while closing is still served (and told to close its connection): the
+    // listener is already closed, so it was accepted before the stop and must not be dropped.
+    return503OnClosing: false,
     ajv: {
       customOptions: {
         removeAdditional: "all",
@@ -109,8 +111,25 @@ export function createServer(options: ServerOptions): { app: App; health: Health
   // Node's server.close() only closes the keep-alive sockets idle at that moment: tell clients of
   // requests still in flight to close theirs, so a graceful stop does not wait for keepAliveTimeout.
   let closing = false;
+  let inFlight = 0;
+  app.addHook("onRequest", (_request, _reply, done) => {
+    inFlight += 1;
+    done();
+  });
+  app.addHook("onResponse", (_request, _reply, done) => {
+    inFlight -= 1;
+    done();
+  });
   app.addHook("preClose", (done) => {
     closing = true;
+    // A socket that connected but never sent a request counts as active for Node, so close()
+    // would wait for it until the shutdown deadline: once no request is in flight, close every
+    // remaining connection (none of them carries work).
+    const sweep = setInterval(() => {
+      if (inFlight <= 0) app.server.closeAllConnections();
+    }, 50);
+    sweep.unref();
+    app.server.once("close", () => clearInterval(sweep));
     done();
   });
   app.addHook("onSend", (_request, reply, payload, done) => {

@@ -9,6 +9,8 @@ export interface GatewayOptions {
   host: string;
   port: number;
   bodyLimit?: number;
+  /** Wait between failing readiness and closing the listener, so load balancers stop sending. */
+  drainDelayMs?: number;
 }
 
 /**
@@ -18,13 +20,13 @@ export interface GatewayOptions {
  */
 export async function createGateway(options: GatewayOptions): Promise<Runnable & { readonly url: string }> {
   // The gateway's own readiness is replaced by the platform's: registered before the factory's.
-  const { app } = createServer({
+  const { app, health } = createServer({
     service: "gateway",
     logger: options.logger,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     skipReadiness: true,
   });
-  registerPlatformReadiness(app, options.clients);
+  registerPlatformReadiness(app, options.clients, health);
   registerProxy(app, options.clients);
   await app.ready();
   let url: string | undefined;
@@ -39,8 +41,12 @@ export async function createGateway(options: GatewayOptions): Promise<Runnable &
       return url;
     },
     async stopAccepting() {
+      health.startDraining();
+      const delay = options.drainDelayMs ?? 0;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       await app.close();
     },
+
     async close() {},
   };
 }

@@ -1,5 +1,5 @@
 import type { ServiceClients } from "@blossom/host";
-import type { App } from "@blossom/runtime";
+import type { App, HealthRegistry } from "@blossom/runtime";
 import { UPSTREAM_SERVICES } from "./routing-table.js";
 
 /**
@@ -7,8 +7,12 @@ import { UPSTREAM_SERVICES } from "./routing-table.js";
  * answers its own readiness probe. Lists every service's state, so one curl tells an operator
  * what is down.
  */
-export function registerPlatformReadiness(app: App, clients: ServiceClients): void {
+export function registerPlatformReadiness(app: App, clients: ServiceClients, health: HealthRegistry): void {
   app.get("/health/ready", async (_request, reply) => {
+    // A stopping gateway is not ready, whatever the services say: load balancers must move on.
+    if (health.draining)
+      return reply.code(503).send({ service: "gateway", status: "draining", services: {} });
+
     const entries = await Promise.all(
       UPSTREAM_SERVICES.map(async (service) => {
         try {

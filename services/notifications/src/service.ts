@@ -1,7 +1,9 @@
 import type { ServiceDefinition } from "@blossom/host";
 import { notificationsRoutes } from "./api/routes.js";
+import { createDispatcher } from "./dispatcher.js";
 import { notificationsEvents } from "./events/contracts.js";
 import { notificationsHandlers } from "./events/handlers.js";
+import { notificationsSettings } from "./settings.js";
 import { notificationsMigrations } from "./store/migrations.js";
 import type { NotificationsTables } from "./store/tables.js";
 
@@ -11,5 +13,8 @@ export const notificationsService: ServiceDefinition<NotificationsTables> = {
   migrations: notificationsMigrations,
   publishes: notificationsEvents,
   consumes: notificationsHandlers,
+  settings: notificationsSettings,
   routes: notificationsRoutes,
+  /** The delivery loop: started after the service listens, stopped before it closes its database. */
+  start: (context) => createDispatcher(context).start(),
 };

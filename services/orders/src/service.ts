@@ -1,13 +1,19 @@
 import type { ServiceDefinition } from "@blossom/host";
 import { ordersRoutes } from "./api/routes.js";
+import { ordersSettings, ordersSettingsSchema } from "./api/settings.js";
 import { ordersEvents } from "./events/contracts.js";
+import { ordersHandlers } from "./events/handlers.js";
+import { startDeadlineSweeper } from "./saga/deadline-sweeper.js";
 import { ordersMigrations } from "./store/migrations.js";
 import type { OrdersTables } from "./store/tables.js";
 
 export const ordersService: ServiceDefinition<OrdersTables> = {
   name: "orders",
-  description: "Orders and the checkout saga.",
+  description: "Orders and the checkout saga (orchestrated here).",
   migrations: ordersMigrations,
   publishes: ordersEvents,
+  consumes: ordersHandlers,
+  settings: ordersSettingsSchema,
   routes: ordersRoutes,
+  start: (context) => startDeadlineSweeper(context, ordersSettings(context).sweepIntervalMs),
 };

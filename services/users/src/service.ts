@@ -1,6 +1,8 @@
 import type { ServiceDefinition } from "@blossom/host";
-import { usersRoutes } from "./api/routes.js";
+import { routes } from "./api/routes.js";
 import { usersEvents } from "./events/contracts.js";
+import { checkUsersProduction, usersSettings } from "./settings.js";
+import { seedAdmin } from "./store/admin-seed.js";
 import { usersMigrations } from "./store/migrations.js";
 import type { UsersTables } from "./store/tables.js";
 
@@ -9,5 +11,8 @@ export const usersService: ServiceDefinition<UsersTables> = {
   description: "Accounts, authentication and roles.",
   migrations: usersMigrations,
   publishes: usersEvents,
-  routes: usersRoutes,
+  settings: usersSettings,
+  checkProduction: checkUsersProduction,
+  routes,
+  seed: seedAdmin,
 };

@@ -1,7 +1,10 @@
+import { randomUUID } from "node:crypto";
+import { TokenVerifier } from "@blossom/auth";
 import { resolveBus } from "@blossom/bus";
 import { createGateway } from "@blossom/gateway";
 import { type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
-import { armCrashPoints, exitOnSignals, splitList } from "@blossom/runtime";
+import { armCrashPoints, exitOnSignals, runWithContext, splitList } from "@blossom/runtime";
+import type { JSONWebKeySet } from "jose";
 import type { PlatformConfig } from "../config.js";
 import { serviceSetting, settingsOf } from "../config.js";
 import { ClientPool, staticDiscovery } from "../discovery.js";
@@ -56,6 +59,15 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
   });
   armCrashPoints(splitList(config.BLOSSOM_CRASH_POINTS));
   const seed = config.BLOSSOM_SEED ?? config.NODE_ENV !== "production";
+  // Every service verifies bearer tokens itself against the users service's published keys.
+  const verifier = new TokenVerifier({
+    // Outside any request's context: the key fetch must not carry the caller's token (which
+    // the users service would try to verify with the very keys being fetched).
+    fetchKeys: () =>
+      runWithContext({ requestId: randomUUID(), correlationId: randomUUID() }, () =>
+        clients.get("users").getJson<JSONWebKeySet>("/.well-known/jwks.json"),
+      ),
+  });
   const hosts: ServiceHost[] = [];
   const others: Runnable[] = [];
   try {
@@ -75,6 +87,8 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             bodyLimit: config.BODY_LIMIT_BYTES,
             seed,
             settings: settingsOf(config, definition),
+            verifier,
+
             environment: config.NODE_ENV,
 
             drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
@@ -90,6 +104,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
           host: config.HOST,
           port: portOf(config, GATEWAY, GATEWAY_DEFAULT_PORT, only),
           bodyLimit: config.BODY_LIMIT_BYTES,
+          drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
         }),
       );
     }

@@ -1,8 +1,8 @@
 import type { Static } from "@sinclair/typebox";
-import type { ProductRow } from "../store/products-store.js";
-import type { ProductView } from "./schemas.js";
+import type { ProductRecord } from "../store/products-store.js";
+import type { AdminProductView, ProductView } from "./schemas.js";
 
-export function toProductView(row: ProductRow): Static<typeof ProductView> {
+export function toProductView(row: ProductRecord): Static<typeof ProductView> {
   return {
     id: row.id,
     sku: row.sku,
@@ -10,7 +10,10 @@ export function toProductView(row: ProductRow): Static<typeof ProductView> {
     description: row.description,
     category: row.category,
     price: { amount: row.price_amount, currency: "USD" },
-    // Reservations arrive with the checkout saga (issue 3); until then all stock is available.
-    available: row.stock,
+    available: row.available,
   };
+}
+
+export function toAdminProductView(row: ProductRecord): Static<typeof AdminProductView> {
+  return { ...toProductView(row), stock: row.stock, reserved: row.stock - row.available };
 }

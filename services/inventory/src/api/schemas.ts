@@ -1,6 +1,12 @@
 import { Type } from "@sinclair/typebox";
 import { Money } from "../events/contracts.js";
 
+const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" });
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Description = Type.String({ maxLength: 2000 });
+const Category = Type.String({ minLength: 1, maxLength: 64 });
+
+/** A product as customers see it: `available` is stock minus what active reservations hold. */
 export const ProductView = Type.Object({
   id: Type.String(),
   sku: Type.String(),
@@ -11,13 +17,35 @@ export const ProductView = Type.Object({
   available: Type.Integer(),
 });
 
+/** What admin writes answer: the product view plus the stock and the units reserved. */
+export const AdminProductView = Type.Composite([
+  ProductView,
+  Type.Object({ stock: Type.Integer(), reserved: Type.Integer() }),
+]);
+
 export const CreateProductBody = Type.Object({
-  sku: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  sku: Sku,
+  name: Name,
   description: Type.String({ maxLength: 2000, default: "" }),
-  category: Type.String({ minLength: 1, maxLength: 64 }),
+  category: Category,
   price: Money,
   stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+});
+
+/** Descriptive fields and price; at least one. Stock changes go through `POST …/stock`, and the SKU never changes. */
+export const UpdateProductBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    description: Type.Optional(Description),
+    category: Type.Optional(Category),
+    price: Type.Optional(Money),
+  },
+  { minProperties: 1 },
+);
+
+/** A stock correction: units added (positive) or removed (negative). */
+export const AdjustStockBody = Type.Object({
+  delta: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 }),
 });
 
 export const ListProductsQuery = Type.Object({

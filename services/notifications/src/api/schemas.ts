@@ -2,16 +2,28 @@ import { Type } from "@sinclair/typebox";
 
 export const NotificationView = Type.Object({
   id: Type.String(),
-  channel: Type.String(),
-  template: Type.String(),
-  status: Type.String(),
+  channel: Type.String({ description: "email, sms or push" }),
+  template: Type.String({ description: "welcome, order-confirmed, order-cancelled or refund-issued" }),
+  status: Type.String({ description: "pending, sending, sent or failed" }),
   subject: Type.String(),
   createdAt: Type.String({ format: "date-time" }),
 });
 
 export const NotificationsQuery = Type.Object({
-  userId: Type.String({ minLength: 1, maxLength: 100 }),
+  /** Admins only: whose notifications to list (default: the caller's). */
+  userId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
 
-export const NotificationList = Type.Object({ items: Type.Array(NotificationView), nextCursor: Type.Null() });
+export const NotificationList = Type.Object({
+  items: Type.Array(NotificationView),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Which channels the caller wants to be reached on (defaults: email only). */
+export const NotificationPreferences = Type.Object({
+  email: Type.Boolean(),
+  sms: Type.Boolean(),
+  push: Type.Boolean(),
+});

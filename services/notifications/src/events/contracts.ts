@@ -1,16 +1,2 @@
-import { defineEvent } from "@blossom/bus";
-import { Type } from "@sinclair/typebox";
-
-/** Published when a message has been handed to its channel (mailbox, SMTP, sms, push). */
-export const NotificationSent = defineEvent(
-  "notifications.notification-sent.v1",
-  Type.Object({
-    notificationId: Type.String(),
-    userId: Type.String(),
-    channel: Type.Union([Type.Literal("email"), Type.Literal("sms"), Type.Literal("push")]),
-    template: Type.String(),
-  }),
-  "A notification was delivered to its channel.",
-);
-
-export const notificationsEvents = [NotificationSent];
+// The service's published events live in its contract package, the only part other services import.
+export * from "@blossom/notifications-contracts";

@@ -1,26 +1,38 @@
 import type { ServiceClient } from "@blossom/client";
 import { isUpstreamHttpError } from "@blossom/client";
-import type { ProductView } from "@blossom/inventory/contracts";
 import { HttpProblem } from "@blossom/runtime";
-import type { Static } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 
-type Product = Static<typeof ProductView>;
+/**
+ * The part of inventory's product answer that orders relies on (a consumer-driven contract):
+ * checked on every answer, so a change in inventory fails loudly here instead of pricing wrong.
+ */
+const PriceQuote = Type.Object({
+  id: Type.String(),
+  price: Type.Object({ amount: Type.Integer({ minimum: 0 }), currency: Type.Literal("USD") }),
+});
+type Quote = Static<typeof PriceQuote>;
+const quoteChecker = TypeCompiler.Compile(PriceQuote);
 
 /**
  * Looks up the current price of each product from the inventory service. An unknown product is
  * the client's mistake (422); inventory being down is not (the client's error surfaces as 503/504).
  */
-export async function fetchProducts(
+export async function fetchPrices(
   inventory: ServiceClient,
   productIds: string[],
-): Promise<Map<string, Product>> {
+): Promise<Map<string, Quote>> {
   const unique = [...new Set(productIds)];
-  const products = await Promise.all(
+  const quotes = await Promise.all(
     unique.map(async (id) => {
       try {
-        return await inventory.getJson<Product>(`/api/inventory/products/${encodeURIComponent(id)}`);
+        const answer = await inventory.getJson<unknown>(`/api/inventory/products/${encodeURIComponent(id)}`);
+        if (!quoteChecker.Check(answer))
+          throw new Error(`inventory answered an unexpected product shape for ${id}`);
+        return answer;
       } catch (error) {
-        if (isUpstreamHttpError(error) && error.status === 404) {
+        if (isUpstreamHttpError(error) && (error.status === 404 || error.status === 400)) {
           throw new HttpProblem({
             status: 422,
             slug: "unknown-product",
@@ -32,5 +44,5 @@ export async function fetchProducts(
       }
     }),
   );
-  return new Map(products.map((product) => [product.id, product]));
+  return new Map(quotes.map((quote) => [quote.id, quote]));
 }

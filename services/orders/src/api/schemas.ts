@@ -9,6 +9,23 @@ export const PlaceOrderBody = Type.Object({
     }),
     { minItems: 1, maxItems: 50 },
   ),
+  paymentMethodId: Type.String({ minLength: 1, maxLength: 100 }),
+  shippingAddress: Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    line1: Type.String({ minLength: 1, maxLength: 200 }),
+    city: Type.String({ minLength: 1, maxLength: 100 }),
+    postalCode: Type.String({ minLength: 1, maxLength: 20 }),
+    country: Type.String({
+      minLength: 2,
+      maxLength: 2,
+      pattern: "^[A-Za-z]{2}$",
+      description: "ISO 3166-1 alpha-2",
+    }),
+  }),
+});
+
+export const IdempotencyHeaders = Type.Object({
+  "idempotency-key": Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
 
 export const OrderStatus = Type.Union([
@@ -22,6 +39,22 @@ export const OrderView = Type.Object({
   status: OrderStatus,
   items: Type.Array(OrderLine),
   total: Money,
+  cancellationReason: Type.Optional(Type.String()),
+  history: Type.Optional(
+    Type.Array(Type.Object({ status: OrderStatus, at: Type.String({ format: "date-time" }) })),
+  ),
+  createdAt: Type.Optional(Type.String({ format: "date-time" })),
 });
 
 export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+export const ListOrdersQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  all: Type.Optional(Type.Boolean()),
+});
+
+export const OrderPage = Type.Object({
+  items: Type.Array(OrderView),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});

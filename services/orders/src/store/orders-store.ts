@@ -1,14 +1,28 @@
 import type { MessagingTables } from "@blossom/bus";
 import type { Kysely, Selectable } from "kysely";
-import type { OrdersTables, StoredOrderLine } from "./tables.js";
+import type { CancellationReason } from "../domain/order-rules.js";
+import type { OrderStatus, OrdersTables, SagaStep, ShippingAddress, StoredOrderLine } from "./tables.js";
 
 export type OrdersDb = Kysely<OrdersTables & MessagingTables>;
 export type OrderRow = Selectable<OrdersTables["orders"]>;
+export interface HistoryEntry {
+  status: OrderStatus;
+  at: Date;
+}
 
-export async function insertOrder(
-  db: OrdersDb,
-  order: { id: string; items: StoredOrderLine[]; totalAmount: number },
-): Promise<void> {
+export interface NewOrder {
+  id: string;
+  userId: string;
+  items: StoredOrderLine[];
+  totalAmount: number;
+  paymentMethodId: string;
+  shippingAddress: ShippingAddress;
+  idempotencyKey: string;
+  requestHash: string;
+  deadline: Date;
+}
+
+export async function insertOrder(db: OrdersDb, order: NewOrder): Promise<void> {
   await db
     .insertInto("orders")
     .values({
@@ -17,10 +31,132 @@ export async function insertOrder(
       items: JSON.stringify(order.items),
       total_amount: order.totalAmount,
       currency: "USD",
+      user_id: order.userId,
+      payment_method_id: order.paymentMethodId,
+      shipping_address: JSON.stringify(order.shippingAddress),
+      idempotency_key: order.idempotencyKey,
+      request_hash: order.requestHash,
+      saga_step: "reserving",
+      deadline: order.deadline,
+      cancellation_reason: null,
     })
     .execute();
+  await db.insertInto("order_history").values({ order_id: order.id, status: "pending" }).execute();
 }
 
 export async function findOrder(db: OrdersDb, id: string): Promise<OrderRow | undefined> {
   return db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function findByIdempotencyKey(
+  db: OrdersDb,
+  userId: string,
+  key: string,
+): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom("orders")
+    .selectAll()
+    .where("user_id", "=", userId)
+    .where("idempotency_key", "=", key)
+    .executeTakeFirst();
+}
+
+export async function orderHistory(db: OrdersDb, orderId: string): Promise<HistoryEntry[]> {
+  return db
+    .selectFrom("order_history")
+    .select(["status", "at"])
+    .where("order_id", "=", orderId)
+    .orderBy("id")
+    .execute();
+}
+
+/** A page of orders, newest first; `after` is the last row of the previous page. */
+export async function listOrders(
+  db: OrdersDb,
+  filter: { userId?: string; limit: number; after?: { createdAt: Date; id: string } },
+): Promise<OrderRow[]> {
+  let query = db
+    .selectFrom("orders")
+    .selectAll()
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(filter.limit + 1);
+  if (filter.userId) query = query.where("user_id", "=", filter.userId);
+  const after = filter.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb("created_at", "<", after.createdAt),
+        eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)]),
+      ]),
+    );
+  }
+  return query.execute();
+}
+
+/**
+ * Moves a saga step forward only if the order is still where the step expects it (a guarded,
+ * conditional update: safe against a concurrent timeout or a redelivered reply on any number
+ * of replicas). Returns the updated order, or undefined when the guard did not hold.
+ */
+export async function advance(
+  db: OrdersDb,
+  id: string,
+  from: { status: OrderStatus; step: SagaStep },
+  to: { status?: OrderStatus; step: SagaStep },
+): Promise<OrderRow | undefined> {
+  const row = await db
+    .updateTable("orders")
+    .set({ saga_step: to.step, ...(to.status ? { status: to.status } : {}), updated_at: new Date() })
+    .where("id", "=", id)
+    .where("status", "=", from.status)
+    .where("saga_step", "=", from.step)
+    .returningAll()
+    .executeTakeFirst();
+  if (row && to.status && to.status !== from.status) {
+    await db.insertInto("order_history").values({ order_id: id, status: to.status }).execute();
+  }
+  return row;
+}
+
+/**
+ * Cancels an order that is in one of `from`; returns it with the status it had before, or
+ * undefined when it was not (already cancelled, or not cancellable by this reason).
+ */
+export async function cancelOrder(
+  db: OrdersDb,
+  id: string,
+  reason: CancellationReason,
+  from: OrderStatus[],
+): Promise<{ order: OrderRow; previous: OrderStatus } | undefined> {
+  const current = await db
+    .selectFrom("orders")
+    .selectAll()
+    .where("id", "=", id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!current || !from.includes(current.status)) return undefined;
+  const order = await db
+    .updateTable("orders")
+    .set({ status: "cancelled", saga_step: "done", cancellation_reason: reason, updated_at: new Date() })
+    .where("id", "=", id)
+    .where("status", "=", current.status)
+    .returningAll()
+    .executeTakeFirst();
+  if (!order) return undefined;
+  await db.insertInto("order_history").values({ order_id: id, status: "cancelled" }).execute();
+  return { order, previous: current.status };
+}
+
+/** Pending orders whose saga deadline has passed, oldest first. */
+export async function overdueOrders(db: OrdersDb, now: Date, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("orders")
+    .select("id")
+    .where("status", "=", "pending")
+    .where("deadline", "<", now)
+    .orderBy("deadline")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
 }

@@ -1,13 +1,64 @@
 import { Type } from "@sinclair/typebox";
+import { Money } from "../events/contracts.js";
+
+/**
+ * POST /api/payments/methods. Only types are checked here; what makes a card acceptable (digits,
+ * Luhn, expiry, cvc) is `domain/card.ts`, which names the field in its 400.
+ */
+export const CreatePaymentMethodBody = Type.Object({
+  cardNumber: Type.String({ maxLength: 32 }),
+  expMonth: Type.Integer(),
+  expYear: Type.Integer(),
+  cvc: Type.String({ maxLength: 8 }),
+});
+
+export const CardBrand = Type.Union(
+  ["visa", "mastercard", "amex", "discover", "diners", "jcb", "unionpay", "unknown"].map((brand) =>
+    Type.Literal(brand),
+  ),
+);
+
+/** A saved card as clients see it: never the number, never the cvc. */
+export const PaymentMethodView = Type.Object({
+  id: Type.String(),
+  brand: CardBrand,
+  last4: Type.String(),
+  expMonth: Type.Integer(),
+  expYear: Type.Integer(),
+});
+
+export const ListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+});
+
+export const PaymentMethodPage = Type.Object({
+  items: Type.Array(PaymentMethodView),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const PaymentStatus = Type.Union(
+  ["pending", "authorized", "captured", "refunded", "voided", "declined"].map((status) =>
+    Type.Literal(status),
+  ),
+);
 
 export const PaymentView = Type.Object({
   id: Type.String(),
   orderId: Type.String(),
-  amount: Type.Object({ amount: Type.Integer(), currency: Type.Literal("USD") }),
-  status: Type.String(),
+  userId: Type.String(),
+  paymentMethodId: Type.String(),
+  amount: Money,
+  status: PaymentStatus,
+  declineReason: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: "date-time" }),
+  updatedAt: Type.String({ format: "date-time" }),
 });
 
 export const PaymentsQuery = Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export const PaymentList = Type.Object({ items: Type.Array(PaymentView), nextCursor: Type.Null() });
+/** One payment per order, so one page holds them all: `nextCursor` is always null. */
+export const PaymentList = Type.Object({
+  items: Type.Array(PaymentView),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});

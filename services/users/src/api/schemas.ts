@@ -12,3 +12,39 @@ export const UserView = Type.Object({
   name: Type.String(),
   role: Type.Union([Type.Literal("customer"), Type.Literal("admin")]),
 });
+
+/** `PATCH /api/users/me`: only the name can be changed here (not the email, never the role). */
+export const UpdateMeBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+});
+
+export const LoginBody = Type.Object({
+  email: Type.String({ format: "email", maxLength: 254 }),
+  // Any length: a too-short password is a wrong password (401), not a malformed request.
+  password: Type.String({ minLength: 1, maxLength: 200 }),
+});
+
+export const RefreshTokenBody = Type.Object({
+  refreshToken: Type.String({ minLength: 1, maxLength: 512 }),
+});
+
+/** Answer of login and refresh. */
+export const TokenPairView = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  tokenType: Type.Literal("Bearer"),
+  /** Seconds until the access token expires. */
+  expiresIn: Type.Integer(),
+});
+
+/** A public Ed25519 key of the JWKS (RFC 7517, RFC 8037): never a private part. */
+export const PublicJwkView = Type.Object({
+  kty: Type.Literal("OKP"),
+  crv: Type.Literal("Ed25519"),
+  x: Type.String(),
+  kid: Type.String(),
+  alg: Type.Literal("EdDSA"),
+  use: Type.Literal("sig"),
+});
+
+export const JwksView = Type.Object({ keys: Type.Array(PublicJwkView) });

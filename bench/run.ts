@@ -1,0 +1,78 @@
+/**
+ * Blossom benchmarks. Every figure is printed next to a baseline measured in the same run, so
+ * ratios stay meaningful on a busy or different machine.
+ *
+ *   npm run bench                       every benchmark
+ *   npm run bench -- events startup     a subset
+ *   npm run bench -- --quick            short smoke run (fewer events, one repetition)
+ *   npm run bench -- events --store postgres   events on the local PostgreSQL server
+ *
+ * Tables go to stdout, progress to stderr, results to bench/results/<name>.json.
+ */
+import { relative } from "node:path";
+import { parseArgs } from "node:util";
+import { type BenchOptions, type BenchResult, errorMessage, loadLine, writeResult } from "./report.js";
+
+const BENCHMARKS: Record<string, () => Promise<{ run(options: BenchOptions): Promise<BenchResult> }>> = {
+  events: () => import("./events.js"),
+  startup: () => import("./startup.js"),
+};
+
+const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...] [--quick] [--store pglite|postgres]
+  --quick            short smoke run
+  --store <kind>     database of the events benchmark: pglite (default, temp dir) or postgres
+                     (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres)
+  NATS: BENCH_NATS_URL, default nats://127.0.0.1:4222
+`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      store: { type: "string", default: "pglite" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return void process.stdout.write(USAGE);
+  const unknown = positionals.filter((name) => !(name in BENCHMARKS));
+  if (unknown.length > 0 || (values.store !== "pglite" && values.store !== "postgres")) {
+    process.stderr.write(
+      `bench: ${unknown.length > 0 ? `unknown benchmark(s) ${unknown.join(", ")}` : `unknown store ${values.store}`}\n${USAGE}`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const options: BenchOptions = { quick: values.quick, store: values.store };
+  const names = positionals.length > 0 ? positionals : Object.keys(BENCHMARKS);
+
+  const started = performance.now();
+  process.stdout.write(
+    `Blossom benchmarks${options.quick ? " (--quick)" : ""}: ${names.join(", ")}; node ${process.version}; ${loadLine()}\n\n`,
+  );
+  for (const name of names) {
+    const load = BENCHMARKS[name];
+    if (!load) continue;
+    const benchStarted = performance.now();
+    try {
+      const benchmark = await load();
+      const result = await benchmark.run(options);
+      process.stdout.write(`${result.text}\n`);
+      const file = await writeResult(result);
+      const seconds = ((performance.now() - benchStarted) / 1000).toFixed(1);
+      process.stdout.write(`  ${name} took ${seconds} s -> ${relative(process.cwd(), file)}\n\n`);
+      if (result.failed) process.exitCode = 1;
+    } catch (error) {
+      // One broken benchmark must not hide the others' figures.
+      process.stdout.write(`${name}: FAILED: ${errorMessage(error)}\n\n`);
+      process.stderr.write(`${name}: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+  process.stdout.write(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; ${loadLine()}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,70 @@
+import { createTransport } from "nodemailer";
+import { type Channel, type OutgoingMessage, PermanentDeliveryError } from "../domain/channel.js";
+
+export interface SmtpEmailOptions {
+  /** `smtp://[user:pass@]host:port` (STARTTLS when offered) or `smtps://…` (TLS from the start). */
+  url: string;
+  /** The From header, e.g. `Blossom <no-reply@example.com>`. */
+  from: string;
+  /** Limits on connecting, the greeting and any one socket wait; default 10 s each. Keep below the dispatcher's claim time. */
+  timeoutMs?: number;
+}
+
+/** SMTP reply codes that no retry will change: the mailbox does not exist or is refused. */
+const PERMANENT_CODES = new Set([550, 551, 553]);
+
+/**
+ * Email through an SMTP server, with nodemailer. One connection per message (no pool): the
+ * dispatcher sends little, and a broken connection never poisons the next message. Each mail
+ * carries `Message-ID: <notification id@blossom>`, so the rare resend after a crash between the
+ * send and its bookkeeping is recognisable downstream.
+ */
+export class SmtpEmailChannel implements Channel {
+  readonly name = "email" as const;
+  readonly adapter = "smtp";
+  readonly #transport: ReturnType<typeof createTransport>;
+  readonly #from: string;
+
+  constructor(options: SmtpEmailOptions) {
+    const timeout = options.timeoutMs ?? 10_000;
+    this.#transport = createTransport({
+      url: options.url,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+    });
+    this.#from = options.from;
+  }
+
+  async send(message: OutgoingMessage): Promise<void> {
+    try {
+      await this.#transport.sendMail({
+        from: this.#from,
+        to: message.recipient,
+        subject: message.subject,
+        text: message.body,
+        messageId: `<${message.notificationId}@blossom>`,
+      });
+    } catch (error) {
+      const code = (error as { responseCode?: unknown }).responseCode;
+      if (typeof code === "number" && PERMANENT_CODES.has(code)) {
+        throw new PermanentDeliveryError(`SMTP refused the recipient (${code})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#transport.close();
+  }
+}
+
+/** Where an SMTP URL points, without its credentials (for logs). */
+export function describeSmtpUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return "an unparsable SMTP URL";
+  }
+}

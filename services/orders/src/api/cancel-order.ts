@@ -1,0 +1,38 @@
+import { requireUser } from "@blossom/auth";
+import type { ServiceContext } from "@blossom/host";
+import { type App, HttpProblem } from "@blossom/runtime";
+import { publishCancelled } from "../events/saga-events.js";
+import { cancelOrder, findOrder, orderHistory } from "../store/orders-store.js";
+import type { OrdersTables } from "../store/tables.js";
+import { toOrderView } from "./order-view.js";
+import { OrderParams, OrderView } from "./schemas.js";
+
+/**
+ * `POST /api/orders/:id/cancel`: the owner (or an admin) cancels a pending or confirmed order;
+ * OrderCancelled makes inventory release or restock and payments void or refund. Cancelling an
+ * order that is already cancelled answers it as it is (a retried cancel succeeds).
+ */
+export function registerCancelOrder(app: App, context: ServiceContext<OrdersTables>): void {
+  app.post(
+    "/api/orders/:id/cancel",
+    { schema: { params: OrderParams, response: { 200: OrderView } } },
+    async (request) => {
+      const user = requireUser(request);
+      const existing = await findOrder(context.db, request.params.id);
+      if (!existing || (existing.user_id !== user.userId && user.role !== "admin")) {
+        throw HttpProblem.of("notFound", `No order ${request.params.id}`);
+      }
+      await context.transaction(async (trx) => {
+        const cancelled = await cancelOrder(trx, existing.id, "cancelled_by_customer", [
+          "pending",
+          "confirmed",
+        ]);
+        if (cancelled)
+          await publishCancelled(context, trx, cancelled.order, cancelled.previous === "confirmed");
+      });
+      const row = await findOrder(context.db, existing.id);
+      if (!row) throw new Error(`order ${existing.id} vanished`);
+      return toOrderView(row, await orderHistory(context.db, row.id));
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { requireUser } from "@blossom/auth";
+import type { ServiceContext } from "@blossom/host";
+import { type App, HttpProblem } from "@blossom/runtime";
+import { isUniqueViolation } from "@blossom/store";
+import { orderTotal, requestHash } from "../domain/order-rules.js";
+import { OrderPlaced } from "../events/contracts.js";
+import { findByIdempotencyKey, insertOrder, type OrderRow } from "../store/orders-store.js";
+import type { OrdersTables, StoredOrderLine } from "../store/tables.js";
+import { fetchPrices } from "./inventory-prices.js";
+import { toOrderView } from "./order-view.js";
+import { IdempotencyHeaders, OrderView, PlaceOrderBody } from "./schemas.js";
+import { ordersSettings } from "./settings.js";
+
+const keyReused = () =>
+  new HttpProblem({
+    status: 422,
+    slug: "idempotency-key-reused",
+    title: "Idempotency-Key already used for another request",
+    detail: "this Idempotency-Key was used with a different body; use a new key for a new order",
+  });
+
+/**
+ * `POST /api/orders`: accepts an order (202, pending) and starts the checkout saga. The
+ * `Idempotency-Key` header is required: a retry with the same key and body answers the same
+ * order (200); the same key with another body is refused (422).
+ */
+export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTables>): void {
+  app.post(
+    "/api/orders",
+    {
+      schema: {
+        body: PlaceOrderBody,
+        headers: IdempotencyHeaders,
+        response: { 200: OrderView, 202: OrderView },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const key = request.headers["idempotency-key"];
+      if (!key) {
+        throw new HttpProblem({
+          status: 400,
+          slug: "idempotency-key-required",
+          title: "Idempotency-Key header required",
+          detail:
+            "send a unique Idempotency-Key header with every new order, and the same one when retrying it",
+        });
+      }
+      const hash = requestHash(request.body);
+      const replay = (existing: OrderRow) => {
+        if (existing.request_hash !== hash) throw keyReused();
+        return reply.code(200).send(toOrderView(existing));
+      };
+      const earlier = await findByIdempotencyKey(context.db, user.userId, key);
+      if (earlier) return replay(earlier);
+
+      const prices = await fetchPrices(
+        context.clients.get("inventory"),
+        request.body.items.map((item) => item.productId),
+      );
+      const items: StoredOrderLine[] = request.body.items.map((item) => {
+        const quote = prices.get(item.productId);
+        if (!quote) throw HttpProblem.of("unprocessable", `No product ${item.productId}`);
+        return { productId: item.productId, quantity: item.quantity, unitPrice: quote.price };
+      });
+      const total = orderTotal(items);
+      const id = randomUUID();
+      const { deadlineSeconds } = ordersSettings(context);
+      try {
+        await context.transaction(async (trx) => {
+          await insertOrder(trx, {
+            id,
+            userId: user.userId,
+            items,
+            totalAmount: total.amount,
+            paymentMethodId: request.body.paymentMethodId,
+            shippingAddress: request.body.shippingAddress,
+            idempotencyKey: key,
+            requestHash: hash,
+            deadline: new Date(Date.now() + deadlineSeconds * 1000),
+          });
+          await context.outbox.add(trx, OrderPlaced, id, {
+            orderId: id,
+            userId: user.userId,
+            items,
+            total,
+            paymentMethodId: request.body.paymentMethodId,
+          });
+        });
+      } catch (error) {
+        // Two retries raced: the other one created the order; answer it.
+        if (isUniqueViolation(error)) {
+          const winner = await findByIdempotencyKey(context.db, user.userId, key);
+          if (winner) return replay(winner);
+        }
+        throw error;
+      }
+      const created = await findByIdempotencyKey(context.db, user.userId, key);
+      if (!created) throw new Error(`order ${id} vanished after commit`);
+      return reply.code(202).send(toOrderView(created));
+    },
+  );
+}

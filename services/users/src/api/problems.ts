@@ -1,0 +1,47 @@
+import { HttpProblem } from "@blossom/runtime";
+
+const CHALLENGE = { "www-authenticate": 'Bearer realm="blossom"' };
+
+export function emailTaken(email: string): HttpProblem {
+  return new HttpProblem({
+    status: 409,
+    slug: "email-taken",
+    title: "Email already registered",
+    detail: `${email} already has an account`,
+  });
+}
+
+/** The one answer to a failed login: the same for an unknown email and a wrong password. */
+export function invalidCredentials(): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: "invalid-credentials",
+    title: "Invalid credentials",
+    detail: "The email or the password is not correct.",
+    headers: CHALLENGE,
+  });
+}
+
+/** The one answer to a refused refresh token, whatever the reason (unknown, expired, spent, revoked). */
+export function invalidRefreshToken(): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: "invalid-refresh-token",
+    title: "Invalid refresh token",
+    detail: "The refresh token is not valid (any more): sign in again.",
+    headers: CHALLENGE,
+  });
+}
+
+/** A valid token for an account that no longer exists. */
+export function unknownAccount(): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: "unauthorized",
+    title: "Authentication is required",
+    detail: "the token's account no longer exists",
+    headers: {
+      "www-authenticate": `Bearer realm="blossom", error="invalid_token", error_description="the token's account no longer exists"`,
+    },
+  });
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from "node:crypto";
+import { requireUser } from "@blossom/auth";
+import type { ServiceContext } from "@blossom/host";
+import type { App } from "@blossom/runtime";
+import { isUniqueViolation } from "@blossom/store";
+import { normalizeEmail } from "../domain/email.js";
+import { hashPassword } from "../domain/password.js";
+import { UserRegistered } from "../events/contracts.js";
+import type { UsersTables } from "../store/tables.js";
+import { findUserById, insertUser, updateUserName } from "../store/users-store.js";
+import { emailTaken, unknownAccount } from "./problems.js";
+import { RegisterUserBody, UpdateMeBody, UserView } from "./schemas.js";
+import { toUserView } from "./user-view.js";
+
+/** Sign-up, and the signed-in user's own account. */
+export function usersRoutes(app: App, context: ServiceContext<UsersTables>): void {
+  app.post(
+    "/api/users",
+    { schema: { body: RegisterUserBody, response: { 201: UserView } } },
+    async (request, reply) => {
+      const id = randomUUID();
+      const email = normalizeEmail(request.body.email);
+      const { name } = request.body;
+      const passwordHash = await hashPassword(request.body.password);
+      try {
+        await context.transaction(async (trx) => {
+          await insertUser(trx, { id, email, name, passwordHash, role: "customer" });
+          await context.outbox.add(trx, UserRegistered, id, { userId: id, email, name });
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw emailTaken(email);
+        throw error;
+      }
+      return reply.code(201).send({ id, email, name, role: "customer" as const });
+    },
+  );
+
+  app.get("/api/users/me", { schema: { response: { 200: UserView } } }, async (request) => {
+    const { userId } = requireUser(request);
+    const user = await findUserById(context.db, userId);
+    if (!user) throw unknownAccount();
+    return toUserView(user);
+  });
+
+  app.patch(
+    "/api/users/me",
+    { schema: { body: UpdateMeBody, response: { 200: UserView } } },
+    async (request) => {
+      const { userId } = requireUser(request);
+      const user = await updateUserName(context.db, userId, request.body.name);
+      if (!user) throw unknownAccount();
+      return toUserView(user);
+    },
+  );
+}

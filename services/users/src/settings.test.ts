@@ -1,0 +1,91 @@
+import { exportJWK, generateKeyPair } from "jose";
+import { describe, expect, it } from "vitest";
+import { usersService } from "./service.js";
+import { readUsersSettings } from "./settings.js";
+
+async function privateJwk(): Promise<string> {
+  const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
+  return JSON.stringify(await exportJWK(privateKey));
+}
+
+describe("users settings", () => {
+  it("declares exactly its variables, prefixed with the service (the admin password excepted)", () => {
+    expect(Object.keys(usersService.settings ?? {}).sort()).toEqual([
+      "BLOSSOM_ADMIN_PASSWORD",
+      "USERS_ACCESS_TOKEN_TTL_SECONDS",
+      "USERS_REFRESH_TOKEN_TTL_SECONDS",
+      "USERS_SIGNING_KEY",
+    ]);
+  });
+
+  it("reads typed values with the defaults, converting strings as the environment gives them", () => {
+    expect(readUsersSettings({})).toEqual({
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 2_592_000,
+      signingKey: undefined,
+      adminPassword: undefined,
+    });
+    expect(
+      readUsersSettings({ USERS_ACCESS_TOKEN_TTL_SECONDS: "120", BLOSSOM_ADMIN_PASSWORD: "" }),
+    ).toMatchObject({
+      accessTokenTtlSeconds: 120,
+      adminPassword: undefined,
+    });
+  });
+
+  it("refuses bad values, naming the variable but not quoting a secret", () => {
+    expect(() => readUsersSettings({ USERS_ACCESS_TOKEN_TTL_SECONDS: 5 })).toThrow(
+      /USERS_ACCESS_TOKEN_TTL_SECONDS/,
+    );
+    expect(() => readUsersSettings({ BLOSSOM_ADMIN_PASSWORD: "short" })).toThrow(/BLOSSOM_ADMIN_PASSWORD/);
+    const secret = '{"kty":"OKP","crv":"Ed25519","d":"ONP8oMaw3IQa9vMnveCHnVGlbMhdovQsDZAJU_vjTKU"}';
+    expect(() => readUsersSettings({ USERS_SIGNING_KEY: secret })).toThrow(
+      /USERS_SIGNING_KEY has no public part/,
+    );
+    try {
+      readUsersSettings({ USERS_SIGNING_KEY: secret });
+    } catch (error) {
+      expect(String(error)).not.toContain("ONP8oMaw");
+    }
+  });
+});
+
+describe("checkProduction", () => {
+  const check = (settings: Record<string, unknown>) =>
+    usersService.checkProduction?.(settings) ?? ["missing"];
+
+  it("accepts a configured private Ed25519 key and no (or a strong) admin password", async () => {
+    const key = await privateJwk();
+    expect(check({ USERS_SIGNING_KEY: key })).toEqual([]);
+    expect(check({ USERS_SIGNING_KEY: key, BLOSSOM_ADMIN_PASSWORD: "v8#Qm2!rTz9@Lp4w" })).toEqual([]);
+  });
+
+  it("refuses production without USERS_SIGNING_KEY: no key is ever generated there", () => {
+    const problems = check({});
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^USERS_SIGNING_KEY is not set/);
+  });
+
+  it("refuses a signing key that is not a private Ed25519 JWK, without quoting it", async () => {
+    const { publicKey } = await generateKeyPair("EdDSA", { extractable: true });
+    const publicOnly = JSON.stringify(await exportJWK(publicKey));
+    const [problem] = check({ USERS_SIGNING_KEY: publicOnly });
+    expect(problem).toMatch(/^USERS_SIGNING_KEY has no private part/);
+    expect(problem).not.toContain(JSON.parse(publicOnly).x);
+    expect(check({ USERS_SIGNING_KEY: "secret-but-not-json" })[0]).toMatch(/^USERS_SIGNING_KEY is not JSON/);
+  });
+
+  it("refuses a weak default admin password", async () => {
+    const key = await privateJwk();
+    for (const weak of ["changeme123", "password123", "admin123", "blossom-admin"]) {
+      const problems = check({ USERS_SIGNING_KEY: key, BLOSSOM_ADMIN_PASSWORD: weak });
+      expect(problems, weak).toHaveLength(1);
+      expect(problems[0]).toMatch(/^BLOSSOM_ADMIN_PASSWORD is weak/);
+      expect(problems[0]).not.toContain(weak);
+    }
+  });
+
+  it("reports every problem at once", () => {
+    expect(check({ BLOSSOM_ADMIN_PASSWORD: "changeme123" })).toHaveLength(2);
+  });
+});

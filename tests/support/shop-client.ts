@@ -1,0 +1,115 @@
+import { randomUUID } from "node:crypto";
+import { call, eventually, type JsonResponse } from "./http.js";
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+export interface Order {
+  id: string;
+  status: "pending" | "confirmed" | "cancelled";
+  cancellationReason?: string;
+  total: { amount: number; currency: string };
+  history?: Array<{ status: string; at: string }>;
+}
+
+export interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  category: string;
+  price: { amount: number; currency: string };
+  available: number;
+}
+
+export const ADDRESS = {
+  name: "Ann Buyer",
+  line1: "1 Main Street",
+  city: "Springfield",
+  postalCode: "12345",
+  country: "US",
+};
+
+/** A customer of the shop, driving it only through the gateway's public API. */
+export class ShopClient {
+  constructor(
+    readonly gateway: string,
+    readonly tokens: Tokens,
+  ) {}
+
+  static async signUp(
+    gateway: string,
+    name = "Ann",
+  ): Promise<ShopClient & { email: string; password: string }> {
+    const email = `${name.toLowerCase()}-${randomUUID()}@example.com`;
+    const password = "correct horse battery";
+    const created = await call(gateway, "POST", "/api/users", { email, password, name });
+    if (created.status !== 201)
+      throw new Error(`sign-up failed: ${created.status} ${JSON.stringify(created.body)}`);
+    const client = await ShopClient.logIn(gateway, email, password);
+    return Object.assign(client, { email, password });
+  }
+
+  static async logIn(gateway: string, email: string, password: string): Promise<ShopClient> {
+    const login = await call<Tokens>(gateway, "POST", "/api/auth/login", { email, password });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+    return new ShopClient(gateway, login.body);
+  }
+
+  get auth(): Record<string, string> {
+    return { authorization: `Bearer ${this.tokens.accessToken}` };
+  }
+
+  send<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<JsonResponse<T>> {
+    return call<T>(this.gateway, method, path, body, { ...this.auth, ...headers });
+  }
+
+  async addCard(cardNumber = "4242424242424242"): Promise<string> {
+    const method = await this.send<{ id: string }>("POST", "/api/payments/methods", {
+      cardNumber,
+      expMonth: 12,
+      expYear: new Date().getFullYear() + 3,
+      cvc: "123",
+    });
+    if (method.status !== 201)
+      throw new Error(`add card failed: ${method.status} ${JSON.stringify(method.body)}`);
+    return method.body.id;
+  }
+
+  placeOrder(
+    items: Array<{ productId: string; quantity: number }>,
+    paymentMethodId: string,
+    key: string = randomUUID(),
+  ) {
+    return this.send<Order>(
+      "POST",
+      "/api/orders",
+      { items, paymentMethodId, shippingAddress: ADDRESS },
+      { "idempotency-key": key },
+    );
+  }
+
+  /** Waits until the order leaves `pending`. */
+  async settled(orderId: string, timeoutMs = 10_000): Promise<Order> {
+    return eventually(
+      async () => {
+        const order = await this.send<Order>("GET", `/api/orders/${orderId}`);
+        return order.status === 200 && order.body.status !== "pending" ? order.body : undefined;
+      },
+      timeoutMs,
+      `order ${orderId} to settle`,
+    );
+  }
+}
+
+export async function product(gateway: string, id: string): Promise<Product> {
+  const answer = await call<Product>(gateway, "GET", `/api/inventory/products/${id}`);
+  if (answer.status !== 200) throw new Error(`product ${id}: ${answer.status}`);
+  return answer.body;
+}
