@@ -212,7 +212,6 @@ describe.each(TOPOLOGIES)("the shop, as a customer uses it, through the gateway 
     expect(refused.map((answer) => [answer.status, answer.body])).toEqual([]);
     expect(new Set(placed.map((answer) => answer.body.id)).size).toBe(200);
 
-
     const outcomes = [];
     for (const answer of placed) outcomes.push(await buyer.settled(answer.body.id, 30_000));
     expect(outcomes.filter((order) => order.status === "confirmed")).toHaveLength(50);
