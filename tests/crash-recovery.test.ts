@@ -1,6 +1,14 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
+import {
+  type BlossomProcess,
+  deathOf,
+  freePort,
+  killAll,
+  portsEnv,
+  spawnBlossom,
+  waitForReady,
+} from "./support/blossom-process.js";
 import { call } from "./support/http.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
@@ -23,12 +31,7 @@ const SCENARIOS: Scenario[] = [
 const running: BlossomProcess[] = [];
 const prepared: PreparedTopology[] = [];
 afterEach(async () => {
-  for (const process_ of running.splice(0)) {
-    if (process_.child.exitCode === null && process_.child.signalCode === null) {
-      process_.child.kill("SIGKILL");
-      await process_.exited;
-    }
-  }
+  await killAll(running);
   for (const topology of prepared.splice(0)) await topology.destroy();
 });
 
@@ -42,14 +45,8 @@ describe.each(TOPOLOGIES)("SIGKILL at a crash point, then restart ($name)", (top
       const port = await freePort();
       const env: Record<string, string> = {
         ...databases,
-        GATEWAY_PORT: String(port),
-        USERS_PORT: "0",
-        INVENTORY_PORT: "0",
-        ORDERS_PORT: "0",
-        PAYMENTS_PORT: "0",
-        NOTIFICATIONS_PORT: "0",
+        ...portsEnv(port),
         BLOSSOM_SEED: "false",
-        LOG_LEVEL: "warn",
       };
       const email = `crash-${Date.now()}@example.com`;
       const gateway = `http://127.0.0.1:${port}`;
@@ -61,10 +58,7 @@ describe.each(TOPOLOGIES)("SIGKILL at a crash point, then restart ($name)", (top
       await call(gateway, "POST", "/api/users", { email, password: "correct horse", name: "Crash" }).catch(
         () => undefined,
       );
-      const death = await Promise.race([
-        first.exited,
-        new Promise<undefined>((done) => setTimeout(() => done(undefined), 15_000)),
-      ]);
+      const death = await deathOf(first);
       expect(death, `the crash point was never reached:\n${first.output()}`).toEqual({
         code: null,
         signal: "SIGKILL",

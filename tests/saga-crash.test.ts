@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
+import {
+  type BlossomProcess,
+  deathOf,
+  freePort,
+  killAll,
+  portsEnv,
+  spawnBlossom,
+  waitForReady,
+} from "./support/blossom-process.js";
 import { call } from "./support/http.js";
 import { type Order, type Product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
@@ -18,12 +26,7 @@ const CRASHES = [
 const running: BlossomProcess[] = [];
 const prepared: PreparedTopology[] = [];
 afterEach(async () => {
-  for (const process_ of running.splice(0)) {
-    if (process_.child.exitCode === null && process_.child.signalCode === null) {
-      process_.child.kill("SIGKILL");
-      await process_.exited;
-    }
-  }
+  await killAll(running);
   for (const topology of prepared.splice(0)) await topology.destroy();
 });
 
@@ -37,13 +40,7 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
       const gateway = `http://127.0.0.1:${port}`;
       const env = {
         ...run.env,
-        GATEWAY_PORT: String(port),
-        USERS_PORT: "0",
-        INVENTORY_PORT: "0",
-        ORDERS_PORT: "0",
-        PAYMENTS_PORT: "0",
-        NOTIFICATIONS_PORT: "0",
-        LOG_LEVEL: "warn",
+        ...portsEnv(port),
       };
 
       // Prepare a customer, a card and a product on a clean start, then restart armed.
@@ -62,10 +59,7 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
       await waitForReady(armed);
       // The access token outlives the restart: users' signing key is in its database.
       const placed = await ann.placeOrder([{ productId: item.id, quantity: 1 }], card).catch(() => undefined);
-      const death = await Promise.race([
-        armed.exited,
-        new Promise((done) => setTimeout(() => done(undefined), 15_000)),
-      ]);
+      const death = await deathOf(armed);
       expect(death, `the crash point was never reached:\n${armed.output()}`).toEqual({
         code: null,
         signal: "SIGKILL",

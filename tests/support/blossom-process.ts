@@ -65,3 +65,34 @@ export async function waitForReady(process_: BlossomProcess, timeoutMs = 60_000)
   process_.child.kill("SIGKILL");
   throw new Error(`blossom was not ready within ${timeoutMs} ms:\n${process_.output()}`);
 }
+
+/** Variables that put the gateway on `gatewayPort` and every service on a free port, with quiet logs. */
+export function portsEnv(gatewayPort: number): Record<string, string> {
+  return {
+    GATEWAY_PORT: String(gatewayPort),
+    USERS_PORT: "0",
+    INVENTORY_PORT: "0",
+    ORDERS_PORT: "0",
+    PAYMENTS_PORT: "0",
+    NOTIFICATIONS_PORT: "0",
+    LOG_LEVEL: "warn",
+  };
+}
+
+/** Kills (SIGKILL) whatever a test left running: call from afterEach. */
+export async function killAll(processes: BlossomProcess[]): Promise<void> {
+  for (const process_ of processes.splice(0)) {
+    if (process_.child.exitCode === null && process_.child.signalCode === null) {
+      process_.child.kill("SIGKILL");
+      await process_.exited;
+    }
+  }
+}
+
+/** Resolves with how the process died, or undefined if it is still alive after `timeoutMs`. */
+export function deathOf(process_: BlossomProcess, timeoutMs = 15_000) {
+  return Promise.race([
+    process_.exited,
+    new Promise<undefined>((done) => setTimeout(() => done(undefined), timeoutMs)),
+  ]);
+}

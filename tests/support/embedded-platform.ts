@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type RunningPlatform, startPlatform } from "../../apps/blossom/src/commands/start.js";
 import { readConfig } from "../../apps/blossom/src/config.js";
 import { RUNNABLE_NAMES } from "../../apps/blossom/src/topology.js";
+import { portsEnv } from "./blossom-process.js";
 
 export interface TestPlatform extends RunningPlatform {
   gateway: string;
@@ -25,14 +26,9 @@ export async function startTestPlatform(
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "blossom-test-"));
   const config = readConfig({
     BLOSSOM_DATA_DIR: dir,
-    GATEWAY_PORT: "0",
-    USERS_PORT: "0",
-    INVENTORY_PORT: "0",
-    ORDERS_PORT: "0",
-    PAYMENTS_PORT: "0",
-    NOTIFICATIONS_PORT: "0",
-    LOG_LEVEL: "warn",
+    ...portsEnv(0),
     LOG_FORMAT: "json",
+
     NODE_ENV: "test",
     BLOSSOM_SEED: "true",
     ...env,

@@ -26,14 +26,22 @@ function unauthorized(detail: string, error?: "invalid_token" | "invalid_request
 /**
  * Verifies the bearer token of every request that carries one, before its handler runs. A
  * present but invalid token is refused at once (401 with `WWW-Authenticate`), never treated as
- * anonymous. Routes then say what they need with `requireUser` / `requireAdmin`.
+ * anonymous. Routes then say what they need with `requireUser` / `requireAdmin`, and may declare
+ * `config: { auth: "user" }` so that anonymous calls are refused before their input is validated.
+
  */
 export function registerAuthentication(app: FastifyInstance, verifier: TokenVerifier): void {
   app.decorateRequest("principal", undefined);
   // preValidation: an anonymous caller learns "sign in" (401) before anything about the body (400).
   app.addHook("preValidation", async (request) => {
     const header = request.headers.authorization;
-    if (!header) return;
+    if (!header) {
+      // A route declared `config: { auth: "user" }` refuses anonymous callers before it
+      // validates their input: "sign in" (401) comes before anything about the body (400).
+      const needs = (request.routeOptions.config as { auth?: string } | undefined)?.auth;
+      if (needs === "user" || needs === "admin") requireUser(request);
+      return;
+    }
     const match = /^Bearer ([A-Za-z0-9\-_.]+)$/.exec(header);
     if (!match?.[1])
       throw unauthorized("the Authorization header must be 'Bearer <token>'", "invalid_request");

@@ -95,3 +95,23 @@ export function isNonRetryable(error: unknown): boolean {
     typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === false
   );
 }
+
+/** Subscribe options with every default filled in. */
+export type ResolvedSubscribeOptions = Required<SubscribeOptions>;
+
+/**
+ * Fills in the defaults and checks the options, the same way for every adapter.
+ * @throws RangeError for a `maxDeliver` or `concurrency` that is not a positive integer.
+ */
+export function resolveSubscribeOptions(options: SubscribeOptions = {}): ResolvedSubscribeOptions {
+  const positive = (name: string, value: number) => {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    return value;
+  };
+  return {
+    maxDeliver: positive("maxDeliver", options.maxDeliver ?? DEFAULT_MAX_DELIVER),
+    backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
+    concurrency: positive("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY),
+  };
+}

@@ -1,11 +1,9 @@
 import type { EventEnvelope } from "../envelope.js";
 import {
-  DEFAULT_BACKOFF_MS,
-  DEFAULT_CONCURRENCY,
-  DEFAULT_MAX_DELIVER,
   type DeadLetter,
   type EventBus,
   type EventHandler,
+  resolveSubscribeOptions,
   type SubscribeOptions,
   type Subscription,
 } from "../event-bus.js";
@@ -63,9 +61,7 @@ export class MemoryBus implements EventBus {
     const member: MemoryMember = {
       types: new Set(eventTypes),
       handler,
-      maxDeliver: positiveInteger("maxDeliver", options.maxDeliver ?? DEFAULT_MAX_DELIVER),
-      backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
-      concurrency: positiveInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY),
+      ...resolveSubscribeOptions(options),
       inflight: new Set(),
     };
     let group = this.#consumers.get(consumer);
@@ -145,11 +141,4 @@ async function waitForInflight(members: MemoryMember[]): Promise<void> {
     if (inflight.length === 0) return;
     await Promise.allSettled(inflight);
   }
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }

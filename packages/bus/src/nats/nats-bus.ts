@@ -19,12 +19,10 @@ import {
 } from "@nats-io/transport-node";
 import { type EventEnvelope, eventDomain } from "../envelope.js";
 import {
-  DEFAULT_BACKOFF_MS,
-  DEFAULT_CONCURRENCY,
-  DEFAULT_MAX_DELIVER,
   type DeadLetter,
   type EventBus,
   type EventHandler,
+  resolveSubscribeOptions,
   type SubscribeOptions,
   type Subscription,
 } from "../event-bus.js";
@@ -161,9 +159,7 @@ export class NatsBus implements EventBus {
       consumer,
       types: new Set(eventTypes),
       handler,
-      maxDeliver: positiveInteger("maxDeliver", options.maxDeliver ?? DEFAULT_MAX_DELIVER),
-      backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
-      concurrency: positiveInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY),
+      ...resolveSubscribeOptions(options),
       ackWaitMs: this.#ackWaitMs,
       deadLetters: this.#deadLetters,
       logger: this.#logger,
@@ -250,11 +246,4 @@ function traceHeaders(event: EventEnvelope): MsgHdrs | undefined {
   if (event.tracestate) result.set("tracestate", event.tracestate);
   if (event.correlationId) result.set("correlation-id", event.correlationId);
   return result;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }

@@ -15,7 +15,7 @@ import { OrderParams, OrderView } from "./schemas.js";
 export function registerCancelOrder(app: App, context: ServiceContext<OrdersTables>): void {
   app.post(
     "/api/orders/:id/cancel",
-    { schema: { params: OrderParams, response: { 200: OrderView } } },
+    { config: { auth: "user" }, schema: { params: OrderParams, response: { 200: OrderView } } },
     async (request) => {
       const user = requireUser(request);
       const existing = await findOrder(context.db, request.params.id);

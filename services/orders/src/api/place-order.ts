@@ -29,8 +29,10 @@ export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTable
   app.post(
     "/api/orders",
     {
+      config: { auth: "user" },
       schema: {
         body: PlaceOrderBody,
+
         headers: IdempotencyHeaders,
         response: { 200: OrderView, 202: OrderView },
       },

@@ -11,7 +11,7 @@ import { ListOrdersQuery, OrderPage, OrderParams, OrderView } from "./schemas.js
 export function registerReadOrders(app: App, context: ServiceContext<OrdersTables>): void {
   app.get(
     "/api/orders/:id",
-    { schema: { params: OrderParams, response: { 200: OrderView } } },
+    { config: { auth: "user" }, schema: { params: OrderParams, response: { 200: OrderView } } },
     async (request) => {
       const user = requireUser(request);
       const row = await findOrder(context.db, request.params.id);
@@ -25,7 +25,7 @@ export function registerReadOrders(app: App, context: ServiceContext<OrdersTable
 
   app.get(
     "/api/orders",
-    { schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } },
+    { config: { auth: "user" }, schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } },
     async (request) => {
       const user = requireUser(request);
       const { limit, cursor, all } = request.query;
