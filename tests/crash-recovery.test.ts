@@ -5,8 +5,8 @@ import {
   deathOf,
   freePort,
   killAll,
-  portsEnv,
   spawnBlossom,
+  testEnv,
   waitForReady,
 } from "./support/blossom-process.js";
 import { call } from "./support/http.js";
@@ -45,7 +45,7 @@ describe.each(TOPOLOGIES)("SIGKILL at a crash point, then restart ($name)", (top
       const port = await freePort();
       const env: Record<string, string> = {
         ...databases,
-        ...portsEnv(port),
+        ...testEnv(port),
         BLOSSOM_SEED: "false",
       };
       const email = `crash-${Date.now()}@example.com`;

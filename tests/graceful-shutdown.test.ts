@@ -4,7 +4,13 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
+import {
+  type BlossomProcess,
+  freePort,
+  spawnBlossom,
+  testEnv,
+  waitForReady,
+} from "./support/blossom-process.js";
 import { call, eventually } from "./support/http.js";
 
 /**
@@ -117,14 +123,9 @@ async function startPlatform(
   const port = await freePort();
   const process_ = spawnBlossom(["start"], {
     BLOSSOM_DATA_DIR: dataDir,
-    GATEWAY_PORT: String(port),
-    USERS_PORT: "0",
-    INVENTORY_PORT: "0",
-    ORDERS_PORT: "0",
-    PAYMENTS_PORT: "0",
-    NOTIFICATIONS_PORT: "0",
+    ...testEnv(port),
     BLOSSOM_SEED: "true",
-    LOG_LEVEL: "warn",
+
     ...env,
   });
   running.push(process_);

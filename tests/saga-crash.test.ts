@@ -4,8 +4,8 @@ import {
   deathOf,
   freePort,
   killAll,
-  portsEnv,
   spawnBlossom,
+  testEnv,
   waitForReady,
 } from "./support/blossom-process.js";
 import { call } from "./support/http.js";
@@ -40,7 +40,7 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
       const gateway = `http://127.0.0.1:${port}`;
       const env = {
         ...run.env,
-        ...portsEnv(port),
+        ...testEnv(port),
       };
 
       // Prepare a customer, a card and a product on a clean start, then restart armed.

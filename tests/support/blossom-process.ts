@@ -66,9 +66,16 @@ export async function waitForReady(process_: BlossomProcess, timeoutMs = 60_000)
   throw new Error(`blossom was not ready within ${timeoutMs} ms:\n${process_.output()}`);
 }
 
-/** Variables that put the gateway on `gatewayPort` and every service on a free port, with quiet logs. */
-export function portsEnv(gatewayPort: number): Record<string, string> {
+/**
+ * Variables for a platform under test: the gateway on `gatewayPort`, every service on a free
+ * port, quiet logs, and rate limits out of the way (every test client shares 127.0.0.1, so the
+ * per-IP login budget meant for brute force would throttle ordinary test sign-ins).
+ */
+export function testEnv(gatewayPort: number): Record<string, string> {
   return {
+    GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
+    GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+
     GATEWAY_PORT: String(gatewayPort),
     USERS_PORT: "0",
     INVENTORY_PORT: "0",

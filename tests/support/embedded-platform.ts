@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type RunningPlatform, startPlatform } from "../../apps/blossom/src/commands/start.js";
 import { readConfig } from "../../apps/blossom/src/config.js";
 import { RUNNABLE_NAMES } from "../../apps/blossom/src/topology.js";
-import { portsEnv } from "./blossom-process.js";
+import { testEnv } from "./blossom-process.js";
 
 export interface TestPlatform extends RunningPlatform {
   gateway: string;
@@ -26,7 +26,7 @@ export async function startTestPlatform(
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "blossom-test-"));
   const config = readConfig({
     BLOSSOM_DATA_DIR: dir,
-    ...portsEnv(0),
+    ...testEnv(0),
     LOG_FORMAT: "json",
 
     NODE_ENV: "test",

@@ -112,6 +112,31 @@ export const ConfigSchema = Type.Object({
     default: 0,
     description: "wait between failing readiness and closing listeners (5000 on Kubernetes)",
   }),
+  GATEWAY_CORS_ORIGINS: Type.String({
+    default: "",
+    description: "comma-separated origins allowed cross-origin access to the gateway; empty = none",
+  }),
+  GATEWAY_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 600,
+    description: "gateway requests per minute per user (with a token) or per client IP (without)",
+  }),
+  GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: "POST /api/auth/login attempts per minute per client IP",
+  }),
+  GATEWAY_MAX_IN_FLIGHT_PER_SERVICE: Type.Integer({
+    minimum: 1,
+    default: 256,
+    description: "requests the gateway has in flight per upstream service before answering 503",
+  }),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: "^rediss?://",
+      description: "Redis shared by gateway replicas for rate-limit counters; unset = in memory",
+    }),
+  ),
   ...perServiceProperties(),
 });
 

@@ -1,3 +1,4 @@
+export { type AuditEntry, auditLogMigration, recordAudit, registerAuditRoute } from "./audit/audit-log.js";
 export { createEventDispatcher } from "./event-dispatcher.js";
 export { type Runnable, startAll, stopAll } from "./lifecycle.js";
 export {

@@ -83,6 +83,12 @@ export interface ServiceDefinition<DB> {
   readonly consumes?: EventBinding<DB>[];
   readonly consumerOptions?: SubscribeOptions;
   /**
+   * Whether the service keeps an audit log (its migrations include `auditLogMigration`): the
+   * host then serves it to admins at `GET /api/<name>/audit`.
+   */
+  readonly audited?: boolean;
+
+  /**
    * The environment variables this service reads (names prefixed with the service, e.g.
    * `USERS_ACCESS_TOKEN_TTL_SECONDS`), as TypeBox properties with defaults. The launcher validates
    * them with the platform's configuration, once, and hands the values to `context.settings`.

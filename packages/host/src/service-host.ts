@@ -3,6 +3,7 @@ import { type EventBus, type MessagingTables, Outbox, OutboxRelay, type Subscrip
 import { type App, crashPoint, createServer, currentContext, type Logger } from "@blossom/runtime";
 import { migrateToLatest, openStore, type Store } from "@blossom/store";
 import type { Kysely } from "kysely";
+import { registerAuditRoute } from "./audit/audit-log.js";
 import { createEventDispatcher } from "./event-dispatcher.js";
 import type {
   BackgroundTask,
@@ -124,7 +125,9 @@ export class ServiceHost<DB = unknown> {
       const host = new ServiceHost(definition, options, store);
       if (options.verifier) registerAuthentication(host.app as never, options.verifier);
 
+      if (definition.audited) registerAuditRoute(host.app, definition.name, host.context.db);
       await definition.routes(host.app, host.context);
+
       if (options.seed && definition.seed) await definition.seed(host.context);
       await host.app.ready();
       return host;

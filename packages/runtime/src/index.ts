@@ -9,6 +9,7 @@ export {
   type LoggerSettings,
   REDACTED_PATHS,
 } from "./logger.js";
+export { OPENAPI_PATH, ProblemSchema, withProblemResponses } from "./openapi.js";
 export {
   HttpProblem,
   isHttpProblem,

@@ -12,6 +12,7 @@ import Fastify, {
 import { installErrorHandling } from "./error-handler.js";
 import { HealthRegistry } from "./health.js";
 import type { Logger } from "./logger.js";
+import { installOpenApi, registerOpenApiRoute } from "./openapi.js";
 import { runWithContext } from "./request-context.js";
 
 /** A Fastify instance typed by TypeBox schemas: route handlers get typed bodies, params and replies. */
@@ -33,6 +34,11 @@ export interface ServerOptions {
   health?: HealthRegistry;
   /** Leave `/health/ready` to the caller (the gateway reports the whole platform). */
   skipReadiness?: boolean;
+  /**
+   * Serve `GET /openapi.json` (the document built from the routes' schemas). Default true; the
+   * gateway serves the merged platform document there instead.
+   */
+  openApiRoute?: boolean;
   /** Extra Fastify options (tests, the gateway). */
   fastify?: Partial<FastifyServerOptions>;
 }
@@ -73,6 +79,9 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     },
     ...options.fastify,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  // Before any route: the document is built from every route added from here on.
+  installOpenApi(app as unknown as FastifyInstance, options.service);
 
   app.addHook("onRequest", (request, reply, done) => {
     const correlationId = headerValue(request.headers["x-correlation-id"]) ?? request.id;
@@ -147,6 +156,7 @@ export function createServer(options: ServerOptions): { app: App; health: Health
       return { service: options.service, ...report };
     });
   }
+  if (options.openApiRoute !== false) registerOpenApiRoute(app as unknown as FastifyInstance);
 
   return { app, health };
 }

@@ -2,9 +2,15 @@ import { ServiceClient, StaticDiscovery } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
 import Fastify, { type FastifyInstance } from "fastify";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createGateway } from "./gateway.js";
 import { routeFor } from "./routing-table.js";
+import { localSigningKey, type SigningKey } from "./test-harness.js";
+
+let key: SigningKey;
+beforeAll(async () => {
+  key = await localSigningKey();
+});
 
 const servers: FastifyInstance[] = [];
 const closers: Array<() => Promise<void>> = [];
@@ -44,6 +50,7 @@ async function gatewayFor(instances: Record<string, string[]>, timeoutMs = 2000)
     clients: pool,
     host: "127.0.0.1",
     port: 0,
+    verifier: key.verifier,
   });
   const url = await gateway.listen();
   closers.push(async () => {
@@ -79,11 +86,12 @@ describe("gateway proxy", () => {
       );
     });
     const gateway = await gatewayFor({ inventory: [inventory] });
+    const token = await key.token({ userId: "u1", role: "admin" });
     const response = await fetch(`${gateway}/api/inventory/products?debug=1`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        authorization: "Bearer abc",
+        authorization: `Bearer ${token}`,
         "idempotency-key": "key-1",
         cookie: "session=1",
         "x-request-id": "req-42",
@@ -102,7 +110,7 @@ describe("gateway proxy", () => {
     expect(seen.body).toEqual({ sku: "A" });
     expect(seen.query).toEqual({ debug: "1" });
     expect(seen.headers).toMatchObject({
-      authorization: "Bearer abc",
+      authorization: `Bearer ${token}`,
       "idempotency-key": "key-1",
       "x-request-id": "req-42",
     });
@@ -133,7 +141,9 @@ describe("gateway proxy", () => {
 
   it("answers 503 problem+json with Retry-After naming the service, not its address, when it is down", async () => {
     const gateway = await gatewayFor({ orders: ["http://127.0.0.1:1"] });
-    const response = await fetch(`${gateway}/api/orders/1`);
+    const response = await fetch(`${gateway}/api/orders/1`, {
+      headers: { authorization: `Bearer ${await key.token({ userId: "u1" })}` },
+    });
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("1");
     const body = (await response.json()) as { type: string; detail: string };
@@ -150,7 +160,9 @@ describe("gateway proxy", () => {
       app.get("/api/inventory/products", async () => ({ items: [], nextCursor: null }));
     });
     const gateway = await gatewayFor({ payments: [slow], inventory: [fast] }, 200);
-    const hanging = fetch(`${gateway}/api/payments?orderId=1`);
+    const hanging = fetch(`${gateway}/api/payments?orderId=1`, {
+      headers: { authorization: `Bearer ${await key.token({ userId: "u1" })}` },
+    });
     const started = performance.now();
     const other = await fetch(`${gateway}/api/inventory/products`);
     expect(other.status).toBe(200);

@@ -1,7 +1,13 @@
+import type { TokenVerifier } from "@blossom/auth";
 import type { Runnable, ServiceClients } from "@blossom/host";
 import { createServer, type Logger } from "@blossom/runtime";
+import { Bulkhead } from "./bulkhead.js";
+import { registerEdgeAuthentication } from "./edge-auth.js";
+import { registerOpenApiDocs } from "./openapi.js";
 import { registerProxy } from "./proxy.js";
+import { type RateLimitOptions, registerRateLimit } from "./rate-limit.js";
 import { registerPlatformReadiness } from "./readiness.js";
+import { registerSecurityHeaders } from "./security-headers.js";
 
 export interface GatewayOptions {
   logger: Logger;
@@ -11,12 +17,20 @@ export interface GatewayOptions {
   bodyLimit?: number;
   /** Wait between failing readiness and closing the listener, so load balancers stop sending. */
   drainDelayMs?: number;
+  /** Verifies bearer tokens at the edge (the same verifier the services use). */
+  verifier: TokenVerifier;
+  /** Origins allowed cross-origin access (CORS); empty or unset = none. */
+  corsOrigins?: readonly string[];
+  /** Budgets per minute and the optional Redis that shares them between replicas. */
+  rateLimit?: Omit<RateLimitOptions, "verifier">;
+  /** Requests in flight per upstream service before the gateway answers 503. Default 256. */
+  maxInFlightPerService?: number;
 }
 
 /**
  * The front door: one port for every public route. Stages, in order: request id and
- * correlation id (server factory) → proxy with timeout/retry/breaker → access log. Issue 4 adds
- * security headers, rate limiting and authentication between the first two.
+ * correlation id (server factory) → security headers and CORS → rate limit → authentication →
+ * proxy with timeout/retry/breaker and a bulkhead per service → access log (server factory).
  */
 export async function createGateway(options: GatewayOptions): Promise<Runnable & { readonly url: string }> {
   // The gateway's own readiness is replaced by the platform's: registered before the factory's.
@@ -25,9 +39,15 @@ export async function createGateway(options: GatewayOptions): Promise<Runnable &
     logger: options.logger,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     skipReadiness: true,
+    openApiRoute: false,
   });
+  // Hook order is stage order: each registers its onRequest hook after the previous one's.
+  await registerSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
+  await registerRateLimit(app, { ...options.rateLimit, verifier: options.verifier });
+  registerEdgeAuthentication(app, options.verifier);
   registerPlatformReadiness(app, options.clients, health);
-  registerProxy(app, options.clients);
+  await registerOpenApiDocs(app, options.clients);
+  registerProxy(app, options.clients, new Bulkhead(options.maxInFlightPerService ?? 256));
   await app.ready();
   let url: string | undefined;
   return {

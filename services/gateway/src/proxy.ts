@@ -2,6 +2,7 @@ import type { HttpMethod } from "@blossom/client";
 import { isUpstreamHttpError } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
 import { type App, HttpProblem, propagationHeaders } from "@blossom/runtime";
+import type { Bulkhead } from "./bulkhead.js";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
 import { routeFor } from "./routing-table.js";
 
@@ -14,7 +15,7 @@ const METHODS: HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
  * (2xx or a problem) goes back unchanged; a failing upstream becomes 502/503/504 problem+json
  * naming the service.
  */
-export function registerProxy(app: App, clients: ServiceClients): void {
+export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulkhead): void {
   app.route({
     method: METHODS,
     url: "/*",
@@ -27,13 +28,16 @@ export function registerProxy(app: App, clients: ServiceClients): void {
 
       const idempotencyKey = headers["idempotency-key"];
       try {
-        const answer = await clients.get(service).request({
-          method: request.method as HttpMethod,
-          path: request.url,
-          headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
-          ...(idempotencyKey ? { idempotencyKey } : {}),
-        });
+        const call = () =>
+          clients.get(service).request({
+            method: request.method as HttpMethod,
+            path: request.url,
+            headers,
+            ...(request.body === undefined ? {} : { body: request.body }),
+            ...(idempotencyKey ? { idempotencyKey } : {}),
+          });
+        // At most N requests in flight per service: a slow one cannot take every other's capacity.
+        const answer = await (bulkhead ? bulkhead.run(service, call) : call());
         return reply
           .code(answer.status)
           .headers(pickResponseHeaders(answer.headers))

@@ -11,6 +11,7 @@ import type { InventoryTables } from "./store/tables.js";
 export const inventoryService: ServiceDefinition<InventoryTables> = {
   name: "inventory",
   description: "Catalog, pricing, stock and reservations.",
+  audited: true,
   migrations: inventoryMigrations,
   publishes: inventoryEvents,
   consumes: inventoryHandlers,

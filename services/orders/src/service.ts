@@ -10,6 +10,7 @@ import type { OrdersTables } from "./store/tables.js";
 export const ordersService: ServiceDefinition<OrdersTables> = {
   name: "orders",
   description: "Orders and the checkout saga (orchestrated here).",
+  audited: true,
   migrations: ordersMigrations,
   publishes: ordersEvents,
   consumes: ordersHandlers,

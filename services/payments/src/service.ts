@@ -46,6 +46,7 @@ export function createPaymentsService(
   return {
     name: "payments",
     description: "Payment methods; authorize, capture, void and refund for the checkout saga.",
+    audited: true,
     migrations: paymentsMigrations,
     publishes: paymentsEvents,
     consumes: paymentsHandlers({

@@ -9,6 +9,7 @@ import type { UsersTables } from "./store/tables.js";
 export const usersService: ServiceDefinition<UsersTables> = {
   name: "users",
   description: "Accounts, authentication and roles.",
+  audited: true,
   migrations: usersMigrations,
   publishes: usersEvents,
   settings: usersSettings,

@@ -105,6 +105,14 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
           port: portOf(config, GATEWAY, GATEWAY_DEFAULT_PORT, only),
           bodyLimit: config.BODY_LIMIT_BYTES,
           drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+          verifier,
+          corsOrigins: splitList(config.GATEWAY_CORS_ORIGINS),
+          rateLimit: {
+            perMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+            loginPerMinute: config.GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE,
+            ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+          },
+          maxInFlightPerService: config.GATEWAY_MAX_IN_FLIGHT_PER_SERVICE,
         }),
       );
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { recordAudit } from "@blossom/host";
 import type { InventoryDb } from "./products-store.js";
 
 export type AdminAction = "product.created" | "product.updated" | "stock.adjusted";
@@ -25,4 +26,10 @@ export async function recordAdminChange(trx: InventoryDb, change: AdminChange): 
       details: JSON.stringify(change.details),
     })
     .execute();
+  await recordAudit(trx, {
+    actor: change.actorId,
+    action: change.action,
+    target: change.productId,
+    details: change.details,
+  });
 }

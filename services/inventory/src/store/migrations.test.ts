@@ -11,14 +11,17 @@ describe.each(testStoreFactories())("inventory migrations on $adapter", (factory
       expect(await migrateToLatest(store, inventoryMigrations)).toEqual(Object.keys(inventoryMigrations));
       await sql`insert into products (id, sku, name, description, category, price_amount, currency, stock)
         values ('p1', 'SKU-1', 'n', 'd', 'c', 100, 'USD', 5)`.execute(store.db);
-      expect(await migrateDown(store, inventoryMigrations, 2)).toEqual([
+      expect(await migrateDown(store, inventoryMigrations, 3)).toEqual([
+        "0004_audit_log",
         "0003_admin_changes",
         "0002_reservations",
       ]);
       expect(await migrateToLatest(store, inventoryMigrations)).toEqual([
         "0002_reservations",
         "0003_admin_changes",
+        "0004_audit_log",
       ]);
+
       const { rows } = await sql<{
         stock: number;
         reserved: number;

@@ -1,4 +1,5 @@
 import { messagingMigrations } from "@blossom/bus";
+import { auditLogMigration } from "@blossom/host";
 import type { Migrations } from "@blossom/store";
 import { sql } from "kysely";
 
@@ -100,4 +101,5 @@ export const inventoryMigrations: Migrations = {
       await db.schema.dropTable("admin_changes").execute();
     },
   },
+  "0004_audit_log": auditLogMigration,
 };

@@ -1,5 +1,5 @@
 import { requireUser } from "@blossom/auth";
-import type { ServiceContext } from "@blossom/host";
+import { recordAudit, type ServiceContext } from "@blossom/host";
 import { type App, HttpProblem } from "@blossom/runtime";
 import { publishCancelled } from "../events/saga-events.js";
 import { cancelOrder, findOrder, orderHistory } from "../store/orders-store.js";
@@ -27,8 +27,14 @@ export function registerCancelOrder(app: App, context: ServiceContext<OrdersTabl
           "pending",
           "confirmed",
         ]);
-        if (cancelled)
-          await publishCancelled(context, trx, cancelled.order, cancelled.previous === "confirmed");
+        if (!cancelled) return;
+        await publishCancelled(context, trx, cancelled.order, cancelled.previous === "confirmed");
+        await recordAudit(trx, {
+          actor: user.userId,
+          action: "order.cancelled",
+          target: existing.id,
+          details: { previousStatus: cancelled.previous, byAdmin: existing.user_id !== user.userId },
+        });
       });
       const row = await findOrder(context.db, existing.id);
       if (!row) throw new Error(`order ${existing.id} vanished`);

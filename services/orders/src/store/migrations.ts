@@ -1,4 +1,5 @@
 import { messagingMigrations } from "@blossom/bus";
+import { auditLogMigration } from "@blossom/host";
 import type { Migrations } from "@blossom/store";
 import { sql } from "kysely";
 
@@ -86,4 +87,5 @@ export const ordersMigrations: Migrations = {
         .execute();
     },
   },
+  "0003_audit_log": auditLogMigration,
 };

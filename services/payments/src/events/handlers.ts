@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isNonRetryable } from "@blossom/bus";
-import { type EventBinding, on, type ServiceContext } from "@blossom/host";
+import { type EventBinding, on, recordAudit, type ServiceContext } from "@blossom/host";
 import { OrderCancelled, OrderConfirmed, PaymentRequested } from "@blossom/orders-contracts";
 import { isExpired } from "../domain/card.js";
 import { type PaymentProvider, providerKey } from "../domain/payment-provider.js";
@@ -204,6 +204,12 @@ export function paymentsHandlers(options: PaymentsHandlersOptions): EventBinding
             orderId: data.orderId,
             paymentId: payment.id,
             amount,
+          });
+          await recordAudit(trx, {
+            actor: "system:checkout-saga",
+            action: "payment.refunded",
+            target: payment.id,
+            details: { orderId: data.orderId, amount, reason: data.reason },
           });
           log.info({ payment_id: payment.id, reason: data.reason }, "payment refunded");
         } else {

@@ -1,4 +1,5 @@
 import { messagingMigrations } from "@blossom/bus";
+import { auditLogMigration } from "@blossom/host";
 import type { Migrations } from "@blossom/store";
 import { sql } from "kysely";
 
@@ -112,4 +113,5 @@ export const paymentsMigrations: Migrations = {
         .execute();
     },
   },
+  "0003_audit_log": auditLogMigration,
 };

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { recordAudit } from "@blossom/host";
 import type { App } from "@blossom/runtime";
 import type { Sessions } from "../auth/sessions.js";
 import { normalizeEmail } from "../domain/email.js";
@@ -29,7 +30,22 @@ export function authRoutes(app: App, { db, sessions }: AuthRoutesOptions): void 
     async (request, reply) => {
       const user = await findUserByEmail(db, normalizeEmail(request.body.email));
       const matches = await verifyPassword(request.body.password, user?.password_hash ?? (await dummyHash));
-      if (!user || !matches) throw invalidCredentials();
+      if (!user || !matches) {
+        // The attempted email is kept for admins (brute force shows up here), never the password.
+        await recordAudit(db, {
+          actor: user?.id ?? "anonymous",
+          action: "auth.login-failed",
+          target: normalizeEmail(request.body.email),
+          details: { ip: request.ip },
+        });
+        throw invalidCredentials();
+      }
+      await recordAudit(db, {
+        actor: user.id,
+        action: "auth.login-succeeded",
+        target: user.id,
+        details: { ip: request.ip },
+      });
       reply.header("cache-control", "no-store");
       return sessions.start({ id: user.id, email: user.email, role: user.role });
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { requireUser } from "@blossom/auth";
-import type { ServiceContext } from "@blossom/host";
+import { recordAudit, type ServiceContext } from "@blossom/host";
 import type { App } from "@blossom/runtime";
 import { isUniqueViolation } from "@blossom/store";
 import { normalizeEmail } from "../domain/email.js";
@@ -26,6 +26,7 @@ export function usersRoutes(app: App, context: ServiceContext<UsersTables>): voi
         await context.transaction(async (trx) => {
           await insertUser(trx, { id, email, name, passwordHash, role: "customer" });
           await context.outbox.add(trx, UserRegistered, id, { userId: id, email, name });
+          await recordAudit(trx, { actor: id, action: "user.signed-up", target: id, details: { email } });
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw emailTaken(email);

@@ -1,4 +1,5 @@
 import { messagingMigrations } from "@blossom/bus";
+import { auditLogMigration } from "@blossom/host";
 import type { Migrations } from "@blossom/store";
 import { sql } from "kysely";
 
@@ -57,4 +58,5 @@ export const usersMigrations: Migrations = {
       await db.schema.dropTable("refresh_tokens").execute();
     },
   },
+  "0004_audit_log": auditLogMigration,
 };

@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import type { ServiceClients } from "@blossom/host";
+import { type App, OPENAPI_PATH, runWithContext } from "@blossom/runtime";
+import { fastifySwaggerUi } from "@fastify/swagger-ui";
+import { mergeOpenApi, type ServiceDocument } from "./openapi-merge.js";
+import { UPSTREAM_SERVICES } from "./routing-table.js";
+
+type Json = Record<string, unknown>;
+
+export interface PlatformOpenApiOptions {
+  /** How long a complete merged document is served before it is built again. Default 30 s. */
+  ttlMs?: number;
+  /** Per-service fetch timeout. Default 2 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * The merged document of every service, fetched through their resilient clients and cached.
+ * A document missing a service (it did not answer) is served but not cached, and names the
+ * missing services in `x-unavailable-services`.
+ */
+export class PlatformOpenApi {
+  readonly #clients: ServiceClients;
+  readonly #ttlMs: number;
+  readonly #timeoutMs: number;
+  #cached: { document: Json; at: number } | undefined;
+  #building: Promise<Json> | undefined;
+
+  constructor(clients: ServiceClients, options: PlatformOpenApiOptions = {}) {
+    this.#clients = clients;
+    this.#ttlMs = options.ttlMs ?? 30_000;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+  }
+
+  /** The last built document, if any (for synchronous readers such as the docs UI). */
+  get current(): Json | undefined {
+    return this.#cached?.document;
+  }
+
+  async document(): Promise<Json> {
+    if (this.#cached && Date.now() - this.#cached.at < this.#ttlMs) return this.#cached.document;
+    // Concurrent callers share one build.
+    this.#building ??= this.#build().finally(() => {
+      this.#building = undefined;
+    });
+    return this.#building;
+  }
+
+  async #build(): Promise<Json> {
+    // Outside the caller's request context: the shared document must not depend on (or forward)
+    // one caller's Authorization header.
+    const id = randomUUID();
+    const results = await runWithContext({ requestId: id, correlationId: id }, () =>
+      Promise.all(
+        UPSTREAM_SERVICES.map(async (service): Promise<ServiceDocument | string> => {
+          try {
+            const document = await this.#clients
+              .get(service)
+              .getJson<Json>(OPENAPI_PATH, { timeoutMs: this.#timeoutMs });
+            return { service, document };
+          } catch {
+            return service;
+          }
+        }),
+      ),
+    );
+    const documents = results.filter((result): result is ServiceDocument => typeof result !== "string");
+    const unavailable = results.filter((result): result is string => typeof result === "string");
+    const document = mergeOpenApi(documents, unavailable);
+    if (unavailable.length === 0) this.#cached = { document, at: Date.now() };
+    return document;
+  }
+}
+
+/**
+ * `GET /openapi.json`: the platform's merged document; `GET /docs`: Swagger UI on it (its
+ * assets are served from the package, nothing is loaded from the network). The UI reads
+ * `/docs/json`, which serves the same merged document.
+ */
+export async function registerOpenApiDocs(
+  app: App,
+  clients: ServiceClients,
+  options: PlatformOpenApiOptions = {},
+): Promise<PlatformOpenApi> {
+  const docs = new PlatformOpenApi(clients, options);
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => {
+    reply.header("cache-control", "no-cache");
+    return docs.document();
+  });
+  // Called inside a plugin of our own rather than registered: registering checks that a plugin
+  // named @fastify/swagger is registered, and the runtime installs swagger without registering
+  // it (so that it sees the routes added synchronously after createServer).
+  const ui = fastifySwaggerUi as unknown as (scope: unknown, options: Json) => Promise<void>;
+  const uiOptions: Json = {
+    routePrefix: "/docs",
+    uiConfig: { deepLinking: true, persistAuthorization: false },
+    uiHooks: {
+      // Build (or refresh) the merged document before the UI's synchronous `/docs/json` reads it.
+      preHandler: async (request: { url: string }) => {
+        if (/\/docs\/(json|yaml)(\?|$)/.test(request.url)) await docs.document();
+      },
+    },
+    transformSpecificationClone: false,
+    transformSpecification: (ownDocument: Json) => docs.current ?? ownDocument,
+  };
+  await app.register(async (scope) => ui(scope, uiOptions));
+  return docs;
+}

@@ -1,0 +1,87 @@
+import type { TokenVerifier } from "@blossom/auth";
+import { type App, HttpProblem } from "@blossom/runtime";
+import rateLimit, { normalizeIP } from "@fastify/rate-limit";
+import type { FastifyRequest } from "fastify";
+import { Redis } from "ioredis";
+import { edgeIdentity } from "./edge-auth.js";
+
+export interface RateLimitOptions {
+  verifier: TokenVerifier;
+  /** Requests per minute per user (authenticated) or per client IP (anonymous). Default 600. */
+  perMinute?: number;
+  /** `POST /api/auth/login` attempts per minute per client IP. Default 10. */
+  loginPerMinute?: number;
+  /** Shares the counters between gateway replicas; unset = in this process's memory. */
+  redisUrl?: string;
+  /** Prefix of the Redis keys. Default `blossom:gateway:rate-limit:`. */
+  redisKeyPrefix?: string;
+}
+
+const WINDOW_MS = 60_000;
+
+function isLogin(request: FastifyRequest): boolean {
+  return request.method === "POST" && request.url.split("?")[0] === "/api/auth/login";
+}
+
+/**
+ * Rate limiting, the stage between security headers and authentication, on fixed one-minute
+ * windows: per user for a valid token (the principal comes from verifying the token in the key
+ * generator; the authentication stage reuses that verification), per client IP otherwise (no
+ * token, or one that will be refused), and per IP on a much smaller budget for
+ * `POST /api/auth/login` (password guessing). A refusal is 429 problem+json with `Retry-After`
+ * and `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset`; those three are on every
+ * answer. Health probes are not limited. With Redis the counters are shared by every replica;
+ * when Redis fails mid-flight the gateway lets requests through (and logs) rather than fail closed.
+ */
+export async function registerRateLimit(app: App, options: RateLimitOptions): Promise<void> {
+  const perMinute = options.perMinute ?? 600;
+  const loginPerMinute = options.loginPerMinute ?? 10;
+  let redis: Redis | undefined;
+  if (options.redisUrl) {
+    redis = new Redis(options.redisUrl, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+    });
+    redis.on("error", (error) => app.log.warn({ err: error }, "rate-limit redis error"));
+    // A configured Redis that is unreachable at start is a start failure, like any other store.
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw new Error(`rate limiting cannot reach Redis at REDIS_URL: ${(error as Error).message}`);
+    }
+    const connection = redis;
+    app.addHook("onClose", async () => {
+      await connection.quit().catch(() => connection.disconnect());
+    });
+  }
+  await app.register(rateLimit, {
+    global: false,
+    enableDraftSpec: true,
+    timeWindow: WINDOW_MS,
+    skipOnError: true,
+    ...(redis ? { redis, nameSpace: options.redisKeyPrefix ?? "blossom:gateway:rate-limit:" } : {}),
+    keyGenerator: async (request) => {
+      // An IPv6 client is counted by its /64, as the plugin's own IP keys are: a host has many addresses.
+      const ip = normalizeIP(request.ip);
+      if (isLogin(request)) return `login:${ip}`;
+      const identity = await edgeIdentity(request, options.verifier);
+      return identity.kind === "user" ? `user:${identity.principal.userId}` : `ip:${ip}`;
+    },
+    max: (_request, key) => (key.startsWith("login:") ? loginPerMinute : perMinute),
+    allowList: (request) => request.url.startsWith("/health/"),
+    errorResponseBuilder: (_request, context) => {
+      const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
+      return new HttpProblem({
+        status: 429,
+        slug: "rate-limited",
+        title: "Too many requests",
+        detail: `Rate limit of ${context.max} requests per minute exceeded; retry in ${seconds} s.`,
+        headers: { "retry-after": String(seconds) },
+      });
+    },
+  });
+  app.addHook("onRequest", app.rateLimit());
+}
