@@ -1,64 +1,19 @@
-import { ServiceClient, StaticDiscovery } from "@blossom/client";
-import type { ServiceClients } from "@blossom/host";
-import { createLogger } from "@blossom/runtime";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createGateway } from "./gateway.js";
 import { routeFor } from "./routing-table.js";
-import { localSigningKey, type SigningKey } from "./test-harness.js";
+import { GatewayHarness, localSigningKey, type SigningKey } from "./test-harness.js";
 
 let key: SigningKey;
 beforeAll(async () => {
   key = await localSigningKey();
 });
 
-const servers: FastifyInstance[] = [];
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-  for (const server of servers.splice(0)) await server.close();
-});
+const harness = new GatewayHarness();
+afterEach(() => harness.close());
 
-/** A real upstream service on a free port. */
-async function upstream(setup: (app: FastifyInstance) => void): Promise<string> {
-  const app = Fastify();
-  setup(app);
-  servers.push(app);
-  return app.listen({ port: 0, host: "127.0.0.1" });
-}
-
-async function gatewayFor(instances: Record<string, string[]>, timeoutMs = 2000) {
-  const discovery = new StaticDiscovery(instances);
-  const clients = new Map<string, ServiceClient>();
-  const pool: ServiceClients = {
-    get(service) {
-      let client = clients.get(service);
-      if (!client) {
-        client = new ServiceClient({
-          service,
-          discovery,
-          timeoutMs,
-          retry: { maxAttempts: 2, initialDelayMs: 5 },
-        });
-        clients.set(service, client);
-      }
-      return client;
-    },
-  };
-  const gateway = await createGateway({
-    logger: createLogger({ service: "gateway", level: "silent" }),
-    clients: pool,
-    host: "127.0.0.1",
-    port: 0,
-    verifier: key.verifier,
-  });
-  const url = await gateway.listen();
-  closers.push(async () => {
-    await gateway.stopAccepting();
-    await Promise.all([...clients.values()].map((client) => client.close()));
-  });
-  return url;
-}
+const upstream = (setup: (app: FastifyInstance) => void) => harness.upstream(setup);
+const gatewayFor = (instances: Record<string, string[]>, timeoutMs = 2000) =>
+  harness.gateway(instances, { verifier: key.verifier }, timeoutMs);
 
 describe("routing table", () => {
   it("sends each public prefix to its owner and nothing else anywhere", () => {
