@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceClients } from "@blossom/host";
 import { type App, OPENAPI_PATH, runWithContext } from "@blossom/runtime";
+// Loads @fastify/swagger's type augmentation (the `hide` schema option) for this project's own build.
+import type {} from "@fastify/swagger";
 import { fastifySwaggerUi } from "@fastify/swagger-ui";
 import { mergeOpenApi, type ServiceDocument } from "./openapi-merge.js";
 import { UPSTREAM_SERVICES } from "./routing-table.js";
