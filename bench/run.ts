@@ -4,6 +4,7 @@
  *
  *   npm run bench                       every benchmark
  *   npm run bench -- events startup     a subset
+ *   npm run bench -- gateway            product reads direct / through nginx / through the gateway
  *   npm run bench -- --quick            short smoke run (fewer events, one repetition)
  *   npm run bench -- events --store postgres   events on the local PostgreSQL server
  *
@@ -16,6 +17,7 @@ import { type BenchOptions, type BenchResult, errorMessage, loadLine, writeResul
 const BENCHMARKS: Record<string, () => Promise<{ run(options: BenchOptions): Promise<BenchResult> }>> = {
   events: () => import("./events.js"),
   startup: () => import("./startup.js"),
+  gateway: () => import("./gateway.js"),
 };
 
 const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...] [--quick] [--store pglite|postgres]
@@ -23,6 +25,8 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
   --store <kind>     database of the events benchmark: pglite (default, temp dir) or postgres
                      (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres)
   NATS: BENCH_NATS_URL, default nats://127.0.0.1:4222
+  gateway: BENCH_GATEWAY_DURATION (s, default 5), BENCH_GATEWAY_CONNECTIONS (20), BENCH_GATEWAY_ROUNDS (2),
+           BENCH_GATEWAY_NGINX (/usr/sbin/nginx), BENCH_GATEWAY_CPU_PROF (dir for the gateway's --cpu-prof)
 `;
 
 async function main(): Promise<void> {

@@ -1,3 +1,4 @@
+import { parseServiceLocation } from "@blossom/client";
 import type { AnyServiceDefinition } from "@blossom/host";
 import { ConfigError, loadConfig } from "@blossom/runtime";
 import { type Static, type TProperties, Type } from "@sinclair/typebox";
@@ -34,7 +35,7 @@ function perServiceProperties(): TProperties {
     );
     properties[`${name}_URL`] = Type.Optional(
       Type.String({
-        description: `comma-separated base URLs of the ${definition.name} instances (static discovery)`,
+        description: `comma-separated base URLs of the ${definition.name} instances (static discovery), or one dns+http://host:port (DNS discovery)`,
       }),
     );
     properties[`${name}_LOG_LEVEL`] = Type.Optional(LogLevel);
@@ -86,6 +87,29 @@ export const ConfigSchema = Type.Object({
     minimum: 1000,
     default: 30_000,
     description: "how long JetStream waits for an ack before redelivering",
+  }),
+  BLOSSOM_DNS_REFRESH_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: "how often the addresses of a dns+ <SERVICE>_URL are looked up again",
+  }),
+  BLOSSOM_POSTGRES_URL: Type.Optional(
+    Type.String({
+      pattern: "^postgres(ql)?://",
+      description:
+        "PostgreSQL server where `blossom cluster` creates a database per service (default postgres://postgres@127.0.0.1:5432/postgres)",
+    }),
+  ),
+  BLOSSOM_DISCOVERY: Type.Union([Type.Literal("config"), Type.Literal("nats")], {
+    default: "config",
+    description:
+      "config: instances from <SERVICE>_URL; nats: instances register in a NATS key-value bucket (needs NATS_URL)",
+  }),
+  // Read first by the tracing bootstrap (before this check runs); validated here like the rest.
+  BLOSSOM_TRACE_BUFFER_SPANS: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description: "finished spans kept in memory for GET /api/ops/traces (0 = none)",
   }),
   BLOSSOM_CRASH_POINTS: Type.Optional(
     Type.String({
@@ -154,6 +178,17 @@ export function readConfig(environment: Record<string, string | undefined>): Pla
   if (production && environment.BLOSSOM_CRASH_POINTS) {
     problems.push("BLOSSOM_CRASH_POINTS is set: crash points are for tests and refused in production");
   }
+  // A malformed <SERVICE>_URL would otherwise only fail when the discovery is built.
+  for (const { definition } of SERVICES) {
+    const name = `${env(definition.name)}_URL`;
+    const value = environment[name];
+    if (value === undefined || value === "") continue;
+    try {
+      parseServiceLocation(value);
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+    }
+  }
   let config: PlatformConfig;
   try {
     config = loadConfig(ConfigSchema, environment);
@@ -162,6 +197,9 @@ export function readConfig(environment: Record<string, string | undefined>): Pla
     throw error;
   }
 
+  if (config.BLOSSOM_DISCOVERY === "nats" && !config.NATS_URL) {
+    problems.push("BLOSSOM_DISCOVERY = nats: instances register in NATS, so NATS_URL must be set");
+  }
   if (config.NODE_ENV === "production") {
     for (const { definition } of SERVICES)
       problems.push(...(definition.checkProduction?.(settingsOf(config, definition)) ?? []));
@@ -187,4 +225,15 @@ export function settingsOf(
 ): Record<string, unknown> {
   const values = config as Record<string, unknown>;
   return Object.fromEntries(Object.keys(definition.settings ?? {}).map((name) => [name, values[name]]));
+}
+
+/**
+ * The platform secret every service derives its service-token credential from. Declared with the
+ * users service's settings (users checks the credentials, and refuses the development secret in
+ * production), read here for the clients of every service the process runs.
+ */
+export function serviceSecretOf(config: PlatformConfig): string {
+  const value = (config as Record<string, unknown>).BLOSSOM_SERVICE_SECRET;
+  if (typeof value !== "string" || value === "") throw new Error("BLOSSOM_SERVICE_SECRET is not set");
+  return value;
 }

@@ -5,6 +5,10 @@ export const HELP = `blossom — run the Blossom commerce platform
 Usage:
   blossom [start] [service…]          run the gateway and services in this process
                                       (default: all of them: ${RUNNABLE_NAMES.join(", ")})
+  blossom cluster [--replicas orders=3,inventory=2]
+                                      every service and the gateway as processes of their
+                                      own, 2 replicas each by default, on PostgreSQL
+                                      (BLOSSOM_POSTGRES_URL), NATS_URL and REDIS_URL
   blossom migrate up <service|all>    apply pending migrations
   blossom migrate down <service> [--steps n]
                                       revert the last n migrations (default 1)

@@ -1,55 +1,9 @@
-import { parseArgs } from "node:util";
-import { ConfigError } from "@blossom/runtime";
-import { migrateCommand, UsageError } from "./commands/migrate.js";
-import { startCommand } from "./commands/start.js";
-import { readConfig } from "./config.js";
-import { HELP } from "./help.js";
-import { RUNNABLE_NAMES } from "./topology.js";
+// The entry point, and with the configuration loader the only reader of the environment.
+// Tracing first, then the command: a static import of the command would load Fastify and pg
+// before the instrumentations that patch them are registered.
+import { bootstrapTracing } from "./tracing-bootstrap.js";
 
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      help: { type: "boolean", short: "h" },
-      version: { type: "boolean" },
-      steps: { type: "string", default: "1" },
-    },
-  });
-  if (values.help) return void process.stdout.write(HELP);
-  if (values.version) return void process.stdout.write("blossom 0.1.0\n");
-  const [command = "start", ...rest] = positionals;
-  // The one place that reads the environment: everything below gets typed configuration.
-  const config = readConfig(process.env);
-  if (command === "start") {
-    const unknown = rest.filter((name) => !RUNNABLE_NAMES.includes(name));
-    if (unknown.length > 0)
-      throw new UsageError(
-        `start: unknown service(s) ${unknown.join(", ")} (one of ${RUNNABLE_NAMES.join(", ")})`,
-      );
-    return startCommand(config, rest.length > 0 ? rest : RUNNABLE_NAMES);
-  }
-  if (command === "migrate") {
-    const steps = Number(values.steps);
-    if (!Number.isInteger(steps) || steps < 1) throw new UsageError("--steps must be a positive integer");
-    return migrateCommand(config, rest[0] ?? "", rest[1], steps);
-  }
-  throw new UsageError(`unknown command "${command}"`);
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (
-    error instanceof UsageError ||
-    error instanceof ConfigError ||
-    (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-  ) {
-    process.stderr.write(`blossom: ${(error as Error).message}\n\nRun "blossom --help" for usage.\n`);
-    process.exit(2);
-  }
-  process.stderr.write(
-    `blossom: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  if (error instanceof Error && error.cause)
-    process.stderr.write(`  cause: ${String((error.cause as Error).message ?? error.cause)}\n`);
-  process.exit(1);
-});
+const argv = process.argv.slice(2);
+bootstrapTracing(argv, process.env);
+const { runCli } = await import("./cli.js");
+await runCli(argv, process.env);

@@ -1,3 +1,24 @@
-export { type Principal, type Role, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "./claims.js";
-export { registerAuthentication, requireAdmin, requireUser } from "./request-auth.js";
+export {
+  type Identity,
+  type Principal,
+  type Role,
+  SERVICE_NAME_PATTERN,
+  SERVICE_SUBJECT_PREFIX,
+  SERVICE_TOKEN_AUDIENCE,
+  type ServicePrincipal,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from "./claims.js";
+export { registerAuthentication, requireAdmin, requireService, requireUser } from "./request-auth.js";
+export {
+  DEVELOPMENT_SERVICE_SECRET,
+  isServiceCredential,
+  serviceCredential,
+} from "./service-credentials.js";
+export {
+  type IssuedServiceToken,
+  ServiceTokenProvider,
+  type ServiceTokenProviderOptions,
+} from "./service-token-provider.js";
 export { InvalidTokenError, TokenVerifier, type TokenVerifierOptions } from "./token-verifier.js";

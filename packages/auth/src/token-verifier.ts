@@ -1,5 +1,15 @@
-import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify } from "jose";
-import { type Principal, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "./claims.js";
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, jwtVerify } from "jose";
+import {
+  type Identity,
+  type Principal,
+  SERVICE_NAME_PATTERN,
+  SERVICE_SUBJECT_PREFIX,
+  SERVICE_TOKEN_AUDIENCE,
+  type ServicePrincipal,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from "./claims.js";
 
 /** Why a token was refused; the message is safe to show the client. */
 export class InvalidTokenError extends Error {
@@ -20,10 +30,14 @@ export interface TokenVerifierOptions {
 }
 
 /**
- * Verifies access tokens against the users service's public keys, cached in memory and fetched
- * again when a token names a key id the cache does not know (keys rotate with no restart).
- * Accepts only EdDSA signatures from the Blossom issuer for the Blossom audience: `alg: none`,
- * another algorithm, another key, an expired or malformed token all fail with InvalidTokenError.
+ * Verifies tokens against the users service's public keys, cached in memory and fetched again
+ * when a token names a key id the cache does not know (keys rotate with no restart). Accepts
+ * only EdDSA signatures from the Blossom issuer: `alg: none`, another algorithm, another key, an
+ * expired or malformed token all fail with InvalidTokenError.
+ *
+ * Two kinds of token share the keys and are told apart by their audience: users' access tokens
+ * (`aud: "blossom"`, `verify`) and service tokens (`aud: "blossom-internal"`, `verifyService`).
+ * Each method accepts only its own kind; `identify` accepts either and says which it was.
  */
 export class TokenVerifier {
   #options: Required<TokenVerifierOptions>;
@@ -35,7 +49,27 @@ export class TokenVerifier {
     this.#options = { refreshCooldownMs: 30_000, clockToleranceSeconds: 30, ...options };
   }
 
+  /** A user's access token: the user, or InvalidTokenError (a service token included). */
   async verify(token: string): Promise<Principal> {
+    const identity = await this.identify(token);
+    if (identity.kind !== "user") throw new InvalidTokenError("a service token does not sign a user in");
+    return identity.user;
+  }
+
+  /** A service token: the calling service, or InvalidTokenError (a user's token included). */
+  async verifyService(token: string): Promise<ServicePrincipal> {
+    const identity = await this.identify(token);
+    if (identity.kind !== "service")
+      throw new InvalidTokenError("a user's access token is not a service token");
+    return identity.service;
+  }
+
+  /** A user's access token or a service token, and which of the two it is. */
+  async identify(token: string): Promise<Identity> {
+    return classify(await this.#verifySignature(token));
+  }
+
+  async #verifySignature(token: string): Promise<JWTPayload> {
     if (!this.#keys) await this.#refresh(true);
     try {
       return await this.#verifyWithCache(token);
@@ -52,25 +86,18 @@ export class TokenVerifier {
     }
   }
 
-  async #verifyWithCache(token: string): Promise<Principal> {
+  async #verifyWithCache(token: string): Promise<JWTPayload> {
     const keys = this.#keys;
     if (!keys) throw new InvalidTokenError("signing keys are not available");
     const { payload } = await jwtVerify(token, keys, {
       issuer: TOKEN_ISSUER,
-      audience: TOKEN_AUDIENCE,
+      // Either audience passes here; `classify` then insists on exactly one of them.
+      audience: [TOKEN_AUDIENCE, SERVICE_TOKEN_AUDIENCE],
       algorithms: [TOKEN_ALGORITHM],
       clockTolerance: this.#options.clockToleranceSeconds,
       requiredClaims: ["sub", "exp", "iat"],
     });
-    const role = payload.role;
-    if (typeof payload.sub !== "string" || (role !== "customer" && role !== "admin")) {
-      throw new InvalidTokenError("the token does not name a user and a role");
-    }
-    return {
-      userId: payload.sub,
-      role,
-      ...(typeof payload.email === "string" ? { email: payload.email } : {}),
-    };
+    return payload;
   }
 
   /** Fetches the key set; returns false when the cooldown forbids it. */
@@ -87,6 +114,36 @@ export class TokenVerifier {
     await this.#loading;
     return true;
   }
+}
+
+const serviceName = new RegExp(SERVICE_NAME_PATTERN);
+
+/**
+ * Tells a user's token from a service's by its audience, and refuses anything ambiguous: both
+ * audiences at once, a service audience without a `service:<name>` subject, a user audience
+ * with one (or without a role).
+ */
+function classify(payload: JWTPayload): Identity {
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const forUsers = audiences.includes(TOKEN_AUDIENCE);
+  const forServices = audiences.includes(SERVICE_TOKEN_AUDIENCE);
+  const sub = payload.sub;
+  if (typeof sub !== "string" || forUsers === forServices)
+    throw new InvalidTokenError("the token's aud claim is not valid");
+  if (forServices) {
+    const name = sub.startsWith(SERVICE_SUBJECT_PREFIX) ? sub.slice(SERVICE_SUBJECT_PREFIX.length) : "";
+    if (!serviceName.test(name) || payload.role !== undefined)
+      throw new InvalidTokenError("the token does not name a service");
+    return { kind: "service", service: { service: name } };
+  }
+  const role = payload.role;
+  if (sub.startsWith(SERVICE_SUBJECT_PREFIX) || (role !== "customer" && role !== "admin")) {
+    throw new InvalidTokenError("the token does not name a user and a role");
+  }
+  return {
+    kind: "user",
+    user: { userId: sub, role, ...(typeof payload.email === "string" ? { email: payload.email } : {}) },
+  };
 }
 
 function toInvalidToken(error: unknown): InvalidTokenError {

@@ -181,6 +181,31 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     expect(await bus.deadLetters("shipping")).toEqual([]);
   });
 
+  it("reports the events owed to a consumer as its lag, and each dead letter to onDeadLetter", async () => {
+    const bus = await open();
+    const gate = latch();
+    const reported: string[] = [];
+    const subscription = await bus.subscribe(
+      "billing",
+      [PLACED],
+      async (received) => {
+        await gate.promise;
+        if (received.subject === "order-bad") throw new Error("cannot bill this one");
+      },
+      { maxDeliver: 1, onDeadLetter: (dead) => reported.push(dead.event.id) },
+    );
+    expect(await subscription.lag()).toBe(0);
+    const events = [event(PLACED, "order-1"), event(PLACED, "order-2"), event(PLACED, "order-bad")];
+    // Memory resolves a publish only once it is handled: wait for it after opening the gate.
+    const published = bus.publish(events);
+    await waitFor(async () => (await subscription.lag()) === 3, "a lag of 3 while the handlers wait");
+    gate.open();
+    await published;
+    await waitFor(async () => (await subscription.lag()) === 0, "no lag once handled");
+    await waitFor(() => reported.length === 1, "the dead letter reported");
+    expect(reported).toEqual([events[2]?.id]);
+  });
+
   it("dead-letters at once when the handler's error is not retryable (a contract violation)", async () => {
     const bus = await open();
     let calls = 0;

@@ -27,10 +27,22 @@ export interface SubscribeOptions {
    * are never handled concurrently and keep their publish order. Default 8.
    */
   concurrency?: number;
+  /**
+   * Called once for each event the consumer gives up on, after its dead letter is stored (both
+   * adapters, whichever rule gave up: attempts exhausted, a non-retryable error, a crash loop).
+   * For metrics; it must not throw.
+   */
+  onDeadLetter?: (deadLetter: DeadLetter) => void;
 }
 
 export interface Subscription {
   readonly consumer: string;
+  /**
+   * Events owed to this consumer (the service, all its replicas) and not yet acknowledged or
+   * dead-lettered: memory, deliveries queued, in flight or waiting for a redelivery; NATS, the
+   * durables' pending plus unacknowledged messages. For metrics (consumer lag).
+   */
+  lag(): Promise<number>;
   /** Stops taking new deliveries and waits for the handlers in flight. */
   stop(): Promise<void>;
 }
@@ -97,7 +109,8 @@ export function isNonRetryable(error: unknown): boolean {
 }
 
 /** Subscribe options with every default filled in. */
-export type ResolvedSubscribeOptions = Required<SubscribeOptions>;
+export type ResolvedSubscribeOptions = Required<Omit<SubscribeOptions, "onDeadLetter">> &
+  Pick<SubscribeOptions, "onDeadLetter">;
 
 /**
  * Fills in the defaults and checks the options, the same way for every adapter.
@@ -113,5 +126,6 @@ export function resolveSubscribeOptions(options: SubscribeOptions = {}): Resolve
     maxDeliver: positive("maxDeliver", options.maxDeliver ?? DEFAULT_MAX_DELIVER),
     backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
     concurrency: positive("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY),
+    ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
   };
 }

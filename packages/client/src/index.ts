@@ -4,6 +4,24 @@ export type {
 } from "./client-options.js";
 export { DEFAULT_BREAKER, DEFAULT_CONNECTIONS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from "./client-options.js";
 export type { Discovery, InstancesListener } from "./discovery/discovery.js";
+export {
+  DEFAULT_DNS_REFRESH_MS,
+  DnsDiscovery,
+  type DnsDiscoveryOptions,
+  type DnsErrorListener,
+  type HostResolver,
+  parseDnsServiceUrl,
+} from "./discovery/dns-discovery.js";
+export {
+  DEFAULT_INSTANCE_TTL_MS,
+  InstanceBucket,
+  type InstanceBucketOptions,
+  type InstanceRecord,
+  instanceBucketName,
+} from "./discovery/instance-bucket.js";
+export { NatsKvDiscovery, type NatsKvDiscoveryOptions } from "./discovery/nats-kv-discovery.js";
+export { NatsKvRegistrar, type NatsKvRegistrarOptions } from "./discovery/nats-kv-registrar.js";
+export { DNS_PREFIX, parseServiceLocation, type ServiceLocation } from "./discovery/service-location.js";
 export { parseInstanceList, StaticDiscovery, type StaticInstances } from "./discovery/static-discovery.js";
 export {
   isUpstreamAbortedError,
@@ -32,4 +50,5 @@ export type {
   RequestOptions,
   UpstreamRequest,
   UpstreamResponse,
+  UpstreamStreamResponse,
 } from "./upstream-request.js";

@@ -319,6 +319,40 @@ describe("ServiceClient", () => {
     expect(live.calls).toHaveLength(1);
   });
 
+  it("ejects a dead instance once its breaker opens, and tries it again after the half-open delay", async () => {
+    const dead = await deadUrl();
+    const live = await startUpstream((app) => app.get("/stock", async () => ({ stock: 3 })));
+    const inventory = client([dead, live.url], { breaker: { consecutiveFailures: 2, halfOpenAfterMs: 200 } });
+    const deadStats = () => inventory.stats().instances.find((instance) => instance.instance === dead);
+
+    // Every call succeeds: the refused connections are retried on the live instance.
+    for (let i = 0; i < 6; i++) expect(await inventory.getJson("/stock")).toEqual({ stock: 3 });
+    expect(deadStats()).toMatchObject({ breaker: "open", acceptsCalls: false, attempts: 2, failures: 2 });
+    expect(live.calls).toHaveLength(6);
+
+    // Ejected: while the breaker is open nothing is sent to the dead instance.
+    for (let i = 0; i < 4; i++) expect(await inventory.getJson("/stock")).toEqual({ stock: 3 });
+    expect(deadStats()).toMatchObject({ attempts: 2 });
+    expect(live.calls).toHaveLength(10);
+
+    // After the delay one trial call goes there; it fails, the breaker re-opens, the call still succeeds.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(deadStats()).toMatchObject({ acceptsCalls: true });
+    for (let i = 0; i < 2; i++) expect(await inventory.getJson("/stock")).toEqual({ stock: 3 });
+    expect(deadStats()).toMatchObject({ breaker: "open", attempts: 3, failures: 3 });
+
+    // The instance comes back on its port: the next trial call closes its breaker, it serves again.
+    const revived = Fastify({ forceCloseConnections: true });
+    revived.get("/stock", async () => ({ stock: 4 }));
+    await revived.listen({ port: Number(new URL(dead).port), host: "127.0.0.1" });
+    servers.push(revived);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const stocks: unknown[] = [];
+    for (let i = 0; i < 4; i++) stocks.push(await inventory.getJson("/stock"));
+    expect(stocks).toContainEqual({ stock: 4 });
+    expect(deadStats()).toMatchObject({ breaker: "closed", acceptsCalls: true });
+  });
+
   it("sends the propagated headers, JSON headers and the query string", async () => {
     let hookCalls = 0;
     const upstream = await startUpstream((app) =>

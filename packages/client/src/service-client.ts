@@ -1,4 +1,4 @@
-import { type RetryPolicy, TimeoutStrategy, timeout } from "cockatiel";
+import { type RetryPolicy, type TimeoutPolicy, TimeoutStrategy, timeout } from "cockatiel";
 import {
   type ResolvedClientOptions,
   resolveClientOptions,
@@ -11,10 +11,12 @@ import { isJsonContentType } from "./response-body.js";
 import { createRetryPolicy } from "./retry-policy.js";
 import { type InstanceStats, UpstreamInstance } from "./upstream-instance.js";
 import {
+  type PreparedRequest,
   prepareRequest,
   type RequestOptions,
   type UpstreamRequest,
   type UpstreamResponse,
+  type UpstreamStreamResponse,
 } from "./upstream-request.js";
 
 /** What `ServiceClient.stats()` reports. */
@@ -71,12 +73,42 @@ export class ServiceClient {
    * `UpstreamUnavailableError`, `UpstreamAbortedError` or `UpstreamProtocolError`.
    */
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
+    return this.#call(request, false, (instance, prepared, attemptTimeout) =>
+      instance.send(prepared, attemptTimeout, request.signal),
+    );
+  }
+
+  /**
+   * Like `request`, but resolves once a 2xx answer's headers arrive, with `body` a stream still
+   * arriving (server-sent events, large downloads): the per-attempt timeout bounds the wait for
+   * the headers, not the whole body, and retries happen only before any byte is handed over.
+   * The caller must consume or destroy `body`; aborting `request.signal` later also ends it.
+   */
+  async stream(request: UpstreamRequest): Promise<UpstreamStreamResponse> {
+    return this.#call(request, true, (instance, prepared, attemptTimeout) =>
+      instance.sendStreaming(prepared, attemptTimeout, request.signal),
+    );
+  }
+
+  async #call<T>(
+    request: UpstreamRequest,
+    streaming: boolean,
+    attempt: (
+      instance: UpstreamInstance,
+      prepared: PreparedRequest,
+      attemptTimeout: TimeoutPolicy,
+    ) => Promise<T>,
+  ): Promise<T> {
     if (this.#closing !== undefined) {
       throw new UpstreamUnavailableError({ upstream: this.service, reason: "client-closed" });
     }
     const prepared = prepareRequest(request, this.#options.headers(), this.#options.timeoutMs);
-    // One policy object per call, not per client: the duration may differ per call.
-    const attemptTimeout = timeout(prepared.timeoutMs, TimeoutStrategy.Aggressive).dangerouslyUnref();
+    // One policy object per call, not per client: the duration may differ per call. A streamed
+    // answer must outlive the attempt, so its timeout must not abort the request on return.
+    const attemptTimeout = timeout(prepared.timeoutMs, {
+      strategy: TimeoutStrategy.Aggressive,
+      abortOnReturn: !streaming,
+    }).dangerouslyUnref();
     const tried = new Set<UpstreamInstance>();
     const { signal } = request;
     const policy = prepared.retrySafe ? this.#retrySafe : this.#retryUnsafe;
@@ -85,7 +117,7 @@ export class ServiceClient {
       if (signal?.aborted) throw new UpstreamAbortedError({ upstream: this.service, cause: signal.reason });
       const instance = this.#choose(tried);
       tried.add(instance);
-      return instance.send(prepared, attemptTimeout, signal);
+      return attempt(instance, prepared, attemptTimeout);
     }, signal);
   }
 

@@ -14,7 +14,7 @@ import { type BreakerState, InstanceBreaker } from "./instance-breaker.js";
 import { classifyNetworkError } from "./network-errors.js";
 import { decodeBody } from "./response-body.js";
 import { parseRetryAfter } from "./retry-after.js";
-import type { PreparedRequest, UpstreamResponse } from "./upstream-request.js";
+import type { PreparedRequest, UpstreamResponse, UpstreamStreamResponse } from "./upstream-request.js";
 
 /** Health and traffic figures of one instance, for readiness checks and metrics. */
 export interface InstanceStats {
@@ -89,11 +89,42 @@ export class UpstreamInstance {
     attemptTimeout: TimeoutPolicy,
     callerSignal: AbortSignal | undefined,
   ): Promise<UpstreamResponse> {
+    const answer = await this.#attempt(request, attemptTimeout, callerSignal, false);
+    if ("text" in answer) return this.#toResponse(request, answer.status, answer.headers, answer.text);
+    return answer;
+  }
+
+  /**
+   * Like `send`, but resolves as soon as a 2xx answer's headers arrive, with its body still
+   * streaming (server-sent events, downloads). `attemptTimeout` bounds the wait for the headers
+   * only, so it must not abort on return (cockatiel's `abortOnReturn: false`), or the body would
+   * be cut the moment it is handed over. A non-2xx answer is read in full and rejected as in `send`.
+   */
+  async sendStreaming(
+    request: PreparedRequest,
+    attemptTimeout: TimeoutPolicy,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<UpstreamStreamResponse> {
+    const answer = await this.#attempt(request, attemptTimeout, callerSignal, true);
+    if ("text" in answer) throw new Error("unreachable: a streamed 2xx answer was read in full");
+    return answer;
+  }
+
+  async #attempt(
+    request: PreparedRequest,
+    attemptTimeout: TimeoutPolicy,
+    callerSignal: AbortSignal | undefined,
+    streaming: boolean,
+  ): Promise<RawAnswer | UpstreamStreamResponse> {
     let sent = false;
     try {
-      return await wrap(this.breaker.policy, attemptTimeout).execute(({ signal }) => {
+      return await wrap(this.breaker.policy, attemptTimeout).execute(async ({ signal }) => {
         sent = true;
-        return this.#exchange(request, signal, callerSignal);
+        const answer = await this.#exchange(request, signal, callerSignal, streaming);
+        // Thrown inside the breaker, so a 5xx counts against the instance and a 4xx does not.
+        if ("text" in answer && (answer.status < 200 || answer.status > 299))
+          this.#toResponse(request, answer.status, answer.headers, answer.text);
+        return answer;
       });
     } catch (error) {
       if (!sent) this.#rejected++;
@@ -123,7 +154,8 @@ export class UpstreamInstance {
     request: PreparedRequest,
     timeoutSignal: AbortSignal,
     callerSignal: AbortSignal | undefined,
-  ): Promise<UpstreamResponse> {
+    streaming: boolean,
+  ): Promise<RawAnswer | UpstreamStreamResponse> {
     // The timeout policy's signal is not derived from the caller's, so that a caller abort is
     // told apart from a timeout (cockatiel would report both as TaskCancelledError).
     const signal =
@@ -143,6 +175,9 @@ export class UpstreamInstance {
       });
       status = answer.statusCode;
       headers = definedHeaders(answer.headers);
+      if (streaming && status >= 200 && status <= 299) {
+        return { status, headers, body: answer.body, instance: this.url };
+      }
       // Read in full inside the timeout: a body that trickles in counts against it too.
       text = await answer.body.text();
     } catch (error) {
@@ -166,7 +201,7 @@ export class UpstreamInstance {
     } finally {
       this.#inFlight--;
     }
-    return this.#toResponse(request, status, headers, text);
+    return { status, headers, text };
   }
 
   #toResponse(
@@ -234,6 +269,13 @@ function countsAgainstInstance(error: Error): boolean {
  */
 function isAttemptTimeout(error: unknown): boolean {
   return error instanceof TaskCancelledError;
+}
+
+/** An answer read in full, not yet decoded. */
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  text: string;
 }
 
 function definedHeaders(

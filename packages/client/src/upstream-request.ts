@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { isRetrySafe } from "./retry-policy.js";
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
@@ -28,6 +29,19 @@ export interface UpstreamRequest {
 
 /** Options of the typed helpers (`getJson`, `postJson`, …). */
 export type RequestOptions = Omit<UpstreamRequest, "method" | "path" | "body">;
+
+/**
+ * A 2xx answer whose body is still arriving (`ServiceClient.stream`): the caller reads or pipes
+ * `body` and must consume or destroy it. Server-sent events and downloads pass through this way.
+ */
+export interface UpstreamStreamResponse {
+  status: number;
+  /** Lower-case header names, as undici reports them. */
+  headers: Record<string, string | string[]>;
+  body: Readable;
+  /** The instance base URL that answered. */
+  instance: string;
+}
 
 /** A 2xx answer. */
 export interface UpstreamResponse<T = unknown> {

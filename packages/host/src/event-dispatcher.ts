@@ -6,6 +6,7 @@ import {
   Inbox,
 } from "@blossom/bus";
 import { crashPoint, runWithContext } from "@blossom/runtime";
+import { traceEventProcessing } from "@blossom/telemetry";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { EventBinding, ServiceContext } from "./service-definition.js";
 
@@ -22,14 +23,23 @@ export function createEventDispatcher<DB>(
   context: ServiceContext<DB>,
   afterCommit: () => void,
   maxAttempts: number = DEFAULT_MAX_DELIVER,
+  /** `messaging.system` of the bus (see `messagingSystemOf`), for the `process` spans. */
+  messagingSystem?: string,
 ): EventHandler {
   const byType = new Map(bindings.map((binding) => [binding.contract.type, binding]));
   const inbox = new Inbox(context.name);
-  return async (envelope: EventEnvelope, info) => {
+  const dispatch: EventHandler = async (envelope: EventEnvelope, info) => {
     if (!envelopeChecker.Check(envelope)) throw new Error(`${context.name}: received a malformed envelope`);
     const binding = byType.get(envelope.type);
     if (!binding) throw new Error(`${context.name} has no handler for ${envelope.type}`);
-    const data = binding.contract.parse(envelope.data);
+    let data: unknown;
+    try {
+      data = binding.contract.parse(envelope.data);
+    } catch (error) {
+      // Counted by its (known) type; an unknown type above is not counted: its name is unbounded.
+      context.metrics.eventConsumed(envelope.type, "failed", info.attempt);
+      throw error;
+    }
     const log = context.logger.child({
       event_id: envelope.id,
       event_type: envelope.type,
@@ -37,6 +47,7 @@ export function createEventDispatcher<DB>(
       attempt: info.attempt,
     });
     const started = performance.now();
+    const committed: (() => void)[] = [];
     const outcome = await runWithContext(
       {
         requestId: envelope.id,
@@ -46,16 +57,33 @@ export function createEventDispatcher<DB>(
       },
       () =>
         inbox.handle(context.db, envelope, (trx) =>
-          binding.handle({ data, envelope, trx, context, attempt: info.attempt, maxAttempts }),
+          binding.handle({
+            data,
+            envelope,
+            trx,
+            context,
+            attempt: info.attempt,
+            maxAttempts,
+            afterCommit: (effect) => committed.push(effect),
+          }),
         ),
     ).catch((error: unknown) => {
+      context.metrics.eventConsumed(envelope.type, "failed", info.attempt);
       log.warn({ err: error, duration_ms: Math.round(performance.now() - started) }, "event handling failed");
       throw error;
     });
+    context.metrics.eventConsumed(envelope.type, outcome, info.attempt);
+    for (const effect of committed) effect();
     // Between the committed effect and the ack: a crash here must cause a redelivery that the
     // inbox recognises, never a second effect.
     crashPoint(context.name, "inbox.after-commit");
     if (outcome === "handled") afterCommit();
     log.info({ outcome, duration_ms: Math.round(performance.now() - started) }, "event");
   };
+  // Here rather than in each bus adapter: on every bus, a delivery runs in a `<type> process`
+  // span that continues the publisher's trace, and its log lines carry that trace's ids.
+  return (envelope, info) =>
+    traceEventProcessing(envelope, context.name, messagingSystem, info.attempt, () =>
+      dispatch(envelope, info),
+    );
 }

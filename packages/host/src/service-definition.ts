@@ -2,8 +2,10 @@ import type { EventContract, EventEnvelope, MessagingTables, Outbox, SubscribeOp
 import type { ServiceClient } from "@blossom/client";
 import type { App, Logger } from "@blossom/runtime";
 import type { Migrations, Store } from "@blossom/store";
+import type { ServiceMetrics } from "@blossom/telemetry";
 import type { Static, TObject, TProperties } from "@sinclair/typebox";
 import type { Kysely, Transaction } from "kysely";
+import type { CallerClients } from "./caller-clients.js";
 
 /** What a service's routes and handlers get from the host: its own database, outbox and logger. */
 export interface ServiceContext<DB> {
@@ -12,12 +14,20 @@ export interface ServiceContext<DB> {
   readonly store: Store<DB & MessagingTables>;
   readonly db: Kysely<DB & MessagingTables>;
   readonly outbox: Outbox;
-  /** Resilient HTTP clients to other services, found through discovery. */
-  readonly clients: ServiceClients;
+  /**
+   * Resilient HTTP clients to other services, found through discovery; each call carries this
+   * service's own service token when the process's clients offer one (`ServiceClients.forCaller`).
+   */
+  readonly clients: CallerClients;
   /** This service's validated settings (see `ServiceDefinition.settings`). */
   readonly settings: Readonly<Record<string, unknown>>;
   /** "development", "test" or "production". */
   readonly environment: string;
+  /**
+   * This service's Prometheus metrics (served at `GET /metrics`): the host records HTTP, events,
+   * outbox and consumer figures; a service adds its domain ones (e.g. `sagaMetrics(metrics)`).
+   */
+  readonly metrics: ServiceMetrics;
 
   /**
    * Runs `work` in one database transaction and, after it commits, wakes the outbox relay so
@@ -33,9 +43,13 @@ export interface BackgroundTask {
 }
 
 /** Hands out one shared client per upstream service. */
-
 export interface ServiceClients {
   get(service: string): ServiceClient;
+  /**
+   * The same clients as one service sees them: its calls carry its own service token. The host
+   * hands each service this view; without it, services get the shared clients as they are.
+   */
+  forCaller?(caller: string): CallerClients;
 }
 
 /** One consumed event type and what the service does with it, inside the inbox transaction. */
@@ -50,6 +64,11 @@ export interface EventBinding<DB> {
     attempt: number;
     /** The consumer's `maxDeliver`: the attempt after which the event is dead-lettered. */
     maxAttempts: number;
+    /**
+     * Runs `effect` once the inbox transaction has committed (never if it rolls back): for what
+     * must count a change only once it is durable, such as metrics.
+     */
+    afterCommit(effect: () => void): void;
   }): Promise<void>;
 }
 
@@ -63,6 +82,7 @@ export function on<DB, S extends TObject>(
     context: ServiceContext<DB>;
     attempt: number;
     maxAttempts: number;
+    afterCommit(effect: () => void): void;
   }) => Promise<void>,
 ): EventBinding<DB> {
   return { contract, handle: handle as EventBinding<DB>["handle"] };

@@ -2,8 +2,10 @@ import { registerAuthentication, type TokenVerifier } from "@blossom/auth";
 import { type EventBus, type MessagingTables, Outbox, OutboxRelay, type Subscription } from "@blossom/bus";
 import { type App, crashPoint, createServer, currentContext, type Logger } from "@blossom/runtime";
 import { migrateToLatest, openStore, type Store } from "@blossom/store";
+import { messagingSystemOf, ServiceMetrics } from "@blossom/telemetry";
 import type { Kysely } from "kysely";
 import { registerAuditRoute } from "./audit/audit-log.js";
+import { UpstreamsInUse } from "./caller-clients.js";
 import { createEventDispatcher } from "./event-dispatcher.js";
 import type {
   BackgroundTask,
@@ -64,40 +66,61 @@ export class ServiceHost<DB = unknown> {
     this.#definition = definition;
     this.#options = options;
     const logger = options.logger;
+    const metrics = new ServiceMetrics({ service: definition.name });
+    metrics.expectEvents({
+      published: definition.publishes.map((contract) => contract.type),
+      consumed: (definition.consumes ?? []).map((binding) => binding.contract.type),
+    });
     const { app, health } = createServer({
       service: definition.name,
       logger,
+      metrics,
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     });
     this.app = app;
     this.#health = health;
-    const outbox = new Outbox(definition.name, definition.publishes, () => {
-      const context = currentContext();
-      if (!context) return undefined;
-      return {
-        correlationId: context.correlationId,
-        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
-        ...(context.tracestate ? { tracestate: context.tracestate } : {}),
-      };
-    });
+    const outbox = new Outbox(
+      definition.name,
+      definition.publishes,
+      () => {
+        const context = currentContext();
+        if (!context) return undefined;
+        return {
+          correlationId: context.correlationId,
+          ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+          ...(context.tracestate ? { tracestate: context.tracestate } : {}),
+        };
+      },
+      messagingSystemOf(options.bus.kind),
+    );
     this.relay = new OutboxRelay({
       db: store.db as unknown as Kysely<MessagingTables>,
       bus: options.bus,
       logger,
       shared: store.kind === "postgres",
+      service: definition.name,
       onStage: (stage) => crashPoint(definition.name, `outbox.${stage}`),
+      onPublished: (events) => {
+        for (const event of events) metrics.eventPublished(event.type);
+      },
       ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
     });
     const relay = this.relay;
+    metrics.watchOutboxBacklog(() => relay.pending());
+    metrics.watchConsumerLag(async () => (await this.#subscription?.lag()) ?? 0);
+    // The upstreams this service has called so far, each reported by its breaker.
+    const clients = new UpstreamsInUse(options.clients.forCaller?.(definition.name) ?? options.clients);
+    metrics.watchUpstreams(() => clients.breakers());
     this.context = {
       name: definition.name,
       logger,
       store,
       db: store.db,
       outbox,
-      clients: options.clients,
+      clients,
       settings: options.settings ?? {},
       environment: options.environment ?? "development",
+      metrics,
 
       async transaction(work) {
         const result = await store.db.transaction().execute(work);
@@ -156,12 +179,16 @@ export class ServiceHost<DB = unknown> {
       this.context,
       () => this.relay.wake(),
       this.#definition.consumerOptions?.maxDeliver,
+      messagingSystemOf(this.#options.bus.kind),
     );
     this.#subscription = await this.#options.bus.subscribe(
       this.name,
       bindings.map((binding) => binding.contract.type),
       dispatcher,
-      this.#definition.consumerOptions,
+      {
+        ...this.#definition.consumerOptions,
+        onDeadLetter: (deadLetter) => this.context.metrics.eventDeadLettered(deadLetter.event.type),
+      },
     );
   }
 

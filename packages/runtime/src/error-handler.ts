@@ -9,6 +9,7 @@ const KIND_BY_STATUS: Record<number, ProblemKind> = {
   405: "methodNotAllowed",
   409: "conflict",
   413: "payloadTooLarge",
+  414: "uriTooLong",
   415: "unsupportedMediaType",
   422: "unprocessable",
   429: "rateLimited",
@@ -39,9 +40,22 @@ function upstreamProblem(error: unknown): HttpProblem | undefined {
   return problem;
 }
 
+/**
+ * PostgreSQL's SQLSTATEs for text it cannot store: a NUL (U+0000) in a text parameter (22021)
+ * or escaped in JSON (22P05). Only a client's input carries one, so it is the client's mistake.
+ */
+const UNSTORABLE_TEXT_CODES = new Set(["22021", "22P05"]);
+
+function isUnstorableText(error: unknown): boolean {
+  const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === "string" && UNSTORABLE_TEXT_CODES.has(code);
+}
+
 /** Turns any thrown error into the problem a client may see; never leaks a stack or an internal message. */
 export function toProblem(error: unknown): HttpProblem {
   if (isHttpProblem(error)) return error;
+  if (isUnstorableText(error))
+    return HttpProblem.of("validation", "Text must not contain NUL (U+0000) characters.");
   const fastifyError = error as Partial<FastifyError> | undefined;
   if (fastifyError?.validation) {
     const errors = fastifyError.validation.map((issue) => ({
@@ -79,6 +93,35 @@ export function sendProblem(
     .code(problem.status)
     .type(PROBLEM_CONTENT_TYPE)
     .send({ ...problem.toJSON(request.url.split("?")[0]), requestId: request.id });
+}
+
+/** Fastify's router refuses a path parameter longer than this (its `maxParamLength`). */
+export const MAX_PATH_PARAM_LENGTH = 100;
+
+/**
+ * Fastify's router answers a path parameter longer than `maxParamLength` (414) and a URL whose
+ * percent-encoding does not decode (400) itself, before any hook or the error handler runs, with
+ * its own JSON: passed as the server's `frameworkErrors`, this makes them problems like any other.
+ * The hooks that set the id headers and write the access line do not run for them, so it does both.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const problem =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? HttpProblem.of("uriTooLong", `A path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters.`)
+      : error.code === "FST_ERR_BAD_URL"
+        ? HttpProblem.of("malformedUrl", "The URL's percent-encoding is not valid.")
+        : toProblem(error);
+  // The path is the client's (possibly 5,000 characters long): keep the log line short.
+  request.log.info(
+    { method: request.method, url: request.url.slice(0, 200), route: "unmatched", status: problem.status },
+    "request",
+  );
+  reply.header("x-request-id", request.id);
+  sendProblem(request, reply, problem);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

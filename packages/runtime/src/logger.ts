@@ -1,5 +1,7 @@
 import { hostname } from "node:os";
+import { activeTraceIds } from "@blossom/telemetry";
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { currentContext } from "./request-context.js";
 
 export type { Logger } from "pino";
 
@@ -30,6 +32,8 @@ export const REDACTED_PATHS = [
   "*.cardNumber",
   "cvc",
   "*.cvc",
+  // A database error carries its query's parameters (PGlite's do): a password hash, a token.
+  "err.params",
   "req.headers.authorization",
   "req.headers.cookie",
   'res.headers["set-cookie"]',
@@ -39,7 +43,21 @@ export function defaultInstanceId(): string {
   return `${hostname()}-${process.pid}`;
 }
 
-/** A pino JSON logger whose every line names the service and the instance. */
+/**
+ * What ties a line to its trace and its user: the active span's `trace_id` and `span_id`, and
+ * the signed-in user's `user_id` when the current request has one.
+ */
+function correlationFields(): Record<string, string> {
+  const ids = activeTraceIds();
+  const userId = currentContext()?.userId;
+  if (!ids && !userId) return {};
+  return { ...ids, ...(userId ? { user_id: userId } : {}) };
+}
+
+/**
+ * A pino JSON logger whose every line names the service and the instance, and, inside a traced
+ * request or event, its trace and span.
+ */
 export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? "info",
@@ -47,6 +65,7 @@ export function createLogger(settings: LoggerSettings): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     formatters: { level: (label) => ({ level: label }) },
+    mixin: correlationFields,
   };
   return settings.destination ? pino(options, settings.destination) : pino(options);
 }

@@ -29,6 +29,8 @@ export const ProblemTypes = {
   methodNotAllowed: { slug: "method-not-allowed", status: 405, title: "Method not allowed" },
   conflict: { slug: "conflict", status: 409, title: "Conflict" },
   payloadTooLarge: { slug: "payload-too-large", status: 413, title: "The request body is too large" },
+  uriTooLong: { slug: "uri-too-long", status: 414, title: "The request URI is too long" },
+  malformedUrl: { slug: "malformed-url", status: 400, title: "The request URL is not well-formed" },
   unsupportedMediaType: { slug: "unsupported-media-type", status: 415, title: "Unsupported media type" },
   unprocessable: { slug: "unprocessable", status: 422, title: "The request cannot be processed" },
   rateLimited: { slug: "rate-limited", status: 429, title: "Too many requests" },

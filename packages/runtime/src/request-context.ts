@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { hasActiveSpan } from "@blossom/telemetry";
 
 /**
  * What a request carries that outgoing calls and published events must carry on:
@@ -10,6 +11,8 @@ export interface RequestContext {
   traceparent?: string;
   tracestate?: string;
   authorization?: string;
+  /** The signed-in user, once authentication has verified the token (for log lines). */
+  userId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -31,8 +34,12 @@ export function propagationHeaders(context = currentContext()): Record<string, s
     "x-request-id": context.requestId,
     "x-correlation-id": context.correlationId,
   };
-  if (context.traceparent) headers.traceparent = context.traceparent;
-  if (context.tracestate) headers.tracestate = context.tracestate;
+  // With tracing on, the HTTP client instrumentation sends the current span's context itself:
+  // forwarding the caller's header as well would send two. Off, the caller's context travels on.
+  if (!hasActiveSpan()) {
+    if (context.traceparent) headers.traceparent = context.traceparent;
+    if (context.tracestate) headers.tracestate = context.tracestate;
+  }
   if (context.authorization) headers.authorization = context.authorization;
   return headers;
 }

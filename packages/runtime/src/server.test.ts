@@ -40,6 +40,19 @@ function build(health = new HealthRegistry(200)) {
   app.get("/boom", async () => {
     throw new Error("secret internal detail");
   });
+  app.get("/nul", async () => {
+    // What the database throws for a NUL in a text parameter: its SQLSTATE, and the parameters.
+    throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: "22021",
+      params: ["a\u0000b", "scrypt$32768$8$1$salt$hash"],
+    });
+  });
+  app.get("/lost", async () => {
+    throw Object.assign(new Error("connection lost"), {
+      code: "57P01",
+      params: ["scrypt$32768$8$1$salt$hash"],
+    });
+  });
   app.get("/teapot", async () => {
     throw new HttpProblem({ status: 409, slug: "sku-taken", title: "SKU taken", detail: "sku ABC exists" });
   });
@@ -94,6 +107,33 @@ describe("createServer", () => {
     expect(xml.statusCode).toBe(415);
   });
 
+  it("answers a too-long path parameter with 414 and an undecodable URL with 400, both problem+json", async () => {
+    const { app, lines } = build();
+    app.get("/things/:id", async (request) => request.params);
+    const long = await app.inject({ method: "GET", url: `/things/${"x".repeat(5000)}` });
+    expect(long.statusCode).toBe(414);
+    expect(long.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(long.headers["x-request-id"]).toEqual(expect.any(String));
+    expect(long.json()).toMatchObject({
+      type: "https://blossom.dev/problems/uri-too-long",
+      status: 414,
+      requestId: long.headers["x-request-id"],
+    });
+    // Exactly at the limit is still routed.
+    expect((await app.inject({ method: "GET", url: `/things/${"x".repeat(100)}` })).statusCode).toBe(200);
+    const undecodable = await app.inject({ method: "GET", url: "/things/%E0%A4%A" });
+    expect(undecodable.statusCode).toBe(400);
+    expect(undecodable.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(undecodable.json()).toMatchObject({
+      type: "https://blossom.dev/problems/malformed-url",
+      status: 400,
+    });
+    // Each still leaves one (short) access line.
+    const access = lines.filter((line) => line.msg === "request" && line.route === "unmatched");
+    expect(access.map((line) => line.status)).toEqual([414, 400]);
+    expect(String(access[0]?.url).length).toBeLessThanOrEqual(200);
+  });
+
   it("hides internal errors behind a 500 problem and logs them", async () => {
     const { app, lines } = build();
     const res = await app.inject({ method: "GET", url: "/boom" });
@@ -103,6 +143,21 @@ describe("createServer", () => {
     expect(
       lines.some((line) => (line.err as { message?: string })?.message === "secret internal detail"),
     ).toBe(true);
+  });
+
+  it("answers text the database cannot store (a NUL character) with 400, not 500", async () => {
+    const { app } = build();
+    const res = await app.inject({ method: "GET", url: "/nul" });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ type: "https://blossom.dev/problems/validation-error", status: 400 });
+  });
+
+  it("never logs a failed query's parameters (they may hold a password hash or a token)", async () => {
+    const { app, lines } = build();
+    expect((await app.inject({ method: "GET", url: "/lost" })).statusCode).toBe(500);
+    const logged = lines.find((line) => (line.err as { message?: string })?.message === "connection lost");
+    expect(logged?.err).toMatchObject({ code: "57P01", params: "[redacted]" });
+    expect(JSON.stringify(lines)).not.toContain("scrypt$");
   });
 
   it("answers thrown problems with their own status and type, and unknown routes with 404", async () => {

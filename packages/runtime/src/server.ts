@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { nameServerSpan, recordServerError, type ServiceMetrics } from "@blossom/telemetry";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
   type FastifyBaseLogger,
@@ -9,11 +10,16 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from "fastify";
-import { installErrorHandling } from "./error-handler.js";
+import {
+  answerFrameworkError,
+  installErrorHandling,
+  MAX_PATH_PARAM_LENGTH,
+  toProblem,
+} from "./error-handler.js";
 import { HealthRegistry } from "./health.js";
 import type { Logger } from "./logger.js";
 import { installOpenApi, registerOpenApiRoute } from "./openapi.js";
-import { runWithContext } from "./request-context.js";
+import { currentContext, runWithContext } from "./request-context.js";
 
 /** A Fastify instance typed by TypeBox schemas: route handlers get typed bodies, params and replies. */
 export type App = FastifyInstance<
@@ -39,6 +45,11 @@ export interface ServerOptions {
    * gateway serves the merged platform document there instead.
    */
   openApiRoute?: boolean;
+  /**
+   * Records every request in the RED histogram and serves `GET /metrics` (Prometheus text
+   * format, no authentication: it carries no ids or personal data, only bounded labels).
+   */
+  metrics?: ServiceMetrics;
   /** Extra Fastify options (tests, the gateway). */
   fastify?: Partial<FastifyServerOptions>;
 }
@@ -69,6 +80,10 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     // A request read while closing is still served (and told to close its connection): the
     // listener is already closed, so it was accepted before the stop and must not be dropped.
     return503OnClosing: false,
+    // A too-long path parameter or an undecodable URL is a problem+json too (Fastify's router
+    // answers those before the error handler).
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
     ajv: {
       customOptions: {
         removeAdditional: "all",
@@ -88,6 +103,8 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     const traceparent = request.headers.traceparent;
     const tracestate = request.headers.tracestate;
     const authorization = request.headers.authorization;
+    // The HTTP server span (when tracing is on) learns its service and route template.
+    nameServerSpan(options.service, request.routeOptions.url);
     request.log = request.log.child({ correlation_id: correlationId });
     reply.header("x-request-id", request.id);
     reply.header("x-correlation-id", correlationId);
@@ -103,6 +120,20 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     );
   });
 
+  // After authentication (preValidation): the user is known, and the log lines that follow say so.
+  app.addHook("preHandler", (request, _reply, done) => {
+    const userId = (request as { principal?: { userId?: string } }).principal?.userId;
+    const context = currentContext();
+    if (userId && context) context.userId = userId;
+    done();
+  });
+
+  // A failure of ours (5xx) is recorded on the request's span; a client's mistake (4xx) is not.
+  app.addHook("onError", (_request, _reply, error, done) => {
+    if (toProblem(error).status >= 500) recordServerError(error);
+    done();
+  });
+
   app.addHook("onResponse", (request, reply, done) => {
     const line = {
       method: request.method,
@@ -116,6 +147,26 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     else request.log.info(line, "request");
     done();
   });
+
+  const metrics = options.metrics;
+  if (metrics) {
+    // The route template, never the raw URL (ids would make the label unbounded); a request no
+    // route matched is `unmatched`.
+    app.addHook("onResponse", (request, reply, done) => {
+      metrics.observeRequest(
+        request.method,
+        request.routeOptions.url,
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+    // Scraped every few seconds: kept out of the info access log, like the liveness probe.
+    app.get("/metrics", { logLevel: "warn", schema: { hide: true } }, async (_request, reply) => {
+      reply.header("content-type", metrics.contentType);
+      return metrics.exposition();
+    });
+  }
 
   // Node's server.close() only closes the keep-alive sockets idle at that moment: tell clients of
   // requests still in flight to close theirs, so a graceful stop does not wait for keepAliveTimeout.

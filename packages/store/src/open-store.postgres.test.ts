@@ -2,10 +2,13 @@ import { describe, expect, it, vi } from "vitest";
 
 // Which drivers got loaded (see open-store.test.ts for the embedded path).
 const loaded = vi.hoisted(() => new Set<string>());
-vi.mock("pg", async (importOriginal) => {
+// The PostgreSQL adapter, not `pg` itself: the adapter loads `pg` through require (so that the
+// OpenTelemetry pg instrumentation sees it), which vi.mock cannot observe.
+vi.mock("./postgres/open-postgres.js", async (importOriginal) => {
   loaded.add("pg");
   return importOriginal();
 });
+
 vi.mock("@electric-sql/pglite", async (importOriginal) => {
   loaded.add("pglite");
   return importOriginal();

@@ -1,12 +1,15 @@
 import type { TokenVerifier } from "@blossom/auth";
 import type { Runnable, ServiceClients } from "@blossom/host";
 import { createServer, type Logger } from "@blossom/runtime";
+import { ServiceMetrics, type SpanStore } from "@blossom/telemetry";
 import { Bulkhead } from "./bulkhead.js";
 import { registerEdgeAuthentication } from "./edge-auth.js";
 import { registerOpenApiDocs } from "./openapi.js";
+import { registerTraceRoutes } from "./ops-traces.js";
 import { registerProxy } from "./proxy.js";
 import { type RateLimitOptions, registerRateLimit } from "./rate-limit.js";
 import { registerPlatformReadiness } from "./readiness.js";
+import { UPSTREAM_SERVICES } from "./routing-table.js";
 import { registerSecurityHeaders } from "./security-headers.js";
 
 export interface GatewayOptions {
@@ -25,6 +28,8 @@ export interface GatewayOptions {
   rateLimit?: Omit<RateLimitOptions, "verifier">;
   /** Requests in flight per upstream service before the gateway answers 503. Default 256. */
   maxInFlightPerService?: number;
+  /** The process's recent spans, served at `GET /api/ops/traces` (admins); unset = tracing is off. */
+  traces?: SpanStore | undefined;
 }
 
 /**
@@ -33,19 +38,27 @@ export interface GatewayOptions {
  * proxy with timeout/retry/breaker and a bulkhead per service → access log (server factory).
  */
 export async function createGateway(options: GatewayOptions): Promise<Runnable & { readonly url: string }> {
+  // Served on the gateway's port like a service's; never forwarded (no service owns `/metrics`).
+  const metrics = new ServiceMetrics({ service: "gateway" });
+  metrics.watchUpstreams(() =>
+    UPSTREAM_SERVICES.map((upstream) => ({ upstream, state: options.clients.get(upstream).stats().state })),
+  );
   // The gateway's own readiness is replaced by the platform's: registered before the factory's.
   const { app, health } = createServer({
     service: "gateway",
     logger: options.logger,
+    metrics,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     skipReadiness: true,
     openApiRoute: false,
   });
   // Hook order is stage order: each registers its onRequest hook after the previous one's.
   await registerSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
-  await registerRateLimit(app, { ...options.rateLimit, verifier: options.verifier });
+  await registerRateLimit(app, { ...options.rateLimit, verifier: options.verifier, metrics });
   registerEdgeAuthentication(app, options.verifier);
   registerPlatformReadiness(app, options.clients, health);
+  // Before the proxy's catch-all, and before the docs are first built: part of the merged document.
+  registerTraceRoutes(app, options.traces);
   await registerOpenApiDocs(app, options.clients);
   registerProxy(app, options.clients, new Bulkhead(options.maxInFlightPerService ?? 256));
   await app.ready();

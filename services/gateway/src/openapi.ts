@@ -5,6 +5,7 @@ import { type App, OPENAPI_PATH, runWithContext } from "@blossom/runtime";
 import type {} from "@fastify/swagger";
 import { fastifySwaggerUi } from "@fastify/swagger-ui";
 import { mergeOpenApi, type ServiceDocument } from "./openapi-merge.js";
+import { OPS_PREFIX } from "./ops-traces.js";
 import { UPSTREAM_SERVICES } from "./routing-table.js";
 
 type Json = Record<string, unknown>;
@@ -14,6 +15,8 @@ export interface PlatformOpenApiOptions {
   ttlMs?: number;
   /** Per-service fetch timeout. Default 2 s. */
   timeoutMs?: number;
+  /** The gateway's own document (its `/api/ops` routes are merged in). */
+  own?: () => Json;
 }
 
 /**
@@ -25,6 +28,7 @@ export class PlatformOpenApi {
   readonly #clients: ServiceClients;
   readonly #ttlMs: number;
   readonly #timeoutMs: number;
+  readonly #own: (() => Json) | undefined;
   #cached: { document: Json; at: number } | undefined;
   #building: Promise<Json> | undefined;
 
@@ -32,6 +36,7 @@ export class PlatformOpenApi {
     this.#clients = clients;
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#own = options.own;
   }
 
   /** The last built document, if any (for synchronous readers such as the docs UI). */
@@ -68,10 +73,31 @@ export class PlatformOpenApi {
     );
     const documents = results.filter((result): result is ServiceDocument => typeof result !== "string");
     const unavailable = results.filter((result): result is string => typeof result === "string");
-    const document = mergeOpenApi(documents, unavailable);
+    const document = withGatewayOperations(mergeOpenApi(documents, unavailable), this.#own?.());
     if (unavailable.length === 0) this.#cached = { document, at: Date.now() };
     return document;
   }
+}
+
+/**
+ * The merged document plus the gateway's own operations API (`/api/ops/*`), which no service
+ * publishes: the gateway's routes are the only other ones a client can reach.
+ */
+function withGatewayOperations(merged: Json, own: Json | undefined): Json {
+  if (!own) return merged;
+  const paths = { ...(merged.paths as Json) };
+  for (const [path, item] of Object.entries((own.paths as Json | undefined) ?? {}))
+    if (path === OPS_PREFIX || path.startsWith(`${OPS_PREFIX}/`)) paths[path] = item;
+  const components = merged.components as Json;
+  const schemas = {
+    ...((own.components as Json | undefined)?.schemas as Json | undefined),
+    ...(components.schemas as Json),
+  };
+  const tags = [
+    ...(merged.tags as unknown[]),
+    { name: "ops", description: "The gateway's operations API (admins)" },
+  ];
+  return { ...merged, tags, paths, components: { ...components, schemas } };
 }
 
 /**
@@ -84,7 +110,10 @@ export async function registerOpenApiDocs(
   clients: ServiceClients,
   options: PlatformOpenApiOptions = {},
 ): Promise<PlatformOpenApi> {
-  const docs = new PlatformOpenApi(clients, options);
+  const docs = new PlatformOpenApi(clients, {
+    own: () => (app as unknown as { swagger(): Json }).swagger(),
+    ...options,
+  });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => {
     reply.header("cache-control", "no-cache");
     return docs.document();

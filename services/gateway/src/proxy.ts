@@ -2,6 +2,7 @@ import type { HttpMethod } from "@blossom/client";
 import { isUpstreamHttpError } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
 import { type App, HttpProblem, propagationHeaders } from "@blossom/runtime";
+import { MAX_BODY_DEPTH, nestsDeeperThan } from "./body-depth.js";
 import type { Bulkhead } from "./bulkhead.js";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
 import { routeFor } from "./routing-table.js";
@@ -27,9 +28,13 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       const headers = { ...forwardedRequestHeaders(request.headers, request.ip), ...propagationHeaders() };
 
       const idempotencyKey = headers["idempotency-key"];
+      if (request.body !== undefined && nestsDeeperThan(request.body, MAX_BODY_DEPTH))
+        throw HttpProblem.of("malformedBody", `The JSON body nests deeper than ${MAX_BODY_DEPTH} levels.`);
       try {
+        // Streamed, not buffered: server-sent events and large answers pass through as they
+        // arrive, and the gateway never decodes and re-encodes a body it only forwards.
         const call = () =>
-          clients.get(service).request({
+          clients.get(service).stream({
             method: request.method as HttpMethod,
             path: request.url,
             headers,
@@ -38,10 +43,9 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
           });
         // At most N requests in flight per service: a slow one cannot take every other's capacity.
         const answer = await (bulkhead ? bulkhead.run(service, call) : call());
-        return reply
-          .code(answer.status)
-          .headers(pickResponseHeaders(answer.headers))
-          .send(answer.body ?? "");
+        // A client that goes away must not leave the upstream streaming to nobody.
+        reply.raw.once("close", () => answer.body.destroy());
+        return reply.code(answer.status).headers(pickResponseHeaders(answer.headers)).send(answer.body);
       } catch (error) {
         // The service answered: its status and problem go back as they are (a service never puts
         // internals in a problem). Only a missing answer becomes the gateway's own 502/503/504.

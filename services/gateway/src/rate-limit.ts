@@ -1,5 +1,6 @@
 import type { TokenVerifier } from "@blossom/auth";
 import { type App, HttpProblem } from "@blossom/runtime";
+import { rateLimitMetrics, type ServiceMetrics } from "@blossom/telemetry";
 import rateLimit, { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyRequest } from "fastify";
 import { Redis } from "ioredis";
@@ -15,6 +16,8 @@ export interface RateLimitOptions {
   redisUrl?: string;
   /** Prefix of the Redis keys. Default `blossom:gateway:rate-limit:`. */
   redisKeyPrefix?: string;
+  /** Counts refusals (`blossom_rate_limit_rejections_total`). */
+  metrics?: ServiceMetrics;
 }
 
 const WINDOW_MS = 60_000;
@@ -30,12 +33,13 @@ function isLogin(request: FastifyRequest): boolean {
  * token, or one that will be refused), and per IP on a much smaller budget for
  * `POST /api/auth/login` (password guessing). A refusal is 429 problem+json with `Retry-After`
  * and `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset`; those three are on every
- * answer. Health probes are not limited. With Redis the counters are shared by every replica;
+ * answer. Health probes and `GET /metrics` are not limited. With Redis the counters are shared by every replica;
  * when Redis fails mid-flight the gateway lets requests through (and logs) rather than fail closed.
  */
 export async function registerRateLimit(app: App, options: RateLimitOptions): Promise<void> {
   const perMinute = options.perMinute ?? 600;
   const loginPerMinute = options.loginPerMinute ?? 10;
+  const rejections = options.metrics ? rateLimitMetrics(options.metrics) : undefined;
   let redis: Redis | undefined;
   if (options.redisUrl) {
     redis = new Redis(options.redisUrl, {
@@ -71,8 +75,10 @@ export async function registerRateLimit(app: App, options: RateLimitOptions): Pr
       return identity.kind === "user" ? `user:${identity.principal.userId}` : `ip:${ip}`;
     },
     max: (_request, key) => (key.startsWith("login:") ? loginPerMinute : perMinute),
-    allowList: (request) => request.url.startsWith("/health/"),
-    errorResponseBuilder: (_request, context) => {
+    // Probes and Prometheus' scrapes come every few seconds from the same address: not limited.
+    allowList: (request) => request.url.startsWith("/health/") || request.url.split("?")[0] === "/metrics",
+    errorResponseBuilder: (request, context) => {
+      rejections?.rejected(isLogin(request) ? "login" : "api");
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new HttpProblem({
         status: 429,

@@ -1,4 +1,5 @@
 import type { BackgroundTask, ServiceContext } from "@blossom/host";
+import { reservationMetrics } from "@blossom/telemetry";
 import { holdSecondsFrom, sweepIntervalMs } from "./domain/hold.js";
 import { expireReservations } from "./store/reservations-store.js";
 import type { InventoryTables } from "./store/tables.js";
@@ -15,6 +16,8 @@ export function startExpirySweep(context: ServiceContext<InventoryTables>): Back
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  // Registered now, so the reservation series exist (at zero) from the first scrape.
+  const reservations = reservationMetrics(context.metrics);
 
   const sweep = async () => {
     try {
@@ -25,6 +28,7 @@ export function startExpirySweep(context: ServiceContext<InventoryTables>): Back
         batch = await expireReservations(context.db)
       ) {
         expired += batch;
+        reservations.recorded("expired", batch);
         if (stopped) break;
       }
       if (expired > 0) context.logger.info({ reservations: expired }, "expired reservations released");

@@ -1,3 +1,4 @@
+import { DEVELOPMENT_SERVICE_SECRET } from "@blossom/auth";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { usersService } from "./service.js";
@@ -12,8 +13,10 @@ describe("users settings", () => {
   it("declares exactly its variables, prefixed with the service (the admin password excepted)", () => {
     expect(Object.keys(usersService.settings ?? {}).sort()).toEqual([
       "BLOSSOM_ADMIN_PASSWORD",
+      "BLOSSOM_SERVICE_SECRET",
       "USERS_ACCESS_TOKEN_TTL_SECONDS",
       "USERS_REFRESH_TOKEN_TTL_SECONDS",
+      "USERS_SERVICE_TOKEN_TTL_SECONDS",
       "USERS_SIGNING_KEY",
     ]);
   });
@@ -22,6 +25,8 @@ describe("users settings", () => {
     expect(readUsersSettings({})).toEqual({
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 2_592_000,
+      serviceTokenTtlSeconds: 300,
+      serviceSecret: DEVELOPMENT_SERVICE_SECRET,
       signingKey: undefined,
       adminPassword: undefined,
     });
@@ -51,17 +56,24 @@ describe("users settings", () => {
 });
 
 describe("checkProduction", () => {
+  const SECRET = "a-production-service-secret-of-40-characters";
   const check = (settings: Record<string, unknown>) =>
     usersService.checkProduction?.(settings) ?? ["missing"];
 
-  it("accepts a configured private Ed25519 key and no (or a strong) admin password", async () => {
+  it("accepts a configured private Ed25519 key, a service secret of its own, and no (or a strong) admin password", async () => {
     const key = await privateJwk();
-    expect(check({ USERS_SIGNING_KEY: key })).toEqual([]);
-    expect(check({ USERS_SIGNING_KEY: key, BLOSSOM_ADMIN_PASSWORD: "v8#Qm2!rTz9@Lp4w" })).toEqual([]);
+    expect(check({ USERS_SIGNING_KEY: key, BLOSSOM_SERVICE_SECRET: SECRET })).toEqual([]);
+    expect(
+      check({
+        USERS_SIGNING_KEY: key,
+        BLOSSOM_SERVICE_SECRET: SECRET,
+        BLOSSOM_ADMIN_PASSWORD: "v8#Qm2!rTz9@Lp4w",
+      }),
+    ).toEqual([]);
   });
 
   it("refuses production without USERS_SIGNING_KEY: no key is ever generated there", () => {
-    const problems = check({});
+    const problems = check({ BLOSSOM_SERVICE_SECRET: SECRET });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^USERS_SIGNING_KEY is not set/);
   });
@@ -78,14 +90,31 @@ describe("checkProduction", () => {
   it("refuses a weak default admin password", async () => {
     const key = await privateJwk();
     for (const weak of ["changeme123", "password123", "admin123", "blossom-admin"]) {
-      const problems = check({ USERS_SIGNING_KEY: key, BLOSSOM_ADMIN_PASSWORD: weak });
+      const problems = check({
+        USERS_SIGNING_KEY: key,
+        BLOSSOM_SERVICE_SECRET: SECRET,
+        BLOSSOM_ADMIN_PASSWORD: weak,
+      });
       expect(problems, weak).toHaveLength(1);
       expect(problems[0]).toMatch(/^BLOSSOM_ADMIN_PASSWORD is weak/);
       expect(problems[0]).not.toContain(weak);
     }
   });
 
+  it("refuses the development service secret (it is public), an unset one and a short one, without quoting it", async () => {
+    const key = await privateJwk();
+    for (const secret of [undefined, "", DEVELOPMENT_SERVICE_SECRET]) {
+      const problems = check({ USERS_SIGNING_KEY: key, BLOSSOM_SERVICE_SECRET: secret });
+      expect(problems, String(secret)).toHaveLength(1);
+      expect(problems[0]).toMatch(/^BLOSSOM_SERVICE_SECRET is not set \(the development secret is public\)/);
+    }
+    const short = "short-but-secret-31-characters!";
+    const [problem] = check({ USERS_SIGNING_KEY: key, BLOSSOM_SERVICE_SECRET: short });
+    expect(problem).toMatch(/^BLOSSOM_SERVICE_SECRET is under 32 characters/);
+    expect(problem).not.toContain(short);
+  });
+
   it("reports every problem at once", () => {
-    expect(check({ BLOSSOM_ADMIN_PASSWORD: "changeme123" })).toHaveLength(2);
+    expect(check({ BLOSSOM_ADMIN_PASSWORD: "changeme123" })).toHaveLength(3);
   });
 });

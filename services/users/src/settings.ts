@@ -1,3 +1,4 @@
+import { DEVELOPMENT_SERVICE_SECRET } from "@blossom/auth";
 import { type Static, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { isWeakAdminPassword } from "./domain/admin.js";
@@ -26,6 +27,19 @@ export const usersSettings = {
       description: "private Ed25519 JWK (JSON) that signs access tokens; required in production",
     }),
   ),
+  USERS_SERVICE_TOKEN_TTL_SECONDS: Type.Integer({
+    minimum: 60,
+    maximum: 3600,
+    default: 300,
+    description: "lifetime of a service token (one service calling another) in seconds",
+  }),
+  // Platform-wide: every service derives its credential from it; users checks them. Declared
+  // here, beside the check, as the admin password is.
+  BLOSSOM_SERVICE_SECRET: Type.String({
+    default: DEVELOPMENT_SERVICE_SECRET,
+    description:
+      "platform secret each service's credential for service tokens is derived from (HMAC-SHA256 of its name); required in production",
+  }),
   BLOSSOM_ADMIN_PASSWORD: Type.Optional(
     Type.String({
       minLength: 8,
@@ -40,6 +54,9 @@ type RawSettings = Static<typeof SettingsSchema>;
 export interface UsersSettings {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  serviceTokenTtlSeconds: number;
+  /** Checks the credentials services present for a service token. */
+  serviceSecret: string;
   /** The configured signing key; unset outside production means "generate and keep one in the database". */
   signingKey: Ed25519PrivateJwk | undefined;
   adminPassword: string | undefined;
@@ -75,6 +92,8 @@ export function readUsersSettings(settings: Readonly<Record<string, unknown>>): 
   const typed: UsersSettings = {
     accessTokenTtlSeconds: values.USERS_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: values.USERS_REFRESH_TOKEN_TTL_SECONDS,
+    serviceTokenTtlSeconds: values.USERS_SERVICE_TOKEN_TTL_SECONDS,
+    serviceSecret: values.BLOSSOM_SERVICE_SECRET,
     signingKey,
     adminPassword: values.BLOSSOM_ADMIN_PASSWORD,
   };
@@ -84,8 +103,9 @@ export function readUsersSettings(settings: Readonly<Record<string, unknown>>): 
 
 /**
  * What production refuses: no signing key (production never generates one: every replica must
- * sign with the same key, kept in the platform's secret store), a malformed one, and a weak
- * default admin password. Each message starts with the variable's name and never quotes its value.
+ * sign with the same key, kept in the platform's secret store), a malformed one, a weak
+ * default admin password, and the development service secret (anyone can read it in the source,
+ * and mint credentials with it). Each message starts with the variable's name and never quotes its value.
  */
 export function checkUsersProduction(settings: Record<string, unknown>): string[] {
   const problems: string[] = [];
@@ -97,6 +117,18 @@ export function checkUsersProduction(settings: Record<string, unknown>): string[
   } else {
     const parsed = parseSigningKey(key);
     if (!parsed.ok) problems.push(`USERS_SIGNING_KEY ${parsed.problem}`);
+  }
+  const serviceSecret = settings.BLOSSOM_SERVICE_SECRET;
+  if (
+    typeof serviceSecret !== "string" ||
+    serviceSecret === "" ||
+    serviceSecret === DEVELOPMENT_SERVICE_SECRET
+  ) {
+    problems.push(
+      "BLOSSOM_SERVICE_SECRET is not set (the development secret is public): production needs a secret of its own, 32 characters at least",
+    );
+  } else if (serviceSecret.length < 32) {
+    problems.push("BLOSSOM_SERVICE_SECRET is under 32 characters: production needs a long random secret");
   }
   const adminPassword = settings.BLOSSOM_ADMIN_PASSWORD;
   if (typeof adminPassword === "string" && adminPassword !== "" && isWeakAdminPassword(adminPassword)) {

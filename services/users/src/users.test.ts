@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { TokenVerifier } from "@blossom/auth";
+import { DEVELOPMENT_SERVICE_SECRET, serviceCredential, TokenVerifier } from "@blossom/auth";
 import { type EventEnvelope, MemoryBus } from "@blossom/bus";
 import { type ServiceClients, ServiceHost } from "@blossom/host";
 import { createLogger, propagationHeaders } from "@blossom/runtime";
@@ -645,6 +645,81 @@ describe("users service", () => {
         .execute();
       const later = await users.call<{ keys: Array<{ kid: string }> }>("GET", "/.well-known/jwks.json");
       expect(later.body.keys.map((key) => key.kid)).toEqual([newKid]);
+    });
+  });
+
+  describe("service tokens", () => {
+    const issue = (body: unknown, headers?: Record<string, string>) =>
+      users.call<{ accessToken: string; tokenType: string; expiresIn: number } & Partial<Problem>>(
+        "POST",
+        "/internal/auth/service-token",
+        body,
+        headers,
+      );
+    const jwksVerifier = () =>
+      new TokenVerifier({
+        fetchKeys: async () =>
+          (await (await fetch(`${users.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet,
+      });
+
+    it("issues a short-lived token for the service its credential names, verifiable with the JWKS", async () => {
+      const answer = await issue({
+        service: "orders",
+        credential: serviceCredential(DEVELOPMENT_SERVICE_SECRET, "orders"),
+      });
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.headers.get("cache-control")).toBe("no-store");
+      expect(answer.body).toEqual({ accessToken: expect.any(String), tokenType: "Bearer", expiresIn: 300 });
+      const claims = decodeJwt(answer.body.accessToken);
+      expect(claims).toMatchObject({ sub: "service:orders", aud: "blossom-internal", iss: "blossom-users" });
+      expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(300);
+      expect(claims).not.toHaveProperty("role");
+
+      const verifier = jwksVerifier();
+      expect(await verifier.verifyService(answer.body.accessToken)).toEqual({ service: "orders" });
+      await expect(verifier.verify(answer.body.accessToken)).rejects.toThrow(/service token/);
+      // Never a user: a user's route answers 401, as to no token at all.
+      expectChallenge(
+        await users.call("GET", "/api/users/me", undefined, bearer(answer.body.accessToken)),
+        "invalid_token",
+      );
+    });
+
+    it("refuses a wrong credential with 401 problem+json, the same whatever is wrong", async () => {
+      const refused = [
+        {
+          service: "orders",
+          credential: serviceCredential("another secret altogether, 32+ chars", "orders"),
+        },
+        // The credential of another service does not name this one.
+        { service: "orders", credential: serviceCredential(DEVELOPMENT_SERVICE_SECRET, "payments") },
+        { service: "orders", credential: "x" },
+      ];
+      for (const body of refused) {
+        const answer = await issue(body);
+        expectChallenge(answer);
+        expect(answer.body.type).toBe(PROBLEM("invalid-service-credential"));
+        expect(answer.text).not.toContain("accessToken");
+      }
+    });
+
+    it("validates the body (400 naming the field) and ignores a bearer token sent along", async () => {
+      const bad = await issue({ service: "Orders!", credential: "x" });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors?.map((error) => error.pointer)).toContain("/service");
+      expect((await issue({ service: "orders" })).status).toBe(400);
+      const user = await signUp(users, "svc");
+      const { accessToken } = await login(users, user.email);
+      const withBearer = await issue(
+        { service: "payments", credential: serviceCredential(DEVELOPMENT_SERVICE_SECRET, "payments") },
+        { ...bearer(`${accessToken}x`) },
+      );
+      expect(withBearer.status).toBe(200);
+    });
+
+    it("is not on the gateway's routes: its path is outside /api", async () => {
+      const doc = await users.call<{ paths: Record<string, unknown> }>("GET", "/openapi.json");
+      expect(Object.keys(doc.body.paths)).toContain("/internal/auth/service-token");
     });
   });
 

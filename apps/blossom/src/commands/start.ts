@@ -4,10 +4,12 @@ import { resolveBus } from "@blossom/bus";
 import { createGateway } from "@blossom/gateway";
 import { type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
 import { armCrashPoints, exitOnSignals, runWithContext, splitList } from "@blossom/runtime";
+import { currentTracing } from "@blossom/telemetry";
 import type { JSONWebKeySet } from "jose";
 import type { PlatformConfig } from "../config.js";
-import { serviceSetting, settingsOf } from "../config.js";
-import { ClientPool, staticDiscovery } from "../discovery.js";
+import { serviceSecretOf, serviceSetting, settingsOf } from "../config.js";
+import { ClientPool, type InstanceRegistry, openInstanceRegistry, platformDiscovery } from "../discovery.js";
+
 import { loggerFactory } from "../logging.js";
 import { formatReadyTable, type ReadyRow } from "../ready-table.js";
 import { GATEWAY, GATEWAY_DEFAULT_PORT, SERVICES } from "../topology.js";
@@ -41,15 +43,35 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
     );
   }
 
-  // Static discovery: configured URLs, else the default local ports; updated with real ports after listen.
+  // Discovery per upstream: `dns+http://…` URLs are resolved (Kubernetes services), other
+  // configured URLs are static, else the default local ports, updated with real ports after listen.
+  // With BLOSSOM_DISCOVERY=nats, a service without its own URL is found in the instance bucket,
+  // where its replicas register themselves (`blossom cluster`).
+  const registry: InstanceRegistry | undefined =
+    config.BLOSSOM_DISCOVERY === "nats" && config.NATS_URL
+      ? await openInstanceRegistry({
+          natsUrl: config.NATS_URL,
+          prefix: config.BLOSSOM_NATS_PREFIX,
+          name: names.join("+"),
+          onError: (error) => launcher.warn({ err: error }, "NATS instance registry"),
+        })
+      : undefined;
   const urls: Record<string, string> = {};
   for (const { definition, defaultPort } of SERVICES) {
+    const configured = serviceSetting(config, definition.name, "URL") as string | undefined;
+    if (registry && configured === undefined) continue;
     urls[definition.name] =
-      (serviceSetting(config, definition.name, "URL") as string | undefined) ??
-      `http://127.0.0.1:${portOf(config, definition.name, defaultPort, only) || defaultPort}`;
+      configured ?? `http://127.0.0.1:${portOf(config, definition.name, defaultPort, only) || defaultPort}`;
   }
-  const discovery = staticDiscovery(urls);
-  const clients = new ClientPool(discovery);
+  const discovery = platformDiscovery(urls, {
+    dnsRefreshMs: config.BLOSSOM_DNS_REFRESH_MS,
+    onDnsError: (service, error) =>
+      launcher.warn({ err: error, service }, "DNS discovery failed; keeping the last instances"),
+    ...(registry ? { registry: registry.discovery } : {}),
+  });
+  // The first resolution, so that no early call finds "no instances" (never rejects).
+  await discovery.ready();
+  const clients = new ClientPool(discovery, { serviceSecret: serviceSecretOf(config) });
   const bus = await resolveBus({
     ...(config.NATS_URL ? { natsUrl: config.NATS_URL } : {}),
     prefix: config.BLOSSOM_NATS_PREFIX,
@@ -113,15 +135,19 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
           },
           maxInFlightPerService: config.GATEWAY_MAX_IN_FLIGHT_PER_SERVICE,
+          // Started by the bootstrap (or a test) before this module was loaded; unset = off.
+          traces: currentTracing()?.spanStore,
         }),
       );
     }
     const listening = await startAll(hosts, others);
     // Services started here on port 0 are only known now: point discovery at them.
     for (const host of hosts) {
-      if (!serviceSetting(config, host.name, "URL"))
+      if (!registry && !serviceSetting(config, host.name, "URL"))
         discovery.set(host.name, [listening.get(host.name) ?? ""]);
     }
+    // Listening, so callable: announce every runnable (the gateway too, for supervisors).
+    if (registry) for (const [name, url] of listening) await registry.register(name, url);
     const rows: ReadyRow[] = [
       ...others.map((runnable) => ({
         service: runnable.name,
@@ -140,14 +166,24 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
       urls: listening,
       rows,
       async stop() {
+        // First out of the instance lists, so that callers stop choosing this process while it drains.
+        await registry?.registrar.deregister();
         await stopAll(hosts, others, bus, launcher);
         await clients.close();
+        // The last spans (the shutdown's own events among them) go out before the process ends.
+        await currentTracing()
+          ?.flush()
+          .catch((error: unknown) => launcher.warn({ err: error }, "could not export the last spans"));
+        discovery.close();
+        await registry?.close();
       },
     };
   } catch (error) {
     await Promise.allSettled(hosts.map((host) => host.close()));
     await bus.close().catch(() => {});
     await clients.close();
+    discovery.close();
+    await registry?.close().catch(() => {});
     throw error;
   }
 }

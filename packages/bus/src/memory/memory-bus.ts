@@ -32,6 +32,8 @@ export class MemoryBus implements EventBus {
   readonly #consumers = new Map<string, MemoryConsumer>();
   readonly #deadLetters = new Map<string, DeadLetter[]>();
   readonly #unsettled = new Set<{ reject: (error: Error) => void }>();
+  /** Per consumer name: deliveries offered and not yet acked or dead-lettered (its lag). */
+  readonly #owed = new Map<string, number>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -74,6 +76,7 @@ export class MemoryBus implements EventBus {
     const joined = group;
     return {
       consumer,
+      lag: async () => this.#owed.get(consumer) ?? 0,
       stop: () => {
         stopping ??= (async () => {
           joined.leave(member);
@@ -111,11 +114,13 @@ export class MemoryBus implements EventBus {
     return new Promise<void>((resolve, reject) => {
       const pending = { reject };
       this.#unsettled.add(pending);
+      this.#owed.set(consumer.name, (this.#owed.get(consumer.name) ?? 0) + 1);
       const delivery: MemoryDelivery = {
         event,
         attempt: 1,
         settle: () => {
           this.#unsettled.delete(pending);
+          this.#owed.set(consumer.name, (this.#owed.get(consumer.name) ?? 1) - 1);
           resolve();
         },
       };

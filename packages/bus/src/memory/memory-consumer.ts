@@ -18,6 +18,7 @@ export interface MemoryMember {
   readonly maxDeliver: number;
   readonly backoffMs: number[];
   readonly concurrency: number;
+  readonly onDeadLetter?: ((deadLetter: DeadLetter) => void) | undefined;
   /** Handlers of this member in flight, so that its `stop()` can wait for them. */
   readonly inflight: Set<Promise<void>>;
 }
@@ -119,6 +120,7 @@ export class MemoryConsumer {
       // Only reachable when a member with a lower maxDeliver picks up a redelivery: the same rule
       // as the NATS adapter's crash-loop guard, so both behave alike.
       this.#deadLetter(
+        member,
         delivery,
         attempt - 1,
         `gave up after ${attempt - 1} deliveries (maxDeliver ${member.maxDeliver})`,
@@ -131,7 +133,7 @@ export class MemoryConsumer {
     } catch (error) {
       // A non-retryable error (an event that breaks its contract) would fail the same way again.
       if (attempt >= member.maxDeliver || isNonRetryable(error)) {
-        this.#deadLetter(delivery, attempt, errorMessage(error));
+        this.#deadLetter(member, delivery, attempt, errorMessage(error));
       } else if (!this.#closed) {
         this.#redeliverLater(delivery, backoffDelay(member.backoffMs, attempt));
       }
@@ -151,14 +153,16 @@ export class MemoryConsumer {
     this.#timers.add(timer);
   }
 
-  #deadLetter(delivery: MemoryDelivery, attempts: number, error: string): void {
-    this.#onDeadLetter({
+  #deadLetter(member: MemoryMember, delivery: MemoryDelivery, attempts: number, error: string): void {
+    const deadLetter: DeadLetter = {
       consumer: this.name,
       event: structuredClone(delivery.event),
       attempts,
       error,
       at: new Date().toISOString(),
-    });
+    };
+    this.#onDeadLetter(deadLetter);
+    member.onDeadLetter?.(deadLetter);
     delivery.settle();
   }
 }

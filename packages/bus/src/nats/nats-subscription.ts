@@ -1,6 +1,12 @@
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { EventEnvelope } from "../envelope.js";
-import { backoffDelay, type EventHandler, isNonRetryable, type Subscription } from "../event-bus.js";
+import {
+  backoffDelay,
+  type DeadLetter,
+  type EventHandler,
+  isNonRetryable,
+  type Subscription,
+} from "../event-bus.js";
 import { KeyedQueue } from "../keyed-queue.js";
 import type { BusLogger } from "./bus-logger.js";
 import type { NatsDeadLetters } from "./nats-dead-letters.js";
@@ -12,6 +18,7 @@ export interface NatsSubscriptionSettings {
   maxDeliver: number;
   backoffMs: number[];
   concurrency: number;
+  onDeadLetter?: ((deadLetter: DeadLetter) => void) | undefined;
   ackWaitMs: number;
   deadLetters: NatsDeadLetters;
   logger: BusLogger;
@@ -47,6 +54,7 @@ export class NatsSubscription implements Subscription {
   /** Messages received and not finished; above this the pull loop waits (client-side backpressure). */
   readonly #bufferLimit: number;
   readonly #pulls: ConsumerMessages[] = [];
+  readonly #durables: Consumer[] = [];
   readonly #loops: Promise<void>[] = [];
   #stopping = false;
   #stopped: Promise<void> | undefined;
@@ -62,6 +70,7 @@ export class NatsSubscription implements Subscription {
   async start(durables: Consumer[]): Promise<void> {
     try {
       for (const durable of durables) {
+        this.#durables.push(durable);
         // Pulls happen only while the loop iterates, so `max_messages` bounds what sits in memory
         // (and ages against the ack wait) before a handler takes it.
         const pull = await durable.consume({ max_messages: this.#bufferLimit });
@@ -72,6 +81,12 @@ export class NatsSubscription implements Subscription {
       await this.stop();
       throw error;
     }
+  }
+
+  /** Pending (not yet delivered) plus delivered-but-unacknowledged messages of the durables. */
+  async lag(): Promise<number> {
+    const infos = await Promise.all(this.#durables.map((durable) => durable.info()));
+    return infos.reduce((sum, info) => sum + info.num_pending + info.num_ack_pending, 0);
   }
 
   stop(): Promise<void> {
@@ -176,6 +191,7 @@ export class NatsSubscription implements Subscription {
     const deadLetter = { consumer: this.consumer, event, attempts, error, at: new Date().toISOString() };
     try {
       await this.#settings.deadLetters.write(deadLetter, { stream: msg.info.stream, sequence: msg.seq });
+      this.#settings.onDeadLetter?.(deadLetter);
       this.#settings.logger.error(
         { consumer: this.consumer, eventId: event.id, type: event.type, attempts, error },
         "NATS bus: event dead-lettered",

@@ -1,3 +1,4 @@
+import { messagingSystemOf, traceEventPublish } from "@blossom/telemetry";
 import { type Kysely, sql } from "kysely";
 import type { EventEnvelope } from "../envelope.js";
 import type { EventBus } from "../event-bus.js";
@@ -31,6 +32,10 @@ export interface OutboxRelayOptions {
   onStage?: (stage: "before-publish" | "after-publish") => void;
   /** Delay before retrying after a failed publish (the bus is down). Doubles up to 10 s. */
   retryDelayMs?: number;
+  /** Called with each batch the bus accepted, once it is marked published (for metrics). */
+  onPublished?: (events: EventEnvelope[]) => void;
+  /** The publishing service, on the `send` spans. Default `outbox`. */
+  service?: string;
 }
 
 /** How the relay is doing, for health and metrics. */
@@ -48,8 +53,8 @@ export interface RelayStats {
  */
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, failures: 0 };
-  #options: Required<Omit<OutboxRelayOptions, "lockKey" | "onStage">> &
-    Pick<OutboxRelayOptions, "onStage"> & { lockKey: number };
+  #options: Required<Omit<OutboxRelayOptions, "lockKey" | "onStage" | "onPublished" | "service">> &
+    Pick<OutboxRelayOptions, "onStage" | "onPublished"> & { lockKey: number; service: string };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -62,6 +67,7 @@ export class OutboxRelay {
       pollIntervalMs: 1000,
       retryDelayMs: 200,
       lockKey: 7_460_001,
+      service: "outbox",
       ...options,
     };
     this.#retryDelay = this.#options.retryDelayMs;
@@ -146,10 +152,14 @@ export class OutboxRelay {
       : await this.#publishBatch(db);
     // Thrown only now, so the failure count written in the transaction above is committed.
     if (outcome.error !== undefined) throw outcome.error;
+    // Reported only now, once the rows marked published are committed.
+    if (outcome.events) this.#options.onPublished?.(outcome.events);
     return outcome.published;
   }
 
-  async #publishBatch(db: Kysely<MessagingTables>): Promise<{ published: number; error?: unknown }> {
+  async #publishBatch(
+    db: Kysely<MessagingTables>,
+  ): Promise<{ published: number; events?: EventEnvelope[]; error?: unknown }> {
     const rows = await db
       .selectFrom("outbox")
       .select(["position", "envelope"])
@@ -164,7 +174,9 @@ export class OutboxRelay {
     const positions = rows.map((row) => row.position);
     try {
       this.#options.onStage?.("before-publish");
-      await this.#options.bus.publish(envelopes);
+      const { bus, service } = this.#options;
+      // One `send` span per event, in the trace of the request that wrote it.
+      await traceEventPublish(envelopes, service, messagingSystemOf(bus.kind), () => bus.publish(envelopes));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await db
@@ -182,6 +194,6 @@ export class OutboxRelay {
       .where("position", "in", positions)
       .execute();
     this.stats.published += rows.length;
-    return { published: rows.length };
+    return { published: rows.length, events: envelopes };
   }
 }

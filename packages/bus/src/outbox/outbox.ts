@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { traceEventCreation } from "@blossom/telemetry";
 import type { Static, TObject } from "@sinclair/typebox";
 import type { EventContract } from "../contract.js";
 import { createEnvelope, type EventEnvelope } from "../envelope.js";
@@ -23,6 +25,8 @@ export class Outbox {
     readonly source: string,
     contracts: EventContract[],
     readonly context: () => OutboxContext | undefined = () => undefined,
+    /** `messaging.system` of the bus the events will travel on (see `messagingSystemOf`), for spans. */
+    readonly messagingSystem?: string,
   ) {
     this.#contracts = new Map(contracts.map((contract) => [contract.type, contract]));
   }
@@ -39,13 +43,23 @@ export class Outbox {
       throw new Error(`${this.source} does not declare that it publishes ${contract.type}`);
     }
     const parsed = contract.parse(data);
-    const context = this.context() ?? {};
+    const { correlationId, ...callerTrace } = this.context() ?? {};
+    const id = options.id ?? randomUUID();
+    // The envelope carries the context of a `create` span of the current request or event: the
+    // relay and every consumer continue that trace, however much later they run.
+    const traceContext = traceEventCreation(
+      { id, type: contract.type },
+      this.source,
+      this.messagingSystem,
+      callerTrace,
+    );
     const envelope = createEnvelope(this.source, {
       type: contract.type,
       subject,
       data: parsed,
-      ...(options.id ? { id: options.id } : {}),
-      ...context,
+      id,
+      ...(correlationId ? { correlationId } : {}),
+      ...traceContext,
     });
     const db = asMessagingDb(trx);
     await db

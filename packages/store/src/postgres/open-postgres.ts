@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
+import type * as Pg from "pg";
 import type { Store } from "../store.js";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { maskPassword } from "./database-url.js";
@@ -22,6 +23,10 @@ export interface OpenPostgresOptions {
 const DEFAULT_POOL_MAX = 10;
 const CONNECT_TIMEOUT_MS = 5_000;
 const IDLE_TIMEOUT_MS = 30_000;
+
+// Loaded through require, not import: the OpenTelemetry pg instrumentation patches `pg` in a
+// require hook, which an ESM import never passes through (no query spans otherwise).
+const pg = createRequire(import.meta.url)("pg") as typeof Pg;
 
 /**
  * A store over a PostgreSQL server through a `pg` pool. Opening does not connect: the pool
@@ -74,7 +79,7 @@ const CLOSE_WAIT_MS = 5_000;
  * connections so close() returns only when none is left (a DROP DATABASE right after close,
  * or the process exiting, then finds no session of ours).
  */
-function trackConnections(pool: pg.Pool): { closed(): Promise<void> } {
+function trackConnections(pool: Pg.Pool): { closed(): Promise<void> } {
   let open = 0;
   let allClosed: (() => void) | undefined;
   pool.on("connect", () => {
@@ -97,7 +102,7 @@ function trackConnections(pool: pg.Pool): { closed(): Promise<void> } {
 }
 
 /** The same JavaScript values PGlite returns (see type-parsers.ts). */
-function portableTypes(): pg.CustomTypesConfig {
+function portableTypes(): Pg.CustomTypesConfig {
   const types = new pg.TypeOverrides();
   // text[]'s parser splits an array literal into strings (nulls kept), which the element parser then maps.
   // pg-types' TypeId enum lists scalar types only; the array OIDs are valid all the same.

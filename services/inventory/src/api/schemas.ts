@@ -61,3 +61,20 @@ export const ProductPage = Type.Object({
   items: Type.Array(ProductView),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
+
+/** At most this many products per price query: an order has at most 50 lines. */
+export const MAX_PRICE_IDS = 100;
+
+/** `GET /internal/inventory/prices?ids=a,b,…`: product ids, comma-separated. */
+export const PriceQuery = Type.Object({
+  ids: Type.String({
+    minLength: 1,
+    maxLength: MAX_PRICE_IDS * 101,
+    description: `comma-separated product ids (${MAX_PRICE_IDS} at most)`,
+  }),
+});
+
+/** The current price of each known product asked for; unknown ids are left out. */
+export const PriceList = Type.Object({
+  items: Type.Array(Type.Object({ id: Type.String(), price: Money })),
+});

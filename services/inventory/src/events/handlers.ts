@@ -1,5 +1,6 @@
 import { type EventBinding, on } from "@blossom/host";
 import { OrderCancelled, OrderConfirmed, OrderPlaced } from "@blossom/orders-contracts";
+import { reservationMetrics } from "@blossom/telemetry";
 import { holdSecondsFrom } from "../domain/hold.js";
 import {
   cancelAction,
@@ -35,7 +36,7 @@ import { StockRejected, StockReserved } from "./contracts.js";
  * nothing and a repeated confirm or cancel changes nothing. See stock-store.ts for the locking.
  */
 export const inventoryHandlers: EventBinding<InventoryTables>[] = [
-  on<InventoryTables, typeof OrderPlaced.schema>(OrderPlaced, async ({ data, trx, context }) => {
+  on<InventoryTables, typeof OrderPlaced.schema>(OrderPlaced, async ({ data, trx, context, afterCommit }) => {
     const { orderId } = data;
     if (!(await claimOrder(trx, orderId))) {
       context.logger.info({ order_id: orderId }, "order already known: nothing to reserve");
@@ -54,6 +55,7 @@ export const inventoryHandlers: EventBinding<InventoryTables>[] = [
         reason: "out_of_stock",
         productIds: plan.productIds,
       });
+      afterCommit(() => reservationMetrics(context.metrics).recorded("rejected"));
       return;
     }
     await holdUnits(trx, plan.lines);
@@ -63,68 +65,80 @@ export const inventoryHandlers: EventBinding<InventoryTables>[] = [
       items: plan.lines,
       expiresAt: expiresAt.toISOString(),
     });
+    afterCommit(() => reservationMetrics(context.metrics).recorded("reserved"));
   }),
 
-  on<InventoryTables, typeof OrderConfirmed.schema>(OrderConfirmed, async ({ data, trx, context }) => {
-    const { orderId } = data;
-    const reservation = await lockReservation(trx, orderId);
-    // Events of one order arrive in order, so this is an anomaly: failing asks for a redelivery
-    // (the OrderPlaced may still be on its way) and, if it never comes, a dead letter to look at.
-    if (!reservation) throw new Error(`order ${orderId} was confirmed but inventory never reserved it`);
-    const action = confirmAction(reservation.status);
-    if (action !== "commit") {
-      if (action === "ignore") {
+  on<InventoryTables, typeof OrderConfirmed.schema>(
+    OrderConfirmed,
+    async ({ data, trx, context, afterCommit }) => {
+      const { orderId } = data;
+      const reservation = await lockReservation(trx, orderId);
+      // Events of one order arrive in order, so this is an anomaly: failing asks for a redelivery
+      // (the OrderPlaced may still be on its way) and, if it never comes, a dead letter to look at.
+      if (!reservation) throw new Error(`order ${orderId} was confirmed but inventory never reserved it`);
+      const action = confirmAction(reservation.status);
+      if (action !== "commit") {
+        if (action === "ignore") {
+          context.logger.warn(
+            { order_id: orderId, status: reservation.status },
+            "order confirmed but its reservation cannot be committed: ignored",
+          );
+        }
+        return;
+      }
+      const productIds = (await reservationLines(trx, orderId)).map((line) => line.productId);
+      const levels = await lockProducts(trx, productIds);
+      // Read again under the locks: a hold that expired was released while locking.
+      const lines = await reservationLines(trx, orderId);
+      const plan = planCommit(lines, levels);
+      if (plan.outcome === "shortfall") {
+        await releaseHeldLines(trx, [orderId]);
+        await setReservationStatus(trx, orderId, "expired");
+        context.logger.error(
+          { order_id: orderId, product_ids: plan.productIds },
+          "order confirmed after its hold expired, and the stock went to other orders: nothing committed",
+        );
+        afterCommit(() => reservationMetrics(context.metrics).recorded("expired"));
+        return;
+      }
+      await commitUnits(trx, lines);
+      await unholdLines(trx, orderId);
+      await setReservationStatus(trx, orderId, "committed");
+      afterCommit(() => reservationMetrics(context.metrics).recorded("committed"));
+    },
+  ),
+
+  on<InventoryTables, typeof OrderCancelled.schema>(
+    OrderCancelled,
+    async ({ data, trx, context, afterCommit }) => {
+      const { orderId, wasConfirmed } = data;
+      if (await recordCancelledOrder(trx, orderId)) {
+        context.logger.info(
+          { order_id: orderId },
+          "order cancelled before it was reserved: tombstone recorded",
+        );
+        return;
+      }
+      const reservation = await lockReservation(trx, orderId);
+      const action = cancelAction(reservation?.status);
+      if (action !== "release" && action !== "restock") return;
+      if (wasConfirmed !== (action === "restock")) {
         context.logger.warn(
-          { order_id: orderId, status: reservation.status },
-          "order confirmed but its reservation cannot be committed: ignored",
+          { order_id: orderId, status: reservation?.status, was_confirmed: wasConfirmed },
+          "cancellation disagrees with the recorded reservation: acting on the reservation",
         );
       }
-      return;
-    }
-    const productIds = (await reservationLines(trx, orderId)).map((line) => line.productId);
-    const levels = await lockProducts(trx, productIds);
-    // Read again under the locks: a hold that expired was released while locking.
-    const lines = await reservationLines(trx, orderId);
-    const plan = planCommit(lines, levels);
-    if (plan.outcome === "shortfall") {
-      await releaseHeldLines(trx, [orderId]);
-      await setReservationStatus(trx, orderId, "expired");
-      context.logger.error(
-        { order_id: orderId, product_ids: plan.productIds },
-        "order confirmed after its hold expired, and the stock went to other orders: nothing committed",
+      const lines = await reservationLines(trx, orderId);
+      await lockProducts(
+        trx,
+        lines.map((line) => line.productId),
       );
-      return;
-    }
-    await commitUnits(trx, lines);
-    await unholdLines(trx, orderId);
-    await setReservationStatus(trx, orderId, "committed");
-  }),
-
-  on<InventoryTables, typeof OrderCancelled.schema>(OrderCancelled, async ({ data, trx, context }) => {
-    const { orderId, wasConfirmed } = data;
-    if (await recordCancelledOrder(trx, orderId)) {
-      context.logger.info(
-        { order_id: orderId },
-        "order cancelled before it was reserved: tombstone recorded",
+      if (action === "release") await releaseHeldLines(trx, [orderId]);
+      else await restockUnits(trx, lines);
+      await setReservationStatus(trx, orderId, statusAfterCancel(action));
+      afterCommit(() =>
+        reservationMetrics(context.metrics).recorded(action === "release" ? "released" : "restocked"),
       );
-      return;
-    }
-    const reservation = await lockReservation(trx, orderId);
-    const action = cancelAction(reservation?.status);
-    if (action !== "release" && action !== "restock") return;
-    if (wasConfirmed !== (action === "restock")) {
-      context.logger.warn(
-        { order_id: orderId, status: reservation?.status, was_confirmed: wasConfirmed },
-        "cancellation disagrees with the recorded reservation: acting on the reservation",
-      );
-    }
-    const lines = await reservationLines(trx, orderId);
-    await lockProducts(
-      trx,
-      lines.map((line) => line.productId),
-    );
-    if (action === "release") await releaseHeldLines(trx, [orderId]);
-    else await restockUnits(trx, lines);
-    await setReservationStatus(trx, orderId, statusAfterCancel(action));
-  }),
+    },
+  ),
 ];

@@ -56,6 +56,15 @@ export async function listProducts(db: InventoryDb, filter: ProductFilter): Prom
   return query.execute();
 }
 
+/** The current price of each of `ids` that names a product (others are left out). */
+export async function findPrices(
+  db: InventoryDb,
+  ids: readonly string[],
+): Promise<Array<Pick<ProductRow, "id" | "price_amount">>> {
+  if (ids.length === 0) return [];
+  return db.selectFrom("products").select(["id", "price_amount"]).where("id", "in", ids).execute();
+}
+
 export async function findProduct(db: InventoryDb, id: string): Promise<ProductRecord | undefined> {
   return db.selectFrom("products").selectAll().select(available).where("id", "=", id).executeTakeFirst();
 }

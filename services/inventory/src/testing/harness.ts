@@ -37,6 +37,8 @@ export interface InventoryHarness {
   /** Lines inventory logged at warn level or above, parsed. */
   readonly problems: Array<{ level: string; msg: string; [key: string]: unknown }>;
   token(role: "admin" | "customer", userId?: string): Promise<string>;
+  /** A service token for `service`, signed as the users service signs them. */
+  serviceToken(service: string): Promise<string>;
   call<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<HttpAnswer<T>>;
   /** As admin: creates a product with a unique SKU and returns its id. */
   createProduct(stock: number, overrides?: Record<string, unknown>): Promise<string>;
@@ -167,6 +169,15 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
       .setIssuedAt()
       .setExpirationTime("10m")
       .sign(privateKey);
+  const serviceToken = async (service: string) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: "EdDSA", kid })
+      .setIssuer("blossom-users")
+      .setAudience("blossom-internal")
+      .setSubject(`service:${service}`)
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(privateKey);
   const adminToken = await token("admin");
 
   const call = async <T>(method: string, path: string, body?: unknown, bearer?: string) => {
@@ -198,6 +209,7 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
     published,
     problems,
     token,
+    serviceToken,
     call,
     async createProduct(stock, overrides = {}) {
       const sku = `T-${randomUUID().slice(0, 8)}`;

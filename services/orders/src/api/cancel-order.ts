@@ -1,6 +1,7 @@
 import { requireUser } from "@blossom/auth";
 import { recordAudit, type ServiceContext } from "@blossom/host";
 import { type App, HttpProblem } from "@blossom/runtime";
+import { sagaMetrics } from "@blossom/telemetry";
 import { publishCancelled } from "../events/saga-events.js";
 import { cancelOrder, findOrder, orderHistory } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
@@ -22,20 +23,22 @@ export function registerCancelOrder(app: App, context: ServiceContext<OrdersTabl
       if (!existing || (existing.user_id !== user.userId && user.role !== "admin")) {
         throw HttpProblem.of("notFound", `No order ${request.params.id}`);
       }
-      await context.transaction(async (trx) => {
-        const cancelled = await cancelOrder(trx, existing.id, "cancelled_by_customer", [
-          "pending",
-          "confirmed",
-        ]);
-        if (!cancelled) return;
-        await publishCancelled(context, trx, cancelled.order, cancelled.previous === "confirmed");
+      const cancelled = await context.transaction(async (trx) => {
+        const result = await cancelOrder(trx, existing.id, "cancelled_by_customer", ["pending", "confirmed"]);
+        if (!result) return undefined;
+        await publishCancelled(context, trx, result.order, result.previous === "confirmed");
         await recordAudit(trx, {
           actor: user.userId,
           action: "order.cancelled",
           target: existing.id,
-          details: { previousStatus: cancelled.previous, byAdmin: existing.user_id !== user.userId },
+          details: { previousStatus: result.previous, byAdmin: existing.user_id !== user.userId },
         });
+        return result;
       });
+      // A pending order's checkout ends here; a confirmed one's already ended (confirmed).
+      if (cancelled?.previous === "pending") {
+        sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at));
+      }
       const row = await findOrder(context.db, existing.id);
       if (!row) throw new Error(`order ${existing.id} vanished`);
       return toOrderView(row, await orderHistory(context.db, row.id));

@@ -1,6 +1,7 @@
 import { type EventBinding, on } from "@blossom/host";
 import { StockRejected, StockReserved } from "@blossom/inventory-contracts";
 import { PaymentAuthorized, PaymentDeclined } from "@blossom/payments-contracts";
+import { sagaMetrics } from "@blossom/telemetry";
 import { SAGA } from "../domain/order-rules.js";
 import { advance, cancelOrder } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
@@ -25,16 +26,35 @@ export const ordersHandlers: EventBinding<OrdersTables>[] = [
       paymentMethodId: order.payment_method_id ?? "",
     });
   }),
-  on<OrdersTables, typeof StockRejected.schema>(StockRejected, async ({ data, trx, context }) => {
-    const cancelled = await cancelOrder(trx, data.orderId, "out_of_stock", ["pending"]);
-    if (cancelled) await publishCancelled(context, trx, cancelled.order, false);
-  }),
-  on<OrdersTables, typeof PaymentAuthorized.schema>(PaymentAuthorized, async ({ data, trx, context }) => {
-    const order = await advance(trx, data.orderId, SAGA.paymentAuthorized.from, SAGA.paymentAuthorized.to);
-    if (order) await publishConfirmed(context, trx, order);
-  }),
-  on<OrdersTables, typeof PaymentDeclined.schema>(PaymentDeclined, async ({ data, trx, context }) => {
-    const cancelled = await cancelOrder(trx, data.orderId, "payment_declined", ["pending"]);
-    if (cancelled) await publishCancelled(context, trx, cancelled.order, false);
-  }),
+  on<OrdersTables, typeof StockRejected.schema>(
+    StockRejected,
+    async ({ data, trx, context, afterCommit }) => {
+      const cancelled = await cancelOrder(trx, data.orderId, "out_of_stock", ["pending"]);
+      if (!cancelled) return;
+      await publishCancelled(context, trx, cancelled.order, false);
+      afterCommit(() =>
+        sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at)),
+      );
+    },
+  ),
+  on<OrdersTables, typeof PaymentAuthorized.schema>(
+    PaymentAuthorized,
+    async ({ data, trx, context, afterCommit }) => {
+      const order = await advance(trx, data.orderId, SAGA.paymentAuthorized.from, SAGA.paymentAuthorized.to);
+      if (!order) return;
+      await publishConfirmed(context, trx, order);
+      afterCommit(() => sagaMetrics(context.metrics).settled("confirmed", new Date(order.created_at)));
+    },
+  ),
+  on<OrdersTables, typeof PaymentDeclined.schema>(
+    PaymentDeclined,
+    async ({ data, trx, context, afterCommit }) => {
+      const cancelled = await cancelOrder(trx, data.orderId, "payment_declined", ["pending"]);
+      if (!cancelled) return;
+      await publishCancelled(context, trx, cancelled.order, false);
+      afterCommit(() =>
+        sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at)),
+      );
+    },
+  ),
 ];

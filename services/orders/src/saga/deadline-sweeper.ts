@@ -1,4 +1,5 @@
 import type { BackgroundTask, ServiceContext } from "@blossom/host";
+import { sagaMetrics } from "@blossom/telemetry";
 import { publishCancelled } from "../events/saga-events.js";
 import { cancelOrder, overdueOrders } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
@@ -16,16 +17,20 @@ export function startDeadlineSweeper(
 ): BackgroundTask {
   let stopped = false;
   let running: Promise<void> | undefined;
+  // Registered now, so the saga series exist (at zero) from the first scrape.
+  const saga = sagaMetrics(context.metrics);
   const sweep = async () => {
     for (const id of await overdueOrders(context.db, new Date(), 100)) {
       if (stopped) return;
-      await context.transaction(async (trx) => {
-        const cancelled = await cancelOrder(trx, id, "timeout", ["pending"]);
-        if (cancelled) {
+      const cancelled = await context.transaction(async (trx) => {
+        const result = await cancelOrder(trx, id, "timeout", ["pending"]);
+        if (result) {
           context.logger.warn({ order_id: id }, "checkout deadline passed: order cancelled");
-          await publishCancelled(context, trx, cancelled.order, false);
+          await publishCancelled(context, trx, result.order, false);
         }
+        return result;
       });
+      if (cancelled) saga.settled("timed_out", new Date(cancelled.order.created_at));
     }
   };
   const timer = setInterval(() => {

@@ -33,6 +33,17 @@ export function invalidRefreshToken(): HttpProblem {
   });
 }
 
+/** The one answer to a refused service credential (wrong for the named service, or for any). */
+export function invalidServiceCredential(): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: "invalid-service-credential",
+    title: "Invalid service credential",
+    detail: "The credential is not the named service's.",
+    headers: CHALLENGE,
+  });
+}
+
 /** A valid token for an account that no longer exists. */
 export function unknownAccount(): HttpProblem {
   return new HttpProblem({

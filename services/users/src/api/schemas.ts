@@ -1,3 +1,4 @@
+import { SERVICE_NAME_PATTERN } from "@blossom/auth";
 import { Type } from "@sinclair/typebox";
 
 export const RegisterUserBody = Type.Object({
@@ -34,6 +35,23 @@ export const TokenPairView = Type.Object({
   refreshToken: Type.String(),
   tokenType: Type.Literal("Bearer"),
   /** Seconds until the access token expires. */
+  expiresIn: Type.Integer(),
+});
+
+/** What a service presents to get a service token (close to OAuth2's client credentials). */
+export const ServiceTokenBody = Type.Object({
+  service: Type.String({ pattern: SERVICE_NAME_PATTERN, description: "the calling service's name" }),
+  credential: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: "HMAC-SHA256 of the name under BLOSSOM_SERVICE_SECRET, base64url",
+  }),
+});
+
+export const ServiceTokenView = Type.Object({
+  accessToken: Type.String(),
+  tokenType: Type.Literal("Bearer"),
+  /** Seconds until the service token expires. */
   expiresIn: Type.Integer(),
 });
 

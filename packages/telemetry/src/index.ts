@@ -1,0 +1,26 @@
+export * from "./metrics/index.js";
+export { ATTR_BLOSSOM_SERVICE, messagingSystemOf } from "./tracing/attributes.js";
+export { errorType, recordError } from "./tracing/errors.js";
+export {
+  type TracedEvent,
+  traceEventCreation,
+  traceEventProcessing,
+  traceEventPublish,
+} from "./tracing/messaging-spans.js";
+export { nameServerSpan, recordServerError } from "./tracing/server-spans.js";
+export {
+  ServiceAttributeProcessor,
+  SpanStore,
+  type SpanStoreLimits,
+  type StoredAttributeValue,
+  type StoredSpan,
+  type TraceSummary,
+} from "./tracing/span-store.js";
+export { currentTracing, startTracing, type Tracing, type TracingOptions } from "./tracing/start-tracing.js";
+export {
+  activeTraceIds,
+  extractTraceContext,
+  hasActiveSpan,
+  injectTraceContext,
+  type TraceCarrier,
+} from "./tracing/trace-context.js";

@@ -1,0 +1,139 @@
+import { createRequire } from "node:module";
+import { hostname } from "node:os";
+import { context, trace } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { registerInstrumentations } from "@opentelemetry/instrumentation";
+import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { ServiceAttributeProcessor, SpanStore } from "./span-store.js";
+
+export interface TracingOptions {
+  /** `service.name` of this process: the service it runs, or `blossom` for several. OTEL_SERVICE_NAME wins. */
+  serviceName: string;
+  version: string;
+  /** `deployment.environment`: development, test or production. */
+  environment: string;
+  /** `service.instance.id`; defaults to host name and pid (the logs' `instance`). */
+  instanceId?: string;
+  /** Spans kept in memory for `GET /api/ops/traces`; 0 = none. Default 10,000. */
+  bufferSpans?: number;
+  /** Traces kept in memory. Default 1,000. */
+  bufferTraces?: number;
+  /**
+   * The environment to read the standard OTEL_* variables from (the launcher's entry point
+   * passes `process.env`; the OTLP exporter reads its own OTEL_EXPORTER_OTLP_* variables).
+   */
+  env: Record<string, string | undefined>;
+}
+
+export interface Tracing {
+  /** False when OTEL_SDK_DISABLED=true: no provider, no instrumentation, no span buffer. */
+  readonly enabled: boolean;
+  /** Where recent spans are kept, when the buffer is on. */
+  readonly spanStore: SpanStore | undefined;
+  /** Whether spans are also exported over OTLP/HTTP. */
+  readonly exporting: boolean;
+  /** Exports what is pending (the OTLP batch) without stopping. */
+  flush(): Promise<void>;
+  /** Exports what is pending and stops. */
+  shutdown(): Promise<void>;
+}
+
+const DISABLED: Tracing = {
+  enabled: false,
+  spanStore: undefined,
+  exporting: false,
+  async flush() {},
+  async shutdown() {},
+};
+
+let started: Tracing | undefined;
+
+/** The tracing this process started, if any. */
+export function currentTracing(): Tracing | undefined {
+  return started;
+}
+
+function positiveInteger(value: string | undefined): number | undefined {
+  const parsed = Number(value);
+  return value && Number.isInteger(parsed) && parsed > 0 ? parsed : undefined;
+}
+
+/**
+ * Starts OpenTelemetry tracing for this process, once (later calls return the first result):
+ * a NodeTracerProvider with the W3C trace-context propagator and AsyncLocalStorage context,
+ * the HTTP (server spans; Fastify adds the route, see `nameServerSpan`), undici (outgoing calls)
+ * and pg instrumentations, OTLP/HTTP export when OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, and the in-memory span buffer.
+ *
+ * Must run before Fastify and pg are loaded: the HTTP and pg instrumentations patch modules as
+ * they are required. Sampling follows OTEL_TRACES_SAMPLER (default parent-based always-on).
+ */
+export function startTracing(options: TracingOptions): Tracing {
+  if (started) return started;
+  const env = options.env;
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") {
+    started = DISABLED;
+    return started;
+  }
+  const resource = resourceFromAttributes({
+    "service.name": env.OTEL_SERVICE_NAME || options.serviceName,
+    "service.namespace": "blossom",
+    "service.version": options.version,
+    "service.instance.id": options.instanceId ?? `${hostname()}-${process.pid}`,
+    "deployment.environment": options.environment,
+    "deployment.environment.name": options.environment,
+  });
+  const bufferSpans = options.bufferSpans ?? 10_000;
+  const spanStore =
+    bufferSpans > 0
+      ? new SpanStore({ maxSpans: bufferSpans, maxTraces: options.bufferTraces ?? 1_000 })
+      : undefined;
+  // The exporter reads the OTEL_EXPORTER_OTLP_* variables itself (endpoint, headers, timeout).
+  const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const processors: SpanProcessor[] = [new ServiceAttributeProcessor()];
+  if (spanStore) processors.push(spanStore);
+  if (exporting) {
+    const delay = positiveInteger(env.OTEL_BSP_SCHEDULE_DELAY);
+    processors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter(), delay ? { scheduledDelayMillis: delay } : {}),
+    );
+  }
+  const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
+  provider.register();
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes every few seconds would crowd real traces out of the buffer.
+        ignoreIncomingRequestHook: (request) => (request.url ?? "").startsWith("/health/"),
+        // undici (below) traces Blossom's outgoing calls; node:http clients are libraries' own.
+        disableOutgoingRequestInstrumentation: true,
+      }),
+      // Only calls made inside a traced request or event: background polls are not traces.
+      new UndiciInstrumentation({ requireParentforSpans: true }),
+      new PgInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  // A module already loaded before this point (an ESM import, a test runner) is patched on its
+  // next require: require the node:http server here, so every server in the process is traced.
+  createRequire(import.meta.url)("node:http");
+  started = {
+    enabled: true,
+    spanStore,
+    exporting,
+    async flush() {
+      await provider.forceFlush();
+    },
+    async shutdown() {
+      await provider.shutdown();
+      context.disable();
+      trace.disable();
+    },
+  };
+  return started;
+}

@@ -1,0 +1,179 @@
+import { NatsBus } from "@blossom/bus/nats";
+import { InstanceBucket, NatsKvDiscovery } from "@blossom/client";
+import { dropPostgresDatabase } from "@blossom/store";
+import { testAdapters } from "@blossom/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BlossomProcess, spawnBlossom } from "./support/blossom-process.js";
+import { call, eventually } from "./support/http.js";
+import { type Product, ShopClient } from "./support/shop-client.js";
+import { SERVICES } from "./support/topologies.js";
+
+/**
+ * `blossom cluster` on real PostgreSQL, NATS JetStream and Redis: every service as processes of
+ * its own, orders and inventory with two replicas, found through the NATS instance bucket. A
+ * user must not notice one replica of orders and one of inventory being killed.
+ */
+const adapters = testAdapters();
+const tag = `t_cl_${process.pid}_${Date.now() % 1e8}`;
+
+interface Row {
+  instance: string;
+  service: string;
+  pid: number;
+  url: string;
+}
+
+function readTable(output: string): Row[] {
+  const table = output.slice(output.indexOf("Blossom cluster is ready"));
+  return [...table.matchAll(/^ {2}((\w+)#\d+)\s+(\d+)\s+(http:\/\/\S+)/gm)].map((match) => ({
+    instance: match[1] ?? "",
+    service: match[2] ?? "",
+    pid: Number(match[3]),
+    url: match[4] ?? "",
+  }));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("blossom cluster", () => {
+  let cluster: BlossomProcess;
+  let rows: Row[] = [];
+  let gateway = "";
+  let bucket: InstanceBucket;
+  let registry: NatsKvDiscovery;
+  const pids = new Set<number>();
+
+  beforeAll(async () => {
+    cluster = spawnBlossom(["cluster", "--replicas", "1,orders=2,inventory=2"], {
+      BLOSSOM_POSTGRES_URL: adapters.postgresUrl,
+      NATS_URL: adapters.natsUrl,
+      REDIS_URL: process.env.BLOSSOM_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      BLOSSOM_NATS_PREFIX: tag,
+      BLOSSOM_NATS_ACK_WAIT_MS: "2000",
+      GATEWAY_PORT: "0",
+      LOG_LEVEL: "warn",
+      BLOSSOM_SEED: "true",
+      GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
+      GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+    });
+    const deadline = Date.now() + 280_000;
+    while (!cluster.output().includes("Blossom cluster is ready")) {
+      if (cluster.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`the cluster did not get ready:\n${cluster.output().slice(-4000)}`);
+      }
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    // The table is written in one piece, but give the pipe a moment to deliver all of it.
+    await new Promise((done) => setTimeout(done, 200));
+    rows = readTable(cluster.output());
+    for (const row of rows) pids.add(row.pid);
+    gateway = rows.find((row) => row.service === "gateway")?.url ?? "";
+    bucket = await InstanceBucket.open({ url: adapters.natsUrl, prefix: tag });
+    registry = new NatsKvDiscovery(bucket);
+    await registry.start();
+  }, 300_000);
+
+  afterAll(async () => {
+    if (cluster && cluster.child.exitCode === null) {
+      cluster.child.kill("SIGKILL");
+      await cluster.exited;
+    }
+    for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+    registry?.close();
+    await bucket?.destroy().catch(() => {});
+    await bucket?.close();
+    const bus = await NatsBus.connect({ url: adapters.natsUrl, prefix: tag });
+    await bus.destroyStreams();
+    await bus.close();
+    for (const service of SERVICES) await dropPostgresDatabase(adapters.postgresUrl, `${tag}_${service}`);
+  }, 60_000);
+
+  it("prints every instance with its pid and URL, each registered in the instance bucket", () => {
+    expect(rows.map((row) => row.instance).sort()).toEqual(
+      [
+        "gateway#1",
+        "inventory#1",
+        "inventory#2",
+        "notifications#1",
+        "orders#1",
+        "orders#2",
+        "payments#1",
+        "users#1",
+      ].sort(),
+    );
+    expect(new Set(rows.map((row) => row.pid)).size).toBe(rows.length);
+    for (const row of rows) {
+      expect(alive(row.pid)).toBe(true);
+      expect(registry.records(row.service).map((record) => record.pid)).toContain(row.pid);
+    }
+    expect(registry.instances("orders")).toHaveLength(2);
+  });
+
+  it("runs the user journey through the gateway: sign-up, card, checkout confirmed", async () => {
+    const buyer = await ShopClient.signUp(gateway, "Cluster");
+    const card = await buyer.addCard();
+    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
+    const item = catalog.body.items[0] as Product;
+    const placed = await buyer.placeOrder([{ productId: item.id, quantity: 1 }], card);
+    expect(placed.status).toBe(202);
+    expect(await buyer.settled(placed.body.id, 30_000)).toMatchObject({ status: "confirmed" });
+  });
+
+  it("hides a killed replica of orders and of inventory from the user, and restarts both", async () => {
+    const buyer = await ShopClient.signUp(gateway, "Survivor");
+    const card = await buyer.addCard();
+    const victims = ["orders#1", "inventory#1"].map(
+      (name) => rows.find((row) => row.instance === name) as Row,
+    );
+    for (const victim of victims) process.kill(victim.pid, "SIGKILL");
+
+    // The very next actions: each must succeed, served by the replicas left.
+    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=2");
+    expect(catalog.status).toBe(200);
+    const item = catalog.body.items[1] as Product;
+    const placed = await buyer.placeOrder([{ productId: item.id, quantity: 2 }], card);
+    expect(placed.status).toBe(202);
+    const order = await buyer.send("GET", `/api/orders/${placed.body.id}`);
+    expect(order.status).toBe(200);
+    expect(await buyer.settled(placed.body.id, 30_000)).toMatchObject({ status: "confirmed" });
+    const after = await call<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
+    expect(after.status).toBe(200);
+    expect(after.body.available).toBe(item.available - 2);
+
+    // The supervisor restarts both; the new processes register themselves again.
+    for (const victim of victims) {
+      const replacement = await eventually(
+        async () => {
+          const fresh = registry.records(victim.service).filter((record) => !pids.has(record.pid));
+          return fresh.length > 0 ? fresh : undefined;
+        },
+        120_000,
+        `a restarted ${victim.instance}`,
+      );
+      for (const record of replacement) pids.add(record.pid);
+      expect(registry.records(victim.service).map((record) => record.pid)).not.toContain(victim.pid);
+      expect(registry.instances(victim.service)).toHaveLength(2);
+    }
+    expect(cluster.output()).toMatch(/orders#1 exited \(SIGKILL\); restarting/);
+  }, 180_000);
+
+  it("stops every instance on SIGINT and exits 0, leaving no process behind", async () => {
+    cluster.child.kill("SIGINT");
+    const exit = await cluster.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect([...pids].filter(alive)).toEqual([]);
+    // Graceful stops deregister: nothing left in the bucket.
+    await eventually(
+      async () => (registry.records().length === 0 ? true : undefined),
+      5_000,
+      "an empty instance bucket",
+    );
+  }, 90_000);
+});

@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, type JsonResponse } from "../support/http.js";
+import { callAs, type SecurityPlatform, startSecurityPlatform } from "./security-platform.js";
+
+/**
+ * OWASP API4 (unrestricted resource consumption): the gateway, the platform's only public door,
+ * on low budgets — 20 requests a minute per client (user or IP), 3 login attempts a minute per
+ * IP. A burst past them is 429 problem+json with Retry-After and RateLimit-* headers; a brute
+ * force is cut off even when it finally guesses right.
+ */
+const PER_MINUTE = 20;
+const LOGINS_PER_MINUTE = 3;
+const PASSWORD = "correct horse battery";
+
+let sp: SecurityPlatform;
+let email: string;
+let token: string;
+
+function burst(count: number, send: () => Promise<JsonResponse>): Promise<JsonResponse[]> {
+  return Promise.all(Array.from({ length: count }, send));
+}
+
+function statuses(answers: JsonResponse[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const answer of answers) counts[answer.status] = (counts[answer.status] ?? 0) + 1;
+  return counts;
+}
+
+function expectThrottled(answer: JsonResponse, limit: number): void {
+  expect(answer.status).toBe(429);
+  expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  expect(answer.body).toMatchObject({ type: "https://blossom.dev/problems/rate-limited", status: 429 });
+  const retryAfter = Number(answer.headers.get("retry-after"));
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+  expect(answer.headers.get("ratelimit-limit")).toBe(String(limit));
+  expect(answer.headers.get("ratelimit-remaining")).toBe("0");
+  expect(Number(answer.headers.get("ratelimit-reset"))).toBeGreaterThan(0);
+}
+
+beforeAll(async () => {
+  sp = await startSecurityPlatform(
+    {
+      GATEWAY_RATE_LIMIT_PER_MINUTE: String(PER_MINUTE),
+      GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: String(LOGINS_PER_MINUTE),
+    },
+    ["gateway", "users", "inventory"],
+  );
+  // Set up behind the gateway, so that no budget is spent before the tests.
+  email = `ann-${randomUUID()}@example.com`;
+  const users = sp.service("users");
+  expect((await call(users, "POST", "/api/users", { email, password: PASSWORD, name: "Ann" })).status).toBe(
+    201,
+  );
+  token = (
+    await call<{ accessToken: string }>(users, "POST", "/api/auth/login", { email, password: PASSWORD })
+  ).body.accessToken;
+}, 120_000);
+afterAll(async () => {
+  await sp?.destroy();
+});
+
+describe("API4: rate limiting at the gateway", () => {
+  it("a burst of anonymous calls past the budget: exactly the budget is served, the rest is 429 with Retry-After and RateLimit-*", async () => {
+    const answers = await burst(PER_MINUTE + 10, () =>
+      call(sp.gateway, "GET", "/api/inventory/products?limit=1"),
+    );
+    expect(statuses(answers)).toEqual({ 200: PER_MINUTE, 429: 10 });
+    const served = answers.find((answer) => answer.status === 200) as JsonResponse;
+    expect(served.headers.get("ratelimit-limit")).toBe(String(PER_MINUTE));
+    for (const refused of answers.filter((answer) => answer.status === 429))
+      expectThrottled(refused, PER_MINUTE);
+  });
+
+  it("a signed-in user has a budget of their own: spent anonymous budget does not stop them, their burst is cut at it", async () => {
+    const answers = await burst(PER_MINUTE + 5, () => callAs(token, sp.gateway, "GET", "/api/users/me"));
+    expect(statuses(answers)).toEqual({ 200: PER_MINUTE, 429: 5 });
+    for (const refused of answers.filter((answer) => answer.status === 429))
+      expectThrottled(refused, PER_MINUTE);
+  });
+
+  it("password guessing is cut off after the login budget, even when the right password comes", async () => {
+    // One after the other, as a guesser waiting for each answer would (and each is a slow scrypt).
+    const guesses: JsonResponse[] = [];
+    for (let guess = 0; guess < LOGINS_PER_MINUTE + 2; guess++)
+      guesses.push(
+        await call(sp.gateway, "POST", "/api/auth/login", { email, password: `wrong guess ${guess}` }),
+      );
+    expect(guesses.map((answer) => answer.status)).toEqual([...Array(LOGINS_PER_MINUTE).fill(401), 429, 429]);
+    const right = await call(sp.gateway, "POST", "/api/auth/login", { email, password: PASSWORD });
+    expectThrottled(right, LOGINS_PER_MINUTE);
+  });
+
+  it("services do not limit: the budgets live at the gateway, the only door the platform exposes", async () => {
+    // Straight at the service ports (inside the network) the same bursts are all served: a
+    // deployment must keep those ports private. This documents that boundary.
+    const catalog = await burst(PER_MINUTE + 10, () =>
+      call(sp.service("inventory"), "GET", "/api/inventory/products?limit=1"),
+    );
+    expect(statuses(catalog)).toEqual({ 200: PER_MINUTE + 10 });
+    expect(catalog[0]?.headers.get("ratelimit-limit")).toBeNull();
+    const logins: JsonResponse[] = [];
+    for (let guess = 0; guess < LOGINS_PER_MINUTE + 2; guess++)
+      logins.push(
+        await call(sp.service("users"), "POST", "/api/auth/login", {
+          email,
+          password: `wrong guess ${guess}`,
+        }),
+      );
+    expect(statuses(logins)).toEqual({ 401: LOGINS_PER_MINUTE + 2 });
+  });
+});
