@@ -128,6 +128,12 @@ describe("usage and configuration errors", { timeout: SPAWN_TIMEOUT_MS }, () => 
     expect(existsSync(dataDir), "a rejected command created the data directory").toBe(false);
   });
 
+  it("takes what to start from BLOSSOM_SERVICE when given no names (one image for every service)", async () => {
+    const run = await blossom(["start"], { BLOSSOM_SERVICE: "users,warehouse", BLOSSOM_DATA_DIR: tempDir() });
+    const lines = expectOperatorError(run, "BLOSSOM_SERVICE=users,warehouse blossom start");
+    expect(lines[0]).toMatch(/^blossom: start: unknown service\(s\) warehouse \(one of .*users/);
+  });
+
   it("exits 2 naming every bad variable, with no stack trace", async () => {
     const run = await blossom(["start"], { PORT: "abc", LOG_LEVEL: "loud", USERS_DATABASE_URL: "mysql://x" });
     const lines = expectOperatorError(

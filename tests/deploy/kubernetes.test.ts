@@ -156,7 +156,11 @@ describe.each(OVERLAYS)("deploy/k8s overlays/%s", (overlay) => {
 
     it("has a startup, a readiness and a liveness probe on the health endpoints of that port", () => {
       expect(container?.startupProbe?.httpGet?.path).toBe("/health/live");
-      expect(container?.readinessProbe?.httpGet?.path).toBe("/health/ready");
+      // The gateway's plain /health/ready is the whole platform's; its pods ask about themselves.
+      expect(container?.readinessProbe?.httpGet?.path).toBe(
+        service === "gateway" ? "/health/ready?scope=gateway" : "/health/ready",
+      );
+
       expect(container?.livenessProbe?.httpGet?.path).toBe("/health/live");
       for (const probe of [container?.startupProbe, container?.readinessProbe, container?.livenessProbe])
         expect(namedPort(probe?.httpGet?.port)).toBe(port);

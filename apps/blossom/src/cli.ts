@@ -1,6 +1,7 @@
 // The `blossom` command line; main.ts starts tracing first, then loads this module.
 import { parseArgs } from "node:util";
-import { ConfigError } from "@blossom/runtime";
+import { ConfigError, splitList } from "@blossom/runtime";
+
 import { clusterCommand } from "./commands/cluster.js";
 import { migrateCommand, UsageError } from "./commands/migrate.js";
 import { startCommand } from "./commands/start.js";
@@ -22,16 +23,20 @@ async function main(argv: string[], environment: Record<string, string | undefin
   if (values.help) return void process.stdout.write(HELP);
   if (values.version) return void process.stdout.write("blossom 0.1.0\n");
   const [command = "start", ...rest] = positionals;
-  // The one place that reads the environment: everything below gets typed configuration.
-  const config = readConfig(environment);
   if (command === "start") {
-    const unknown = rest.filter((name) => !RUNNABLE_NAMES.includes(name));
+    // What to run: the arguments, else BLOSSOM_SERVICE (one image for every service: the
+    // container picks its service by environment), else everything.
+    const chosen = rest.length > 0 ? rest : splitList(environment.BLOSSOM_SERVICE);
+    const unknown = chosen.filter((name) => !RUNNABLE_NAMES.includes(name));
     if (unknown.length > 0)
       throw new UsageError(
         `start: unknown service(s) ${unknown.join(", ")} (one of ${RUNNABLE_NAMES.join(", ")})`,
       );
-    return startCommand(config, rest.length > 0 ? rest : RUNNABLE_NAMES);
+    const names = chosen.length > 0 ? chosen : RUNNABLE_NAMES;
+    // The one place that reads the environment: everything below gets typed configuration.
+    return startCommand(readConfig(environment, names), names);
   }
+  const config = readConfig(environment);
   if (command === "cluster") {
     if (rest.length > 0) throw new UsageError(`cluster: unexpected ${rest.join(" ")} (use --replicas)`);
     return clusterCommand(config, values.replicas, environment);

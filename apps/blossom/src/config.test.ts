@@ -139,6 +139,28 @@ describe("readConfig", () => {
     expect(namesIn(configErrorOf({ NODE_ENV: "production", BLOSSOM_SEED: "1" }))).toContain("BLOSSOM_SEED");
   });
 
+  it("in production, refuses only the settings of the services the process runs", () => {
+    const production = { NODE_ENV: "production", BLOSSOM_SEED: "false" };
+    const refusedFor = (runnables: string[], environment: Record<string, string> = production) => {
+      try {
+        readConfig(environment, runnables);
+        return [];
+      } catch (error) {
+        return namesIn(error as ConfigError);
+      }
+    };
+    // The gateway needs no service's secrets; users needs its signing key and the platform secret.
+    expect(refusedFor(["gateway"])).toEqual([]);
+    expect(refusedFor(["users"])).toEqual(
+      expect.arrayContaining(["USERS_SIGNING_KEY", "BLOSSOM_SERVICE_SECRET"]),
+    );
+    // Any other service still derives its credential from the platform secret: refused without it,
+    // but never asked for the users signing key.
+    expect(refusedFor(["orders"])).toEqual(["BLOSSOM_SERVICE_SECRET"]);
+    const secret = { ...production, BLOSSOM_SERVICE_SECRET: "a-production-service-secret-of-40-characters" };
+    expect(refusedFor(["orders", "gateway"], secret)).toEqual([]);
+  });
+
   it("reports production refusals together with malformed variables, so one run lists them all", () => {
     const error = configErrorOf({ NODE_ENV: "production", BLOSSOM_SEED: "true", PORT: "abc" });
     expect(namesIn(error)).toEqual(expect.arrayContaining(["BLOSSOM_SEED", "PORT"]));

@@ -1,4 +1,6 @@
+import { serviceSecretProblems } from "@blossom/auth";
 import { parseServiceLocation } from "@blossom/client";
+
 import type { AnyServiceDefinition } from "@blossom/host";
 import { ConfigError, loadConfig } from "@blossom/runtime";
 import { type Static, type TProperties, Type } from "@sinclair/typebox";
@@ -83,6 +85,12 @@ export const ConfigSchema = Type.Object({
   BLOSSOM_SEED: Type.Optional(
     Type.Boolean({ description: "seed demo data (default: on outside production)" }),
   ),
+  BLOSSOM_SERVICE: Type.Optional(
+    Type.String({
+      description: "what `blossom start` runs when given no names (comma-separated; unset = everything)",
+    }),
+  ),
+
   BLOSSOM_NATS_ACK_WAIT_MS: Type.Integer({
     minimum: 1000,
     default: 30_000,
@@ -150,6 +158,12 @@ export const ConfigSchema = Type.Object({
     default: 10,
     description: "POST /api/auth/login attempts per minute per client IP",
   }),
+  GATEWAY_TRUSTED_PROXIES: Type.Optional(
+    Type.String({
+      description:
+        "comma-separated addresses or CIDR ranges of the proxies in front of the gateway whose X-Forwarded-For is believed; unset = none",
+    }),
+  ),
   GATEWAY_MAX_IN_FLIGHT_PER_SERVICE: Type.Integer({
     minimum: 1,
     default: 256,
@@ -166,8 +180,15 @@ export const ConfigSchema = Type.Object({
 
 export type PlatformConfig = Static<typeof ConfigSchema>;
 
-/** Reads the configuration once; refuses settings that are unsafe in production. */
-export function readConfig(environment: Record<string, string | undefined>): PlatformConfig {
+/**
+ * Reads the configuration once; refuses settings that are unsafe in production. `runnables`
+ * names what this process runs (default: everything): a process refuses only the settings of the
+ * services it runs, so that each secret can go to the pods of its owner alone.
+ */
+export function readConfig(
+  environment: Record<string, string | undefined>,
+  runnables: readonly string[] = [GATEWAY, ...SERVICES.map(({ definition }) => definition.name)],
+): PlatformConfig {
   const production = environment.NODE_ENV === "production";
   // Platform-wide refusals come from the raw values, so they are reported even when another
   // variable is malformed: one run lists everything to fix.
@@ -201,8 +222,13 @@ export function readConfig(environment: Record<string, string | undefined>): Pla
     problems.push("BLOSSOM_DISCOVERY = nats: instances register in NATS, so NATS_URL must be set");
   }
   if (config.NODE_ENV === "production") {
-    for (const { definition } of SERVICES)
+    const selected = SERVICES.filter(({ definition }) => runnables.includes(definition.name));
+    for (const { definition } of selected)
       problems.push(...(definition.checkProduction?.(settingsOf(config, definition)) ?? []));
+    // Every service derives its service-token credential from the platform secret, so a process
+    // running any service needs a real one; users' own check above covers it when users runs here.
+    if (selected.length > 0 && !selected.some(({ definition }) => definition.name === "users"))
+      problems.push(...serviceSecretProblems(serviceSecretValue(config)));
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -233,7 +259,11 @@ export function settingsOf(
  * production), read here for the clients of every service the process runs.
  */
 export function serviceSecretOf(config: PlatformConfig): string {
-  const value = (config as Record<string, unknown>).BLOSSOM_SERVICE_SECRET;
+  const value = serviceSecretValue(config);
   if (typeof value !== "string" || value === "") throw new Error("BLOSSOM_SERVICE_SECRET is not set");
   return value;
+}
+
+function serviceSecretValue(config: PlatformConfig): unknown {
+  return (config as Record<string, unknown>).BLOSSOM_SERVICE_SECRET;
 }

@@ -15,6 +15,7 @@ export {
   DEVELOPMENT_SERVICE_SECRET,
   isServiceCredential,
   serviceCredential,
+  serviceSecretProblems,
 } from "./service-credentials.js";
 export {
   type IssuedServiceToken,

@@ -22,3 +22,19 @@ export function isServiceCredential(secret: string, service: string, presented: 
   // timingSafeEqual needs equal lengths; the length of a valid credential is no secret.
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+
+/**
+ * Why a platform service secret is unfit for production (empty when it is fit): unset, the
+ * development secret (public in the source: anyone could mint credentials with it) or short.
+ * Never quotes the value.
+ */
+export function serviceSecretProblems(secret: unknown): string[] {
+  if (typeof secret !== "string" || secret === "" || secret === DEVELOPMENT_SERVICE_SECRET) {
+    return [
+      "BLOSSOM_SERVICE_SECRET is not set (the development secret is public): production needs a secret of its own, 32 characters at least",
+    ];
+  }
+  if (secret.length < 32)
+    return ["BLOSSOM_SERVICE_SECRET is under 32 characters: production needs a long random secret"];
+  return [];
+}

@@ -251,6 +251,29 @@ describe("rate limiting", () => {
     expect((await fetch(`${gateway}/api/inventory/products`)).status).toBe(200);
   });
 
+  it("keys anonymous callers by X-Forwarded-For only when it comes from a trusted proxy", async () => {
+    const platform = await echoPlatform();
+    const call = (gateway: string, client: string) =>
+      fetch(`${gateway}/api/inventory/products`, { headers: { "x-forwarded-for": client } }).then(
+        (response) => response.status,
+      );
+    // Behind a trusted proxy (here: this test, on 127.0.0.1), each client has its own budget.
+    const behindProxy = await harness.gateway(platform, {
+      verifier: key.verifier,
+      rateLimit: { perMinute: 2 },
+      trustedProxies: ["127.0.0.1", "::1"],
+    });
+    expect([await call(behindProxy, "203.0.113.1"), await call(behindProxy, "203.0.113.1")]).toEqual([
+      200, 200,
+    ]);
+    expect(await call(behindProxy, "203.0.113.1")).toBe(429);
+    expect(await call(behindProxy, "203.0.113.2")).toBe(200);
+    // Trusting nobody (the default), a forged header buys no new budget.
+    const direct = await harness.gateway(platform, { verifier: key.verifier, rateLimit: { perMinute: 2 } });
+    expect([await call(direct, "198.51.100.1"), await call(direct, "198.51.100.2")]).toEqual([200, 200]);
+    expect(await call(direct, "198.51.100.3")).toBe(429);
+  });
+
   it("refuses to start when the configured Redis cannot be reached", async () => {
     await expect(
       harness.gateway({}, { verifier: key.verifier, rateLimit: { redisUrl: "redis://127.0.0.1:1" } }),

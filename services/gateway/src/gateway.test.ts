@@ -170,5 +170,9 @@ describe("gateway proxy", () => {
     const report = (await ready.json()) as { services: Record<string, { state: string }> };
     expect(report.services.users?.state).toBe("ready");
     expect(report.services.inventory?.state).toBe("not-ready");
+    // The replica's own readiness (its Kubernetes probe) does not depend on the services behind it.
+    const own = await fetch(`${gateway}/health/ready?scope=gateway`);
+    expect(own.status).toBe(200);
+    expect(await own.json()).toMatchObject({ service: "gateway", status: "ready" });
   });
 });

@@ -26,7 +26,14 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** Budgets per minute and the optional Redis that shares them between replicas. */
   rateLimit?: Omit<RateLimitOptions, "verifier">;
-  /** Requests in flight per upstream service before the gateway answers 503. Default 256. */
+  /**
+   * Addresses or CIDR ranges of the reverse proxies in front of the gateway (an ingress
+   * controller, a cloud load balancer): only from them is `X-Forwarded-For` believed, so the
+   * client IP (rate limits, logs) is the caller's, not the proxy's. Empty = trust nobody.
+   */
+  trustedProxies?: readonly string[];
+  /** Requests in flight per upstream before the gateway answers 503. Default 256. */
+
   maxInFlightPerService?: number;
   /** The process's recent spans, served at `GET /api/ops/traces` (admins); unset = tracing is off. */
   traces?: SpanStore | undefined;
@@ -51,7 +58,9 @@ export async function createGateway(options: GatewayOptions): Promise<Runnable &
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     skipReadiness: true,
     openApiRoute: false,
+    ...(options.trustedProxies?.length ? { fastify: { trustProxy: [...options.trustedProxies] } } : {}),
   });
+
   // Hook order is stage order: each registers its onRequest hook after the previous one's.
   await registerSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
   await registerRateLimit(app, { ...options.rateLimit, verifier: options.verifier, metrics });

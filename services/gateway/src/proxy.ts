@@ -25,7 +25,10 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       if (!service)
         throw HttpProblem.of("notFound", `No route for ${request.method} ${request.url.split("?")[0]}`);
       // Request and correlation ids and trace context travel on, whatever clients the gateway was given.
-      const headers = { ...forwardedRequestHeaders(request.headers, request.ip), ...propagationHeaders() };
+      // The chain grows by the address this connection came from (with trusted proxies,
+      // `request.ip` is already the client's, taken from the chain itself).
+      const peer = request.raw.socket.remoteAddress ?? request.ip;
+      const headers = { ...forwardedRequestHeaders(request.headers, peer), ...propagationHeaders() };
 
       const idempotencyKey = headers["idempotency-key"];
       if (request.body !== undefined && nestsDeeperThan(request.body, MAX_BODY_DEPTH))

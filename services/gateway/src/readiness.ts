@@ -8,10 +8,15 @@ import { UPSTREAM_SERVICES } from "./routing-table.js";
  * what is down.
  */
 export function registerPlatformReadiness(app: App, clients: ServiceClients, health: HealthRegistry): void {
-  app.get("/health/ready", async (_request, reply) => {
+  app.get("/health/ready", async (request, reply) => {
     // A stopping gateway is not ready, whatever the services say: load balancers must move on.
     if (health.draining)
       return reply.code(503).send({ service: "gateway", status: "draining", services: {} });
+    // `?scope=gateway`: this replica alone, for its load balancer (a Kubernetes readiness probe).
+    // One service with no ready instance must not take every gateway replica out of rotation:
+    // the routes of the other services would go down with it.
+    if ((request.query as { scope?: unknown } | undefined)?.scope === "gateway")
+      return { service: "gateway", status: "ready", services: {} };
 
     const entries = await Promise.all(
       UPSTREAM_SERVICES.map(async (service) => {

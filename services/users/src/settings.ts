@@ -1,4 +1,5 @@
-import { DEVELOPMENT_SERVICE_SECRET } from "@blossom/auth";
+import { DEVELOPMENT_SERVICE_SECRET, serviceSecretProblems } from "@blossom/auth";
+
 import { type Static, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { isWeakAdminPassword } from "./domain/admin.js";
@@ -118,18 +119,7 @@ export function checkUsersProduction(settings: Record<string, unknown>): string[
     const parsed = parseSigningKey(key);
     if (!parsed.ok) problems.push(`USERS_SIGNING_KEY ${parsed.problem}`);
   }
-  const serviceSecret = settings.BLOSSOM_SERVICE_SECRET;
-  if (
-    typeof serviceSecret !== "string" ||
-    serviceSecret === "" ||
-    serviceSecret === DEVELOPMENT_SERVICE_SECRET
-  ) {
-    problems.push(
-      "BLOSSOM_SERVICE_SECRET is not set (the development secret is public): production needs a secret of its own, 32 characters at least",
-    );
-  } else if (serviceSecret.length < 32) {
-    problems.push("BLOSSOM_SERVICE_SECRET is under 32 characters: production needs a long random secret");
-  }
+  problems.push(...serviceSecretProblems(settings.BLOSSOM_SERVICE_SECRET));
   const adminPassword = settings.BLOSSOM_ADMIN_PASSWORD;
   if (typeof adminPassword === "string" && adminPassword !== "" && isWeakAdminPassword(adminPassword)) {
     problems.push(

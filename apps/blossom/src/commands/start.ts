@@ -135,6 +135,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
           },
           maxInFlightPerService: config.GATEWAY_MAX_IN_FLIGHT_PER_SERVICE,
+          trustedProxies: splitList(config.GATEWAY_TRUSTED_PROXIES),
           // Started by the bootstrap (or a test) before this module was loaded; unset = off.
           traces: currentTracing()?.spanStore,
         }),
