@@ -12,7 +12,13 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
     include: ["{packages,services,apps,tests}/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**", ...(distributed ? [] : ["**/*.distributed.test.ts"])],
+    // Chaos suites (*.chaos.test.ts) run alone, through vitest.chaos.config.ts (`npm run test:chaos`).
+    exclude: [
+      "**/node_modules/**",
+      "**/dist/**",
+      "**/*.chaos.test.ts",
+      ...(distributed ? [] : ["**/*.distributed.test.ts"]),
+    ],
 
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -47,7 +47,7 @@ const NGINX = process.env.BENCH_GATEWAY_NGINX ?? "/usr/sbin/nginx";
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
-const WARMUP_SECONDS = 1;
+export const WARMUP_SECONDS = 1;
 /** Far above what one user can send in a minute here: the limiter counts every request, refuses none. */
 const RATE_LIMIT_PER_MINUTE = 1_000_000_000;
 /** The gateway's objective: at least this share of nginx's requests/s. */
@@ -82,7 +82,7 @@ interface Target {
   pid: number | undefined;
 }
 
-interface Sample {
+export interface Sample {
   requestsPerSecond: number;
   /**
    * CPU time (user + system) of the row's process tree per completed request: unlike
@@ -104,13 +104,13 @@ interface Series {
   failures: string[];
 }
 
-interface Settings {
+export interface Settings {
   durationSeconds: number;
   connections: number;
   rounds: number;
 }
 
-function positiveInteger(name: string, fallback: number): number {
+export function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -158,7 +158,7 @@ function blossomEnv(dataDir: string, extra: Record<string, string>): Record<stri
   };
 }
 
-async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+export async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
@@ -167,21 +167,29 @@ async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promi
 }
 
 /**
- * `blossom start <name>` from the sources, as `npm start` runs it; `nodeArgs` go before the
- * entry (`--cpu-prof` is refused in NODE_OPTIONS).
+ * `blossom start <name>` from the sources, as `npm start` runs it (`name` undefined: the whole
+ * platform in one process); `nodeArgs` go before the entry (`--cpu-prof` is refused in NODE_OPTIONS).
  */
-async function startBlossom(
-  name: string,
+export async function startBlossom(
+  name: string | undefined,
   dataDir: string,
   extra: Record<string, string>,
   nodeArgs: string[] = [],
 ): Promise<BlossomProcess> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "--conditions=source", "--import", "tsx", "apps/blossom/src/main.ts", "start", name],
+    [
+      ...nodeArgs,
+      "--conditions=source",
+      "--import",
+      "tsx",
+      "apps/blossom/src/main.ts",
+      "start",
+      ...(name ? [name] : []),
+    ],
     {
       cwd: ROOT,
-      env: { ...process.env, ...blossomEnv(join(dataDir, name), extra) },
+      env: { ...process.env, ...blossomEnv(join(dataDir, name ?? "platform"), extra) },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -331,7 +339,7 @@ http {
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) used so far by `pid` and its descendants (nginx's worker). */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const ticks = (id: number) => {
     try {
       const stat = readFileSync(`/proc/${id}/stat`, "utf8");
@@ -358,7 +366,13 @@ function cpuSeconds(pid: number): number {
   return total / CLOCK_TICKS_PER_SECOND;
 }
 
-async function measure(target: Target, path: string, token: string, settings: Settings): Promise<Sample> {
+/** One autocannon run (after a warm-up) of GET `path` against `target`, with its process's CPU time. */
+export async function measure(
+  target: Pick<Target, "url" | "pid">,
+  path: string,
+  token: string,
+  settings: Pick<Settings, "connections" | "durationSeconds">,
+): Promise<Sample> {
   const options = {
     url: `${target.url}${path}`,
     connections: settings.connections,

@@ -5,6 +5,7 @@
  *   npm run bench                       every benchmark
  *   npm run bench -- events startup     a subset
  *   npm run bench -- gateway            product reads direct / through nginx / through the gateway
+ *   npm run bench -- telemetry          product read and checkout throughput, telemetry on vs off
  *   npm run bench -- --quick            short smoke run (fewer events, one repetition)
  *   npm run bench -- events --store postgres   events on the local PostgreSQL server
  *
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(options: BenchOptions): Pro
   events: () => import("./events.js"),
   startup: () => import("./startup.js"),
   gateway: () => import("./gateway.js"),
+  telemetry: () => import("./telemetry.js"),
 };
 
 const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...] [--quick] [--store pglite|postgres]
@@ -27,6 +29,9 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
   NATS: BENCH_NATS_URL, default nats://127.0.0.1:4222
   gateway: BENCH_GATEWAY_DURATION (s, default 5), BENCH_GATEWAY_CONNECTIONS (20), BENCH_GATEWAY_ROUNDS (2),
            BENCH_GATEWAY_NGINX (/usr/sbin/nginx), BENCH_GATEWAY_CPU_PROF (dir for the gateway's --cpu-prof)
+  telemetry: BENCH_TELEMETRY_DURATION (s, default 5), BENCH_TELEMETRY_CONNECTIONS (10), BENCH_TELEMETRY_ROUNDS (2),
+             BENCH_TELEMETRY_ORDERS (40 per round), BENCH_TELEMETRY_CUSTOMERS (8),
+             BENCH_TELEMETRY_CPU_PROF (dir for the telemetry-on platform's --cpu-prof)
 `;
 
 async function main(): Promise<void> {

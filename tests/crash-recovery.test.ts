@@ -85,6 +85,6 @@ describe.each(TOPOLOGIES)("SIGKILL at a crash point, then restart ($name)", (top
       ).toBe(1);
       expect(await count("notifications", sql`select count(*) from inbox`)).toBe(1);
     },
-    120_000,
+    240_000,
   );
 });

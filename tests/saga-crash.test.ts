@@ -84,6 +84,6 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
       restarted.child.kill("SIGTERM");
       expect(await restarted.exited).toEqual({ code: 0, signal: null });
     },
-    180_000,
+    300_000,
   );
 });

@@ -51,7 +51,7 @@ export function spawnBlossom(args: string[], env: Record<string, string>): Bloss
 }
 
 /** Waits until the process printed its ready table; fails with its output if it exits first. */
-export async function waitForReady(process_: BlossomProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitForReady(process_: BlossomProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void process_.exited.then(() => {

@@ -95,7 +95,30 @@ export class ShopClient {
     );
   }
 
+  /**
+   * Places an order as a well-behaved client does under load: a 503/504 (the platform shedding
+   * a burst: breaker open, bulkhead full, timeout) is retried after its `Retry-After` with the
+   * same Idempotency-Key, so a retry can never create a second order.
+   */
+  async placeOrderPatiently(
+    items: Array<{ productId: string; quantity: number }>,
+    paymentMethodId: string,
+    timeoutMs = 60_000,
+  ) {
+    const key = randomUUID();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = await this.placeOrder(items, paymentMethodId, key);
+      if ((answer.status !== 503 && answer.status !== 504) || Date.now() > deadline) return answer;
+      const retryAfterSeconds = Number(answer.headers.get("retry-after") ?? "0.5");
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(Math.max(retryAfterSeconds, 0.2), 5) * 1000),
+      );
+    }
+  }
+
   /** Waits until the order leaves `pending`. */
+
   async settled(orderId: string, timeoutMs = 10_000): Promise<Order> {
     return eventually(
       async () => {

@@ -2,7 +2,7 @@ import { serviceSecretProblems } from "@blossom/auth";
 import { parseServiceLocation } from "@blossom/client";
 
 import type { AnyServiceDefinition } from "@blossom/host";
-import { ConfigError, loadConfig } from "@blossom/runtime";
+import { ConfigError, type FaultInjection, loadConfig } from "@blossom/runtime";
 import { type Static, type TProperties, Type } from "@sinclair/typebox";
 import { GATEWAY, SERVICES } from "./topology.js";
 
@@ -41,6 +41,18 @@ function perServiceProperties(): TProperties {
       }),
     );
     properties[`${name}_LOG_LEVEL`] = Type.Optional(LogLevel);
+    properties[`${name}_FAULT_LATENCY_MS`] = Type.Integer({
+      minimum: 0,
+      maximum: 60_000,
+      default: 0,
+      description: `chaos tests only: milliseconds added to every request of the ${definition.name} service but its probes`,
+    });
+    properties[`${name}_FAULT_ERROR_RATE`] = Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+      description: `chaos tests only: share (0..1) of the ${definition.name} service's requests answered 503 injected-fault`,
+    });
   }
   // Each service's own variables (names prefixed with the service), declared beside its code.
   for (const { definition } of SERVICES) Object.assign(properties, definition.settings ?? {});
@@ -199,6 +211,13 @@ export function readConfig(
   if (production && environment.BLOSSOM_CRASH_POINTS) {
     problems.push("BLOSSOM_CRASH_POINTS is set: crash points are for tests and refused in production");
   }
+  for (const { definition } of SERVICES) {
+    for (const suffix of ["FAULT_LATENCY_MS", "FAULT_ERROR_RATE"]) {
+      const name = `${env(definition.name)}_${suffix}`;
+      if (production && Number(environment[name] ?? 0) !== 0)
+        problems.push(`${name} is set: fault injection is for chaos tests and refused in production`);
+    }
+  }
   // A malformed <SERVICE>_URL would otherwise only fail when the discovery is built.
   for (const { definition } of SERVICES) {
     const name = `${env(definition.name)}_URL`;
@@ -242,6 +261,15 @@ export function serviceSetting(
   suffix: "PORT" | "DATABASE_URL" | "URL" | "LOG_LEVEL",
 ) {
   return (config as Record<string, unknown>)[`${env(service)}_${suffix}`] as string | number | undefined;
+}
+
+/** The faults a service injects into its own answers (`<SERVICE>_FAULT_*`; zero = none). */
+export function faultsOf(config: PlatformConfig, service: string): FaultInjection {
+  const values = config as Record<string, unknown>;
+  return {
+    latencyMs: Number(values[`${env(service)}_FAULT_LATENCY_MS`] ?? 0),
+    errorRate: Number(values[`${env(service)}_FAULT_ERROR_RATE`] ?? 0),
+  };
 }
 
 /** The values of a service's own variables, for `ServiceContext.settings`. */

@@ -1,6 +1,13 @@
 import { registerAuthentication, type TokenVerifier } from "@blossom/auth";
 import { type EventBus, type MessagingTables, Outbox, OutboxRelay, type Subscription } from "@blossom/bus";
-import { type App, crashPoint, createServer, currentContext, type Logger } from "@blossom/runtime";
+import {
+  type App,
+  crashPoint,
+  createServer,
+  currentContext,
+  type FaultInjection,
+  type Logger,
+} from "@blossom/runtime";
 import { migrateToLatest, openStore, type Store } from "@blossom/store";
 import { messagingSystemOf, ServiceMetrics } from "@blossom/telemetry";
 import type { Kysely } from "kysely";
@@ -37,6 +44,8 @@ export interface ServiceHostOptions {
   /** Delay between failing readiness and closing the listener, so load balancers notice. */
   drainDelayMs?: number;
   relayPollIntervalMs?: number;
+  /** Latency and 503s added to the service's HTTP answers (chaos tests; refused in production). */
+  faults?: FaultInjection;
 }
 
 /**
@@ -76,6 +85,7 @@ export class ServiceHost<DB = unknown> {
       logger,
       metrics,
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
     });
     this.app = app;
     this.#health = health;

@@ -1,6 +1,7 @@
 export { ConfigError, loadConfig, PortSchema, splitList } from "./config.js";
 export { armCrashPoints, crashPoint } from "./crash-points.js";
 export { installErrorHandling, sendProblem, toProblem } from "./error-handler.js";
+export { type FaultInjection, injectsFaults } from "./fault-injection.js";
 export { type DependencyState, type HealthCheck, HealthRegistry, type ReadinessReport } from "./health.js";
 export {
   createLogger,

@@ -16,6 +16,7 @@ import {
   MAX_PATH_PARAM_LENGTH,
   toProblem,
 } from "./error-handler.js";
+import { type FaultInjection, injectsFaults, installFaultInjection } from "./fault-injection.js";
 import { HealthRegistry } from "./health.js";
 import type { Logger } from "./logger.js";
 import { installOpenApi, registerOpenApiRoute } from "./openapi.js";
@@ -50,6 +51,8 @@ export interface ServerOptions {
    * format, no authentication: it carries no ids or personal data, only bounded labels).
    */
   metrics?: ServiceMetrics;
+  /** Latency and 503s added to every request but probes and scrapes (chaos tests; never production). */
+  faults?: FaultInjection;
   /** Extra Fastify options (tests, the gateway). */
   fastify?: Partial<FastifyServerOptions>;
 }
@@ -196,6 +199,8 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     if (closing) reply.header("connection", "close");
     done(null, payload);
   });
+  // After the in-flight count: a delayed or failed request is still one the stop waits for.
+  if (injectsFaults(options.faults)) installFaultInjection(app as unknown as FastifyInstance, options.faults);
 
   installErrorHandling(app);
 

@@ -7,7 +7,7 @@ import { armCrashPoints, exitOnSignals, runWithContext, splitList } from "@bloss
 import { currentTracing } from "@blossom/telemetry";
 import type { JSONWebKeySet } from "jose";
 import type { PlatformConfig } from "../config.js";
-import { serviceSecretOf, serviceSetting, settingsOf } from "../config.js";
+import { faultsOf, serviceSecretOf, serviceSetting, settingsOf } from "../config.js";
 import { ClientPool, type InstanceRegistry, openInstanceRegistry, platformDiscovery } from "../discovery.js";
 
 import { loggerFactory } from "../logging.js";
@@ -110,6 +110,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             seed,
             settings: settingsOf(config, definition),
             verifier,
+            faults: faultsOf(config, definition.name),
 
             environment: config.NODE_ENV,
 
