@@ -29,7 +29,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dropPostgresDatabase, ensurePostgresDatabase, withDatabaseName } from "@blossom/store";
 import autocannon from "autocannon";
-import { type BlossomProcess, freePort, waitForReady } from "../tests/support/blossom-process.js";
+import {
+  type BlossomProcess,
+  freePort,
+  spawnBlossom,
+  waitForReady,
+} from "../tests/support/blossom-process.js";
 import {
   type BenchOptions,
   type BenchResult,
@@ -176,34 +181,11 @@ export async function startBlossom(
   extra: Record<string, string>,
   nodeArgs: string[] = [],
 ): Promise<BlossomProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      "--conditions=source",
-      "--import",
-      "tsx",
-      "apps/blossom/src/main.ts",
-      "start",
-      ...(name ? [name] : []),
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...blossomEnv(join(dataDir, name ?? "platform"), extra) },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+  const proc = spawnBlossom(
+    ["start", ...(name ? [name] : [])],
+    blossomEnv(join(dataDir, name ?? "platform"), extra),
+    nodeArgs,
   );
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += String(chunk);
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += String(chunk);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-    child.once("exit", (code, signal) => done({ code, signal }));
-  });
-  const proc = { child, output: () => output, exited };
   await waitForReady(proc, READY_TIMEOUT_MS);
   return proc;
 }

@@ -25,12 +25,17 @@ export interface BlossomProcess {
 
 /**
  * Runs `blossom <args>` as its own OS process, exactly as `npm start` does (TypeScript sources
- * through tsx), with the given environment on top of this one's.
+ * through tsx), with the given environment on top of this one's. `nodeArgs` go before the entry
+ * (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
-export function spawnBlossom(args: string[], env: Record<string, string>): BlossomProcess {
+export function spawnBlossom(
+  args: string[],
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): BlossomProcess {
   const child = spawn(
     process.execPath,
-    ["--conditions=source", "--import", "tsx", "apps/blossom/src/main.ts", ...args],
+    [...nodeArgs, "--conditions=source", "--import", "tsx", "apps/blossom/src/main.ts", ...args],
     {
       cwd: ROOT,
       env: { ...process.env, LOG_FORMAT: "json", ...env },
