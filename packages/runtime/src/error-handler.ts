@@ -51,6 +51,23 @@ function isUnstorableText(error: unknown): boolean {
   return typeof code === "string" && UNSTORABLE_TEXT_CODES.has(code);
 }
 
+/**
+ * A lost database connection (the server shut it down: 57P01-57P03; a connection exception: class
+ * 08; or the socket itself failed) is the platform's passing trouble, not the client's: answered
+ * 503 with Retry-After, so a client (or the gateway, for a write carrying an Idempotency-Key)
+ * retries once the pool has reconnected, instead of seeing a 500 for a request that may succeed.
+ */
+const LOST_CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "ECONNRESET", "ECONNREFUSED", "EPIPE"]);
+const LOST_CONNECTION_MESSAGES = [/^Connection terminated/, /Client has encountered a connection error/];
+
+function isLostConnection(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === "string" && (LOST_CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
+    return true;
+  return typeof message === "string" && LOST_CONNECTION_MESSAGES.some((pattern) => pattern.test(message));
+}
+
 /** Turns any thrown error into the problem a client may see; never leaks a stack or an internal message. */
 export function toProblem(error: unknown): HttpProblem {
   if (isHttpProblem(error)) return error;
@@ -74,6 +91,11 @@ export function toProblem(error: unknown): HttpProblem {
   }
   const upstream = upstreamProblem(error);
   if (upstream) return upstream;
+  if (isLostConnection(error)) {
+    const problem = HttpProblem.of("unavailable", "The service lost its database connection; retry shortly.");
+    problem.headers["retry-after"] = "1";
+    return problem;
+  }
   const status = fastifyError?.statusCode;
   if (status && status >= 400 && status < 500) {
     const kind = KIND_BY_STATUS[status] ?? "malformedBody";
@@ -127,7 +149,11 @@ export function answerFrameworkError(
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
-    if (problem.status >= 500 && problem.status !== 500) request.log.warn({ err: error }, "upstream failed");
+    if (problem.status >= 500 && problem.status !== 500)
+      request.log.warn(
+        { err: error },
+        isLostConnection(error) ? "database connection lost" : "upstream failed",
+      );
     else if (problem.status >= 500 && !isHttpProblem(error))
       request.log.error({ err: error }, "request failed");
     else if (problem.status >= 500)
