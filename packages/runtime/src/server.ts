@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { nameServerSpan, recordServerError, type ServiceMetrics } from "@blossom/telemetry";
+import {
+  endServerSpan,
+  recordServerError,
+  runInServerSpan,
+  type ServerSpan,
+  type ServiceMetrics,
+} from "@blossom/telemetry";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
   type FastifyBaseLogger,
@@ -101,26 +107,44 @@ export function createServer(options: ServerOptions): { app: App; health: Health
   // Before any route: the document is built from every route added from here on.
   installOpenApi(app as unknown as FastifyInstance, options.service);
 
+  // Each request's HTTP server span, ended when the answer is sent (or the client went away).
+  const serverSpans = new WeakMap<object, ServerSpan>();
   app.addHook("onRequest", (request, reply, done) => {
     const correlationId = headerValue(request.headers["x-correlation-id"]) ?? request.id;
     const traceparent = request.headers.traceparent;
     const tracestate = request.headers.tracestate;
     const authorization = request.headers.authorization;
-    // The HTTP server span (when tracing is on) learns its service and route template.
-    nameServerSpan(options.service, request.routeOptions.url);
     request.log = request.log.child({ correlation_id: correlationId });
     reply.header("x-request-id", request.id);
     reply.header("x-correlation-id", correlationId);
-    runWithContext(
+    const handle = () =>
+      runWithContext(
+        {
+          requestId: request.id,
+          correlationId,
+          ...(typeof traceparent === "string" ? { traceparent } : {}),
+          ...(typeof tracestate === "string" ? { tracestate } : {}),
+          ...(authorization ? { authorization } : {}),
+        },
+        done,
+      );
+    // With tracing on, the rest of the request runs in its HTTP server span.
+    const span = runInServerSpan(
       {
-        requestId: request.id,
-        correlationId,
-        ...(typeof traceparent === "string" ? { traceparent } : {}),
-        ...(typeof tracestate === "string" ? { tracestate } : {}),
-        ...(authorization ? { authorization } : {}),
+        service: options.service,
+        method: request.method,
+        route: request.routeOptions.url,
+        path: request.url.split("?", 1)[0] ?? "/",
+        headers: request.headers,
+        scheme: request.protocol,
+        serverAddress: request.hostname,
+        serverPort: request.port ?? undefined,
+        clientAddress: request.ip,
+        httpVersion: request.raw.httpVersion,
       },
-      done,
+      handle,
     );
+    if (span) serverSpans.set(request, span);
   });
 
   // After authentication (preValidation): the user is known, and the log lines that follow say so.
@@ -132,12 +156,18 @@ export function createServer(options: ServerOptions): { app: App; health: Health
   });
 
   // A failure of ours (5xx) is recorded on the request's span; a client's mistake (4xx) is not.
-  app.addHook("onError", (_request, _reply, error, done) => {
-    if (toProblem(error).status >= 500) recordServerError(error);
+  app.addHook("onError", (request, _reply, error, done) => {
+    if (toProblem(error).status >= 500) recordServerError(serverSpans.get(request), error);
+    done();
+  });
+
+  app.addHook("onRequestAbort", (request, done) => {
+    endServerSpan(serverSpans.get(request), 499, true);
     done();
   });
 
   app.addHook("onResponse", (request, reply, done) => {
+    endServerSpan(serverSpans.get(request), reply.statusCode);
     const line = {
       method: request.method,
       url: request.url,

@@ -7,7 +7,13 @@ export {
   traceEventProcessing,
   traceEventPublish,
 } from "./tracing/messaging-spans.js";
-export { nameServerSpan, recordServerError } from "./tracing/server-spans.js";
+export {
+  endServerSpan,
+  type IncomingRequest,
+  recordServerError,
+  runInServerSpan,
+  type ServerSpan,
+} from "./tracing/server-spans.js";
 export {
   ServiceAttributeProcessor,
   SpanStore,

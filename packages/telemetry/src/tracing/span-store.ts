@@ -76,6 +76,10 @@ function toStored(span: ReadableSpan): StoredSpan {
   };
 }
 
+function isStored(span: StoredSpan | ReadableSpan): span is StoredSpan {
+  return typeof (span as Partial<StoredSpan>).traceId === "string";
+}
+
 /**
  * The recent finished spans of this process, grouped by trace, in a bounded buffer: when either
  * limit is passed, whole traces are dropped oldest first (a trace is dropped span by span only
@@ -85,8 +89,10 @@ function toStored(span: ReadableSpan): StoredSpan {
 export class SpanStore implements SpanProcessor {
   readonly maxSpans: number;
   readonly maxTraces: number;
-  // Insertion order is age order: a Map iterates oldest trace first.
-  #traces = new Map<string, StoredSpan[]>();
+  // Insertion order is age order: a Map iterates oldest trace first. Spans are kept as the SDK
+  // ended them and converted only when read: most are dropped unread, and the conversion (dates,
+  // attribute copies) on every span's end was a measurable part of tracing's cost.
+  #traces = new Map<string, Array<StoredSpan | ReadableSpan>>();
   #spanCount = 0;
 
   constructor(limits: SpanStoreLimits = {}) {
@@ -105,18 +111,26 @@ export class SpanStore implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (!span.spanContext().traceFlags) return;
-    this.add(toStored(span));
+    const context = span.spanContext();
+    if (!context.traceFlags) return;
+    this.#add(context.traceId, span);
   }
 
   /** Adds one span and enforces the limits. */
   add(span: StoredSpan): void {
-    const spans = this.#traces.get(span.traceId);
+    this.#add(span.traceId, span);
+  }
+
+  #add(traceId: string, span: StoredSpan | ReadableSpan): void {
+    const spans = this.#traces.get(traceId);
     if (spans) spans.push(span);
-    else this.#traces.set(span.traceId, [span]);
+    else this.#traces.set(traceId, [span]);
     this.#spanCount += 1;
     while (this.#traces.size > this.maxTraces || this.#spanCount > this.maxSpans) {
-      const [oldestId, oldest] = this.#traces.entries().next().value as [string, StoredSpan[]];
+      const [oldestId, oldest] = this.#traces.entries().next().value as [
+        string,
+        Array<StoredSpan | ReadableSpan>,
+      ];
       if (this.#traces.size === 1) {
         // One trace larger than the whole buffer: keep its newest spans.
         oldest.shift();
@@ -130,7 +144,7 @@ export class SpanStore implements SpanProcessor {
 
   /** Every kept span of a trace, oldest first; undefined when the trace is unknown (or gone). */
   trace(traceId: string): StoredSpan[] | undefined {
-    const spans = this.#traces.get(traceId);
+    const spans = this.#stored(traceId);
     return spans ? [...spans].sort((a, b) => a.startTime.localeCompare(b.startTime)) : undefined;
   }
 
@@ -138,12 +152,24 @@ export class SpanStore implements SpanProcessor {
   list(options: { service?: string; limit?: number } = {}): TraceSummary[] {
     const limit = options.limit ?? 20;
     const summaries: TraceSummary[] = [];
-    for (const spans of [...this.#traces.values()].reverse()) {
+    for (const traceId of [...this.#traces.keys()].reverse()) {
+      const spans = this.#stored(traceId) ?? [];
       if (options.service && !spans.some((span) => span.service === options.service)) continue;
       summaries.push(summarize(spans));
       if (summaries.length >= limit) break;
     }
     return summaries;
+  }
+
+  /** A trace's spans, converted (in place, once) to what the ops API shows. */
+  #stored(traceId: string): StoredSpan[] | undefined {
+    const spans = this.#traces.get(traceId);
+    if (!spans) return undefined;
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i];
+      if (span && !isStored(span)) spans[i] = toStored(span);
+    }
+    return spans as StoredSpan[];
   }
 
   async forceFlush(): Promise<void> {}

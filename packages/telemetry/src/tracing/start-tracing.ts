@@ -1,9 +1,7 @@
-import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { context, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
-import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -66,12 +64,11 @@ function positiveInteger(value: string | undefined): number | undefined {
 /**
  * Starts OpenTelemetry tracing for this process, once (later calls return the first result):
  * a NodeTracerProvider with the W3C trace-context propagator and AsyncLocalStorage context,
- * the HTTP (server spans; Fastify adds the route, see `nameServerSpan`), undici (outgoing calls)
- * and pg instrumentations, OTLP/HTTP export when OTEL_EXPORTER_OTLP_ENDPOINT or
+ * the undici (outgoing calls) and pg instrumentations — HTTP server spans come from Fastify's
+ * hooks, see `runInServerSpan` — OTLP/HTTP export when OTEL_EXPORTER_OTLP_ENDPOINT or
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, and the in-memory span buffer.
  *
- * Must run before Fastify and pg are loaded: the HTTP and pg instrumentations patch modules as
- * they are required. Sampling follows OTEL_TRACES_SAMPLER (default parent-based always-on).
+ * Must run before pg is loaded: the pg instrumentation patches the module as it is required. Sampling follows OTEL_TRACES_SAMPLER (default parent-based always-on).
  */
 export function startTracing(options: TracingOptions): Tracing {
   if (started) return started;
@@ -108,20 +105,11 @@ export function startTracing(options: TracingOptions): Tracing {
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({
-        // Probes every few seconds would crowd real traces out of the buffer.
-        ignoreIncomingRequestHook: (request) => (request.url ?? "").startsWith("/health/"),
-        // undici (below) traces Blossom's outgoing calls; node:http clients are libraries' own.
-        disableOutgoingRequestInstrumentation: true,
-      }),
       // Only calls made inside a traced request or event: background polls are not traces.
       new UndiciInstrumentation({ requireParentforSpans: true }),
       new PgInstrumentation({ requireParentSpan: true }),
     ],
   });
-  // A module already loaded before this point (an ESM import, a test runner) is patched on its
-  // next require: require the node:http server here, so every server in the process is traced.
-  createRequire(import.meta.url)("node:http");
   started = {
     enabled: true,
     spanStore,

@@ -6,7 +6,7 @@ export interface TraceCarrier {
   tracestate?: string;
 }
 
-/** Whether a span (recording or not) is current: then the HTTP instrumentation propagates it itself. */
+/** Whether a span (recording or not) is current: then the undici instrumentation propagates it itself. */
 export function hasActiveSpan(ctx: Context = context.active()): boolean {
   const spanContext = trace.getSpanContext(ctx);
   return spanContext !== undefined && trace.isSpanContextValid(spanContext);
