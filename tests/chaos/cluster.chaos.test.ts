@@ -225,6 +225,13 @@ describe("chaos: the platform keeps its invariants under crashes, broker restart
         .map((exit) => `t+${((exit.at - startedAt) / 1000).toFixed(1)} ${exit.replica} ${exit.exit}`)
         .join(", "),
     );
+    // What a dying instance wrote that is not a log line (an uncaught error's stack): the cluster
+    // prefixes such lines with the instance's label.
+    const unlogged = cluster
+      .output()
+      .split("\n")
+      .filter((line) => /^\w+#\d+\s+\| /.test(line));
+    for (const line of unlogged.slice(0, 40)) console.log(`instance wrote: ${line.slice(0, 600)}`);
     const errors = cluster
       .output()
       .split("\n")

@@ -290,7 +290,10 @@ class ChildOutput {
       if (line.startsWith("  ") || line === "") return;
       this.#inTable.delete(source);
     }
-    const text = this.#tty ? `${label.padEnd(this.#width)} | ${line}\n` : `${line}\n`;
+    // Piped, JSON lines name their instance themselves; anything else (a crash's stack trace, a
+    // warning of Node's) would be anonymous, so it is prefixed like on a terminal.
+    const text =
+      this.#tty || !line.startsWith("{") ? `${label.padEnd(this.#width)} | ${line}\n` : `${line}\n`;
     (stream === "stdout" ? process.stdout : process.stderr).write(text);
   }
 }

@@ -52,6 +52,13 @@ export async function openPostgres<DB>(options: OpenPostgresOptions): Promise<St
     ((err: Error) =>
       process.emitWarning(`${options.service}: idle PostgreSQL connection failed: ${err.message}`));
   pool.on("error", onPoolError);
+  // The pool listens for errors of idle clients only: a client checked out between two queries
+  // (inside a transaction, say) whose connection is cut would emit an unhandled 'error' and
+  // bring the process down. Its next query fails instead (answered 503, retried), and the pool
+  // drops the broken client when it is released.
+  pool.on("connect", (client) => {
+    client.on("error", onPoolError);
+  });
   const connections = trackConnections(pool);
 
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
