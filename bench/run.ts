@@ -6,6 +6,8 @@
  *   npm run bench -- events startup     a subset
  *   npm run bench -- gateway            product reads direct / through nginx / through the gateway
  *   npm run bench -- telemetry          product read and checkout throughput, telemetry on vs off
+ *   npm run bench -- checkout           checkout throughput and latency, embedded vs cluster; catalog
+ *                                       reads with 1 vs 2 inventory replicas
  *   npm run bench -- --quick            short smoke run (fewer events, one repetition)
  *   npm run bench -- events --store postgres   events on the local PostgreSQL server
  *
@@ -20,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(options: BenchOptions): Pro
   startup: () => import("./startup.js"),
   gateway: () => import("./gateway.js"),
   telemetry: () => import("./telemetry.js"),
+  checkout: () => import("./checkout.js"),
 };
 
 const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...] [--quick] [--store pglite|postgres]
@@ -32,6 +35,15 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
   telemetry: BENCH_TELEMETRY_DURATION (s, default 5), BENCH_TELEMETRY_CONNECTIONS (10), BENCH_TELEMETRY_ROUNDS (2),
              BENCH_TELEMETRY_ORDERS (40 per round), BENCH_TELEMETRY_CUSTOMERS (8),
              BENCH_TELEMETRY_CPU_PROF (dir for the telemetry-on platform's --cpu-prof)
+  checkout: BENCH_CHECKOUT_DURATION (s of the saturation phase, default 15; --quick 4),
+            BENCH_CHECKOUT_ORDERS (a fixed number of saturation orders instead of a duration),
+            BENCH_CHECKOUT_CUSTOMERS (16), BENCH_CHECKOUT_POLL_MS (10),
+            BENCH_CHECKOUT_PACED_DURATION (s, default BENCH_CHECKOUT_DURATION),
+            BENCH_CHECKOUT_PACED_RATE (orders/s, default half the saturation rate), BENCH_CHECKOUT_PACED_POLL_MS (10),
+            BENCH_CHECKOUT_MAX_IN_FLIGHT (64), BENCH_CHECKOUT_REPLICAS (--replicas of the checkout cluster, default 2),
+            BENCH_CHECKOUT_READ_DURATION (s, default 5; --quick 2), BENCH_CHECKOUT_READ_CONNECTIONS (20),
+            BENCH_CHECKOUT_PARTS (embedded,cluster,reads), BENCH_CHECKOUT_CPU_PROF (dir for the cluster's --cpu-prof); cluster servers: BENCH_POSTGRES_URL, BENCH_NATS_URL,
+            BENCH_REDIS_URL (default redis://127.0.0.1:6379); without them the cluster parts are skipped
 `;
 
 async function main(): Promise<void> {

@@ -18,13 +18,19 @@
  *   BENCH_TELEMETRY_CUSTOMERS    customers placing orders at once (default 8)
  *   BENCH_TELEMETRY_CPU_PROF     a directory: the telemetry-on platform runs with --cpu-prof and writes its profile there
  */
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
 import { type BlossomProcess, freePort } from "../tests/support/blossom-process.js";
-import { type Product, ShopClient } from "../tests/support/shop-client.js";
+import type { Product } from "../tests/support/shop-client.js";
+import {
+  type Customer,
+  closedLoop,
+  percentile,
+  productsWithStock,
+  signUpCustomers,
+} from "./checkout-load.js";
 import {
   cpuSeconds,
   measure,
@@ -48,8 +54,8 @@ import {
 
 /** The issue's budget: telemetry on keeps at least this share of telemetry off's throughput. */
 const BUDGET_SHARE = 0.85;
-/** Within the saga deadline (30 s by default): a slower order is counted as not settled. */
-const SETTLE_TIMEOUT_MS = 30_000;
+/** Orders are polled this often until settled. */
+const POLL_MS = 50;
 
 type SettingId = "on" | "off";
 
@@ -80,12 +86,6 @@ function config(options: BenchOptions): Config {
     orders: positiveInteger("BENCH_TELEMETRY_ORDERS", options.quick ? 16 : 40),
     customers: positiveInteger("BENCH_TELEMETRY_CUSTOMERS", 8),
   };
-}
-
-/** A customer ready to check out: signed in, with a card on file. */
-interface Customer {
-  client: ShopClient;
-  cardId: string;
 }
 
 /** One platform (one `blossom start` process) and what the benchmark needs to drive it. */
@@ -135,18 +135,8 @@ async function startPlatform(id: SettingId, dir: string, settings: Config, cpuPr
   );
   const gateway = `http://127.0.0.1:${port}`;
   try {
-    // One at a time: sign-up and login run scrypt, and a burst of them would outlast timeouts.
-    const customers: Customer[] = [];
-    for (let i = 0; i < settings.customers; i++) {
-      const client = await ShopClient.signUp(gateway, `bench${i}`);
-      customers.push({ client, cardId: await client.addCard() });
-    }
-    const catalog = await fetch(`${gateway}/api/inventory/products?limit=100`);
-    if (!catalog.ok) throw new Error(`catalog: ${catalog.status} ${await catalog.text()}`);
-    const { items } = (await catalog.json()) as { items: Product[] };
-    const needed = Math.ceil((settings.orders * settings.rounds) / Math.max(items.length, 1));
-    const products = items.filter((product) => product.available >= needed);
-    if (products.length === 0) throw new Error("no product with enough stock (demo seed missing?)");
+    const customers = await signUpCustomers([gateway], settings.customers);
+    const products = await productsWithStock(gateway, settings.orders * settings.rounds);
     return { id, proc, gateway, customers, products } satisfies Platform;
   } catch (error) {
     await stopProcess(proc.child, proc.exited);
@@ -156,68 +146,27 @@ async function startPlatform(id: SettingId, dir: string, settings: Config, cpuPr
 
 /** One round of checkouts: `orders` orders placed by the customers in parallel, each settled before its next. */
 async function checkout(platform: Platform, orders: number, roundIndex: number): Promise<CheckoutSample> {
-  const latencies: number[] = [];
-  let next = 0;
-  let confirmed = 0;
-  let cancelled = 0;
-  let failed = 0;
-  let firstFailure: string | undefined;
-  const fail = (message: string) => {
-    failed++;
-    firstFailure ??= message;
-  };
   const pid = platform.proc.child.pid;
-  const cpuBefore = pid === undefined ? undefined : cpuSeconds(pid);
-  const started = performance.now();
-  await Promise.all(
-    platform.customers.map(async (customer) => {
-      for (let n = next++; n < orders; n = next++) {
-        const product = platform.products[(roundIndex * orders + n) % platform.products.length];
-        if (!product) return;
-        const placedAt = performance.now();
-        const placed = await customer.client
-          .placeOrder([{ productId: product.id, quantity: 1 }], customer.cardId, randomUUID())
-          .catch((error: unknown) => ({ status: 0, body: errorMessage(error) }));
-        // 200 is a replay: the gateway retried the POST with the same Idempotency-Key, the order exists.
-        if (placed.status !== 200 && placed.status !== 201 && placed.status !== 202) {
-          fail(`place order: ${placed.status} ${JSON.stringify(placed.body).slice(0, 200)}`);
-          continue;
-        }
-        const orderId = (placed.body as { id: string }).id;
-        const order = await customer.client.settled(orderId, SETTLE_TIMEOUT_MS).catch((error: unknown) => {
-          fail(errorMessage(error));
-          return undefined;
-        });
-        if (order?.status === "confirmed") {
-          confirmed++;
-          latencies.push(performance.now() - placedAt);
-        } else if (order) {
-          cancelled++;
-          firstFailure ??= `order cancelled: ${order.cancellationReason ?? "no reason"}`;
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const cpuUsed = pid === undefined || cpuBefore === undefined ? undefined : cpuSeconds(pid) - cpuBefore;
+  const result = await closedLoop({
+    customers: platform.customers,
+    products: platform.products,
+    productOffset: roundIndex * orders,
+    orders,
+    pollMs: POLL_MS,
+    ...(pid === undefined ? {} : { cpu: () => cpuSeconds(pid) }),
+  });
+  const { confirmed, cpuSeconds: cpuUsed } = result;
   return {
-    ordersPerSecond: confirmed / seconds,
-    placed: orders - failed,
+    ordersPerSecond: confirmed / result.seconds,
+    placed: orders - result.failed,
     confirmed,
-    cancelled,
-    failed,
-    p50Ms: percentile(latencies, 0.5),
-    p95Ms: percentile(latencies, 0.95),
+    cancelled: result.cancelled,
+    failed: result.failed,
+    p50Ms: percentile(result.latenciesMs, 0.5),
+    p95Ms: percentile(result.latenciesMs, 0.95),
     cpuMsPerOrder: cpuUsed === undefined || confirmed === 0 ? undefined : (cpuUsed * 1000) / confirmed,
-    ...(firstFailure ? { firstFailure } : {}),
+    ...(result.firstFailure ? { firstFailure: result.firstFailure } : {}),
   };
-}
-
-/** Nearest-rank percentile. */
-function percentile(values: number[], share: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)];
 }
 
 function shareNumber(on: number | undefined, off: number | undefined): number | undefined {
@@ -352,7 +301,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       readRows,
     ),
     table(
-      `checkout: ${settings.orders} orders per round by ${settings.customers} customers at once through the gateway (Idempotency-Key), each polled every 50 ms until settled; latency = POST -> seen confirmed`,
+      `checkout: ${settings.orders} orders per round by ${settings.customers} customers at once through the gateway (Idempotency-Key), each polled every ${POLL_MS} ms until settled; latency = POST -> seen confirmed`,
       [
         "setting",
         "confirmed/s",
