@@ -151,6 +151,9 @@ export class ServiceHost<DB = unknown> {
       service: definition.name,
       databaseUrl: options.databaseUrl,
       dataDir: options.dataDir,
+      // A connection the server cut (restart, failover, terminated backend): a log line of the
+      // service's own; the request or event that used it fails with 503 and is retried.
+      onPoolError: (err) => options.logger.warn({ err }, "PostgreSQL connection lost"),
     });
     try {
       const applied = await migrateToLatest(store, definition.migrations);

@@ -49,8 +49,7 @@ export async function openPostgres<DB>(options: OpenPostgresOptions): Promise<St
   });
   const onPoolError =
     options.onPoolError ??
-    ((err: Error) =>
-      process.emitWarning(`${options.service}: idle PostgreSQL connection failed: ${err.message}`));
+    ((err: Error) => process.emitWarning(`${options.service}: PostgreSQL connection failed: ${err.message}`));
   pool.on("error", onPoolError);
   // The pool listens for errors of idle clients only: a client checked out between two queries
   // (inside a transaction, say) whose connection is cut would emit an unhandled 'error' and
