@@ -41,6 +41,8 @@
  *   BENCH_CHECKOUT_REPLICAS         --replicas of the checkout cluster (default 2: every service and the gateway twice)
  *   BENCH_CHECKOUT_READ_DURATION    seconds of catalog reads per inventory replica count (default 5; --quick 2)
  *   BENCH_CHECKOUT_READ_CONNECTIONS concurrent connections of the catalog reads (default 20)
+ *   BENCH_CHECKOUT_TELEMETRY        `off`: every platform runs without tracing; `without=pg`: without those
+ *                                   instrumentations (OTEL_NODE_DISABLED_INSTRUMENTATIONS); default on, as `npm start` runs
  *   BENCH_CHECKOUT_CPU_PROF         a directory: the checkout cluster's supervisor and instances run with --cpu-prof and
  *                                   write their profiles there (file names carry the pid; stderr maps pids to services)
  *   BENCH_CHECKOUT_PARTS            what to run, comma-separated: embedded,cluster,reads (default all)
@@ -110,6 +112,17 @@ const RATE_LIMITS = {
   GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
 };
 const MIN_PACED_ORDERS = 10;
+/**
+ * BENCH_CHECKOUT_TELEMETRY=off: every platform without tracing; `without=pg,undici`: tracing without
+ * those instrumentations (what tracing costs a cluster, and which part of it).
+ */
+const TELEMETRY_SETTING = process.env.BENCH_CHECKOUT_TELEMETRY ?? "on";
+const TELEMETRY_ENV: Record<string, string> =
+  TELEMETRY_SETTING === "off"
+    ? { OTEL_SDK_DISABLED: "true", BLOSSOM_TRACE_BUFFER_SPANS: "0" }
+    : TELEMETRY_SETTING.startsWith("without=")
+      ? { OTEL_NODE_DISABLED_INSTRUMENTATIONS: TELEMETRY_SETTING.slice("without=".length) }
+      : {};
 /** Catalog reads discarded before the measured ones, on top of measure()'s own warm-up (twice). */
 const READ_EXTRA_WARMUP_SECONDS = 1;
 const READ_WARMUP_SECONDS = 2 * WARMUP_SECONDS + READ_EXTRA_WARMUP_SECONDS;
@@ -201,6 +214,7 @@ async function startEmbedded(dir: string, adminPassword: string): Promise<Platfo
   const proc = await startBlossom(undefined, join(dir, "embedded"), {
     ...ports,
     ...RATE_LIMITS,
+    ...TELEMETRY_ENV,
     GATEWAY_PORT: String(port),
     BLOSSOM_SEED: "true",
     BLOSSOM_ADMIN_PASSWORD: adminPassword,
@@ -346,6 +360,7 @@ async function startCluster(
       BLOSSOM_SEED: "true",
       BLOSSOM_ADMIN_PASSWORD: adminPassword,
       ...RATE_LIMITS,
+      ...TELEMETRY_ENV,
     }),
     // The instances inherit the supervisor's node arguments: each writes its own profile.
     profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : [],
@@ -872,6 +887,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       : `until ${settings.orders} orders were placed`;
   const text = [
     `checkout: embedded (one \`blossom start\` process: PGlite, memory bus) vs cluster (\`blossom cluster --replicas ${settings.replicas}\`: one process per instance on PostgreSQL, NATS JetStream, Redis); customers spread over the gateway replicas; every order POST /api/orders (Idempotency-Key), then GET /api/orders/:id until settled (no push endpoint); latency = place -> seen confirmed`,
+    ...(TELEMETRY_SETTING === "on" ? [] : [`  telemetry: BENCH_CHECKOUT_TELEMETRY=${TELEMETRY_SETTING}`]),
     `  ${loadBefore} (before)`,
     "",
     ...(topologies.length === 0

@@ -71,7 +71,13 @@ describe.each(DISTRIBUTED)("one trace per checkout across processes ($name)", (t
         const mailed = found.some(
           (span) => span.serviceName === "notifications" && span.name === "orders.order-confirmed.v1 process",
         );
-        return mailed ? found : undefined;
+        // Each process exports on its own schedule: a consumer's span can reach the receiver
+        // before the publisher's batch with its parent does. Wait for every parent too.
+        const ids = new Set(found.map((span) => span.spanId));
+        const orphans = found.filter(
+          (span) => span.kind === SPAN_KIND.consumer && !ids.has(span.parentSpanId),
+        );
+        return mailed && orphans.length === 0 ? found : undefined;
       },
       20_000,
       "the checkout's spans at the OTLP receiver",

@@ -28,5 +28,6 @@ export {
   extractTraceContext,
   hasActiveSpan,
   injectTraceContext,
+  runOutsideTraces,
   type TraceCarrier,
 } from "./tracing/trace-context.js";

@@ -1,4 +1,4 @@
-import { messagingSystemOf, traceEventPublish } from "@blossom/telemetry";
+import { messagingSystemOf, runOutsideTraces, traceEventPublish } from "@blossom/telemetry";
 import { type Kysely, sql } from "kysely";
 import type { EventEnvelope } from "../envelope.js";
 import type { EventBus } from "../event-bus.js";
@@ -85,7 +85,9 @@ export class OutboxRelay {
       this.#again = true;
       return;
     }
-    this.#running = this.#loop().finally(() => {
+    // Not in the trace of the request that woke it: a pass relays many requests' events, each
+    // under a `send` span in its own trace.
+    this.#running = runOutsideTraces(() => this.#loop()).finally(() => {
       this.#running = undefined;
     });
   }

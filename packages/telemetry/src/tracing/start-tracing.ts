@@ -62,6 +62,25 @@ function positiveInteger(value: string | undefined): number | undefined {
 }
 
 /**
+ * The instrumentations to turn on, by the OpenTelemetry Node convention: every one unless
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS lists some, less those OTEL_NODE_DISABLED_INSTRUMENTATIONS
+ * lists (names without the `@opentelemetry/instrumentation-` prefix: `pg`, `undici`).
+ */
+export function selectInstrumentations(
+  names: readonly string[],
+  env: Record<string, string | undefined>,
+): string[] {
+  const list = (value: string | undefined) =>
+    value
+      ?.split(",")
+      .map((name) => name.trim())
+      .filter(Boolean);
+  const enabled = list(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
+  const disabled = new Set(list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS) ?? []);
+  return names.filter((name) => (!enabled || enabled.includes(name)) && !disabled.has(name));
+}
+
+/**
  * Starts OpenTelemetry tracing for this process, once (later calls return the first result):
  * a NodeTracerProvider with the W3C trace-context propagator and AsyncLocalStorage context,
  * the undici (outgoing calls) and pg instrumentations — HTTP server spans come from Fastify's
@@ -102,13 +121,18 @@ export function startTracing(options: TracingOptions): Tracing {
   }
   const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
   provider.register();
+  const available = {
+    // Only calls made inside a traced request or event: background polls are not traces.
+    undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
+    // Queries only: a pool checkout per transaction as a span of its own doubled pg's spans
+    // without telling anything the query spans do not.
+    pg: () => new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+  };
   registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: [
-      // Only calls made inside a traced request or event: background polls are not traces.
-      new UndiciInstrumentation({ requireParentforSpans: true }),
-      new PgInstrumentation({ requireParentSpan: true }),
-    ],
+    instrumentations: selectInstrumentations(Object.keys(available), env).map((name) =>
+      available[name as keyof typeof available](),
+    ),
   });
   started = {
     enabled: true,

@@ -1,4 +1,5 @@
 import { type Context, context, propagation, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
 
 /** W3C trace context as carried by an event envelope (CloudEvents distributed-tracing extension). */
 export interface TraceCarrier {
@@ -38,4 +39,15 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | undefi
   const spanContext = trace.getSpanContext(context.active());
   if (!spanContext || !trace.isSpanContextValid(spanContext)) return undefined;
   return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/**
+ * Runs `fn` outside any trace, with no span recorded for what it does (its queries, its calls):
+ * for background work a request merely woke, such as the outbox relay. Its passes publish the
+ * events of many requests at once; their queries would otherwise land in the trace of whichever
+ * request happened to wake it, and in a cluster they were a large share of all spans. Spans
+ * given an explicit parent (the relay's `send` spans, from each event's own context) still record.
+ */
+export function runOutsideTraces<T>(fn: () => T): T {
+  return context.with(suppressTracing(ROOT_CONTEXT), fn);
 }
