@@ -13,6 +13,7 @@ import { ClientPool, type InstanceRegistry, openInstanceRegistry, platformDiscov
 import { loggerFactory } from "../logging.js";
 import { formatReadyTable, type ReadyRow } from "../ready-table.js";
 import { GATEWAY, GATEWAY_DEFAULT_PORT, SERVICES } from "../topology.js";
+import { retryStartup } from "./retry-startup.js";
 
 export interface RunningPlatform {
   urls: Map<string, string>;
@@ -49,12 +50,17 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
   // where its replicas register themselves (`blossom cluster`).
   const registry: InstanceRegistry | undefined =
     config.BLOSSOM_DISCOVERY === "nats" && config.NATS_URL
-      ? await openInstanceRegistry({
-          natsUrl: config.NATS_URL,
-          prefix: config.BLOSSOM_NATS_PREFIX,
-          name: names.join("+"),
-          onError: (error) => launcher.warn({ err: error }, "NATS instance registry"),
-        })
+      ? await retryStartup(
+          "NATS (instance registry)",
+          () =>
+            openInstanceRegistry({
+              natsUrl: config.NATS_URL as string,
+              prefix: config.BLOSSOM_NATS_PREFIX,
+              name: names.join("+"),
+              onError: (error) => launcher.warn({ err: error }, "NATS instance registry"),
+            }),
+          launcher,
+        )
       : undefined;
   const urls: Record<string, string> = {};
   for (const { definition, defaultPort } of SERVICES) {
@@ -72,13 +78,18 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
   // The first resolution, so that no early call finds "no instances" (never rejects).
   await discovery.ready();
   const clients = new ClientPool(discovery, { serviceSecret: serviceSecretOf(config) });
-  const bus = await resolveBus({
-    ...(config.NATS_URL ? { natsUrl: config.NATS_URL } : {}),
-    prefix: config.BLOSSOM_NATS_PREFIX,
-    name: names.join("+"),
-    logger: launcher,
-    ackWaitMs: config.BLOSSOM_NATS_ACK_WAIT_MS,
-  });
+  const bus = await retryStartup(
+    "NATS",
+    () =>
+      resolveBus({
+        ...(config.NATS_URL ? { natsUrl: config.NATS_URL } : {}),
+        prefix: config.BLOSSOM_NATS_PREFIX,
+        name: names.join("+"),
+        logger: launcher,
+        ackWaitMs: config.BLOSSOM_NATS_ACK_WAIT_MS,
+      }),
+    launcher,
+  );
   armCrashPoints(splitList(config.BLOSSOM_CRASH_POINTS));
   const seed = config.BLOSSOM_SEED ?? config.NODE_ENV !== "production";
   // Every service verifies bearer tokens itself against the users service's published keys.
