@@ -60,7 +60,12 @@ import { dropPostgresDatabase } from "@blossom/store";
 import pg from "pg";
 import { checkServers, requiredServers } from "../apps/blossom/src/commands/cluster-preflight.js";
 import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
-import { freePort, spawnBlossom } from "../tests/support/blossom-process.js";
+import {
+  type ClusterRow,
+  freePort,
+  readClusterTable,
+  spawnBlossom,
+} from "../tests/support/blossom-process.js";
 import type { Product } from "../tests/support/shop-client.js";
 import {
   type Customer,
@@ -232,24 +237,6 @@ async function startEmbedded(dir: string, adminPassword: string): Promise<Platfo
       return [];
     },
   };
-}
-
-interface ClusterRow {
-  instance: string;
-  service: string;
-  pid: number;
-  url: string;
-}
-
-/** The cluster's ready table (as tests/cluster.distributed.test.ts reads it). */
-function readClusterTable(output: string): ClusterRow[] {
-  const text = output.slice(output.indexOf("Blossom cluster is ready"));
-  return [...text.matchAll(/^ {2}((\w+)#\d+)\s+(\d+)\s+(http:\/\/\S+)/gm)].map((match) => ({
-    instance: match[1] ?? "",
-    service: match[2] ?? "",
-    pid: Number(match[3]),
-    url: match[4] ?? "",
-  }));
 }
 
 /** The environment of `blossom cluster`: stray platform variables of this shell must not leak in. */

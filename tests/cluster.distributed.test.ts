@@ -3,7 +3,12 @@ import { InstanceBucket, NatsKvDiscovery } from "@blossom/client";
 import { dropPostgresDatabase } from "@blossom/store";
 import { testAdapters } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BlossomProcess, spawnBlossom } from "./support/blossom-process.js";
+import {
+  type BlossomProcess,
+  type ClusterRow,
+  readClusterTable,
+  spawnBlossom,
+} from "./support/blossom-process.js";
 import { call, eventually } from "./support/http.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 import { SERVICES } from "./support/topologies.js";
@@ -16,23 +21,6 @@ import { SERVICES } from "./support/topologies.js";
 const adapters = testAdapters();
 const tag = `t_cl_${process.pid}_${Date.now() % 1e8}`;
 
-interface Row {
-  instance: string;
-  service: string;
-  pid: number;
-  url: string;
-}
-
-function readTable(output: string): Row[] {
-  const table = output.slice(output.indexOf("Blossom cluster is ready"));
-  return [...table.matchAll(/^ {2}((\w+)#\d+)\s+(\d+)\s+(http:\/\/\S+)/gm)].map((match) => ({
-    instance: match[1] ?? "",
-    service: match[2] ?? "",
-    pid: Number(match[3]),
-    url: match[4] ?? "",
-  }));
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -44,7 +32,7 @@ function alive(pid: number): boolean {
 
 describe("blossom cluster", () => {
   let cluster: BlossomProcess;
-  let rows: Row[] = [];
+  let rows: ClusterRow[] = [];
   let gateway = "";
   let bucket: InstanceBucket;
   let registry: NatsKvDiscovery;
@@ -72,7 +60,7 @@ describe("blossom cluster", () => {
     }
     // The table is written in one piece, but give the pipe a moment to deliver all of it.
     await new Promise((done) => setTimeout(done, 200));
-    rows = readTable(cluster.output());
+    rows = readClusterTable(cluster.output());
     for (const row of rows) pids.add(row.pid);
     gateway = rows.find((row) => row.service === "gateway")?.url ?? "";
     bucket = await InstanceBucket.open({ url: adapters.natsUrl, prefix: tag });
@@ -130,7 +118,7 @@ describe("blossom cluster", () => {
     const buyer = await ShopClient.signUp(gateway, "Survivor");
     const card = await buyer.addCard();
     const victims = ["orders#1", "inventory#1"].map(
-      (name) => rows.find((row) => row.instance === name) as Row,
+      (name) => rows.find((row) => row.instance === name) as ClusterRow,
     );
     for (const victim of victims) process.kill(victim.pid, "SIGKILL");
 

@@ -108,3 +108,23 @@ export function deathOf(process_: BlossomProcess, timeoutMs = 15_000) {
     new Promise<undefined>((done) => setTimeout(() => done(undefined), timeoutMs)),
   ]);
 }
+
+/** One instance of the ready table `blossom cluster` prints. */
+export interface ClusterRow {
+  instance: string;
+  service: string;
+  pid: number;
+  url: string;
+}
+
+/** The instances of `blossom cluster`'s ready table in its output (empty before it is ready). */
+export function readClusterTable(output: string): ClusterRow[] {
+  const start = output.indexOf("Blossom cluster is ready");
+  if (start < 0) return [];
+  return [...output.slice(start).matchAll(/^ {2}((\w+)#\d+)\s+(\d+)\s+(http:\/\/\S+)/gm)].map((match) => ({
+    instance: match[1] ?? "",
+    service: match[2] ?? "",
+    pid: Number(match[3]),
+    url: match[4] ?? "",
+  }));
+}
