@@ -2,7 +2,8 @@
  * Checkout load shared by the benchmarks that place orders (telemetry, checkout): customers signed
  * up through the gateway with a card on file, the products they buy, and two ways of placing
  * orders, each POST /api/orders with an Idempotency-Key and then GET /api/orders/:id until the
- * order leaves `pending` (the orders service has no push or long-poll endpoint):
+ * order leaves `pending`: with `Prefer: wait` (the orders service holds the answer until the
+ * order settles), or, given a poll interval, by polling as a client without it would:
  *
  *   closed loop  every customer places its next order once the previous one settled
  *                (throughput at saturation)
@@ -103,7 +104,7 @@ export interface LoadResult {
   skipped: number;
   /** Place -> seen confirmed, of the confirmed orders, in ms. */
   latenciesMs: number[];
-  /** GET /api/orders/:id requests sent while waiting for orders to settle. */
+  /** GET /api/orders/:id requests sent while waiting for orders to settle (polls or held waits). */
   polls: number;
   /** CPU seconds of the platform (the `cpu` meter) over the run, if given. */
   cpuSeconds: number | undefined;
@@ -117,8 +118,8 @@ interface LoadCommon {
   products: readonly Product[];
   /** Order n buys `products[(productOffset + n) % products.length]`. */
   productOffset?: number;
-  /** Wait between two polls of a pending order. */
-  pollMs: number;
+  /** Poll a pending order at this interval; undefined: ask with `Prefer: wait` (one held request). */
+  pollMs?: number | undefined;
   settleTimeoutMs?: number;
   /** CPU seconds used so far by the platform (summed over its processes). */
   cpu?: () => number;
@@ -177,19 +178,31 @@ class Tally {
     }
   }
 
-  /** As `ShopClient.settled`, with a chosen poll interval and the polls counted. */
-  async settled(client: ShopClient, orderId: string, pollMs: number, timeoutMs: number): Promise<Order> {
+  /** As `ShopClient.settled` (or polling every `pollMs`), with the requests counted. */
+  async settled(
+    client: ShopClient,
+    orderId: string,
+    pollMs: number | undefined,
+    timeoutMs: number,
+  ): Promise<Order> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
+      const wait = pollMs === undefined ? Math.min(10, Math.floor((deadline - Date.now()) / 1000)) : 0;
       try {
         this.polls++;
-        const order = await client.send<Order>("GET", `/api/orders/${orderId}`);
+        const order = await client.send<Order>(
+          "GET",
+          `/api/orders/${orderId}`,
+          undefined,
+          wait > 0 ? { prefer: `wait=${wait}` } : {},
+        );
         if (order.status === 200 && order.body.status !== "pending") return order.body;
+        if (order.status === 200 && wait > 0) continue;
       } catch (error) {
         last = error;
       }
-      await sleep(pollMs);
+      await sleep(pollMs ?? 10);
     }
     throw new Error(
       `timed out after ${timeoutMs} ms waiting for order ${orderId} to settle${last ? `: ${String(last)}` : ""}`,

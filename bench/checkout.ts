@@ -33,10 +33,11 @@
  *   BENCH_CHECKOUT_DURATION         seconds of the saturation phase per topology (default 15; --quick 4)
  *   BENCH_CHECKOUT_ORDERS           a fixed number of orders in the saturation phase instead of a duration
  *   BENCH_CHECKOUT_CUSTOMERS        customers placing orders at once (default 16)
- *   BENCH_CHECKOUT_POLL_MS          poll interval of a pending order in the saturation phase (default 10)
+ *   BENCH_CHECKOUT_POLL_MS          poll a pending order at this interval in the saturation phase
+ *                                   (default: no polling, GET with Prefer: wait=10)
  *   BENCH_CHECKOUT_PACED_DURATION   seconds of the paced phase (default: BENCH_CHECKOUT_DURATION)
  *   BENCH_CHECKOUT_PACED_RATE       orders/s of the paced phase (default: half the topology's saturation rate)
- *   BENCH_CHECKOUT_PACED_POLL_MS    poll interval in the paced phase (default 10)
+ *   BENCH_CHECKOUT_PACED_POLL_MS    the same in the paced phase
  *   BENCH_CHECKOUT_MAX_IN_FLIGHT    orders pending at once in the paced phase, at most (default 64)
  *   BENCH_CHECKOUT_REPLICAS         --replicas of the checkout cluster (default 2: every service and the gateway twice)
  *   BENCH_CHECKOUT_READ_DURATION    seconds of catalog reads per inventory replica count (default 5; --quick 2)
@@ -140,15 +141,22 @@ interface Config {
   durationSeconds: number;
   orders: number | undefined;
   customers: number;
-  pollMs: number;
+  pollMs: number | undefined;
   pacedSeconds: number;
   pacedRate: number | undefined;
-  pacedPollMs: number;
+  pacedPollMs: number | undefined;
   maxInFlight: number;
   replicas: string;
   readSeconds: number;
   readConnections: number;
   parts: Part[];
+}
+
+/** How clients learn that an order settled, for the report. */
+function waitingHow(pollMs: number | undefined): string {
+  return pollMs === undefined
+    ? "each client waits with GET /api/orders/:id and Prefer: wait=10 (held until the order settles)"
+    : `each client polls GET /api/orders/:id every ${pollMs} ms`;
 }
 
 function positiveNumber(name: string): number | undefined {
@@ -175,10 +183,11 @@ function config(options: BenchOptions): Config {
     durationSeconds,
     orders: process.env.BENCH_CHECKOUT_ORDERS ? positiveInteger("BENCH_CHECKOUT_ORDERS", 1) : undefined,
     customers: positiveInteger("BENCH_CHECKOUT_CUSTOMERS", 16),
-    pollMs: positiveInteger("BENCH_CHECKOUT_POLL_MS", 10),
+    // Unset: clients wait with `Prefer: wait`; set: they poll at that interval, as without it.
+    pollMs: positiveNumber("BENCH_CHECKOUT_POLL_MS"),
     pacedSeconds: positiveInteger("BENCH_CHECKOUT_PACED_DURATION", durationSeconds),
     pacedRate: positiveNumber("BENCH_CHECKOUT_PACED_RATE"),
-    pacedPollMs: positiveInteger("BENCH_CHECKOUT_PACED_POLL_MS", 10),
+    pacedPollMs: positiveNumber("BENCH_CHECKOUT_PACED_POLL_MS"),
     maxInFlight: positiveInteger("BENCH_CHECKOUT_MAX_IN_FLIGHT", 64),
     replicas: process.env.BENCH_CHECKOUT_REPLICAS || "2",
     readSeconds: positiveInteger("BENCH_CHECKOUT_READ_DURATION", options.quick ? 2 : 5),
@@ -467,7 +476,7 @@ interface PhaseSummary {
 
 interface PacedSummary extends PhaseSummary {
   offeredPerSecond: number;
-  pollMs: number;
+  pollMs: number | undefined;
 }
 
 interface TopologyResult {
@@ -882,7 +891,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       : [
           startupLine(topologies),
           table(
-            `saturation: ${settings.customers} customers each placing orders one after another ${saturationWhat}, after one warm-up order each; polled every ${settings.pollMs} ms; CPU ms/order = user+system CPU per confirmed order of every blossom process / of the servers (PostgreSQL backends of the run's databases, nats-server, redis-server) / of this load generator; polls/order = GETs per placed order; cores busy = CPU of blossom processes and servers per second of the phase (the machine has ${cpus().length})`,
+            `saturation: ${settings.customers} customers each placing orders one after another ${saturationWhat}, after one warm-up order each; ${waitingHow(settings.pollMs)}; CPU ms/order = user+system CPU per confirmed order of every blossom process / of the servers (PostgreSQL backends of the run's databases, nats-server, redis-server) / of this load generator; polls/order = GET /api/orders/:id per placed order; cores busy = CPU of blossom processes and servers per second of the phase (the machine has ${cpus().length})`,
             [
               "topology",
               "processes",
@@ -902,7 +911,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
             saturationRows,
           ),
           table(
-            `paced: open loop, orders due at ${settings.pacedRate === undefined ? "half the topology's saturation rate" : `${settings.pacedRate}/s`} for ${settings.pacedSeconds} s, at most ${settings.maxInFlight} in flight (skipped = due while that many were pending), polled every ${settings.pacedPollMs} ms; latency counted from when each order was due`,
+            `paced: open loop, orders due at ${settings.pacedRate === undefined ? "half the topology's saturation rate" : `${settings.pacedRate}/s`} for ${settings.pacedSeconds} s, at most ${settings.maxInFlight} in flight (skipped = due while that many were pending), ${waitingHow(settings.pacedPollMs)}; latency counted from when each order was due`,
             [
               "topology",
               "offered/s",

@@ -37,9 +37,9 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
              BENCH_TELEMETRY_CPU_PROF (dir for the telemetry-on platform's --cpu-prof)
   checkout: BENCH_CHECKOUT_DURATION (s of the saturation phase, default 15; --quick 4),
             BENCH_CHECKOUT_ORDERS (a fixed number of saturation orders instead of a duration),
-            BENCH_CHECKOUT_CUSTOMERS (16), BENCH_CHECKOUT_POLL_MS (10),
+            BENCH_CHECKOUT_CUSTOMERS (16), BENCH_CHECKOUT_POLL_MS (unset: Prefer: wait),
             BENCH_CHECKOUT_PACED_DURATION (s, default BENCH_CHECKOUT_DURATION),
-            BENCH_CHECKOUT_PACED_RATE (orders/s, default half the saturation rate), BENCH_CHECKOUT_PACED_POLL_MS (10),
+            BENCH_CHECKOUT_PACED_RATE (orders/s, default half the saturation rate), BENCH_CHECKOUT_PACED_POLL_MS (unset),
             BENCH_CHECKOUT_MAX_IN_FLIGHT (64), BENCH_CHECKOUT_REPLICAS (--replicas of the checkout cluster, default 2),
             BENCH_CHECKOUT_READ_DURATION (s, default 5; --quick 2), BENCH_CHECKOUT_READ_CONNECTIONS (20),
             BENCH_CHECKOUT_PARTS (embedded,cluster,reads), BENCH_CHECKOUT_CPU_PROF (dir for the cluster's --cpu-prof), BENCH_CHECKOUT_TELEMETRY (off | without=pg,undici); cluster servers: BENCH_POSTGRES_URL, BENCH_NATS_URL,

@@ -54,8 +54,6 @@ import {
 
 /** The issue's budget: telemetry on keeps at least this share of telemetry off's throughput. */
 const BUDGET_SHARE = 0.85;
-/** Orders are polled this often until settled. */
-const POLL_MS = 50;
 
 type SettingId = "on" | "off";
 
@@ -152,7 +150,6 @@ async function checkout(platform: Platform, orders: number, roundIndex: number):
     products: platform.products,
     productOffset: roundIndex * orders,
     orders,
-    pollMs: POLL_MS,
     ...(pid === undefined ? {} : { cpu: () => cpuSeconds(pid) }),
   });
   const { confirmed, cpuSeconds: cpuUsed } = result;
@@ -301,7 +298,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       readRows,
     ),
     table(
-      `checkout: ${settings.orders} orders per round by ${settings.customers} customers at once through the gateway (Idempotency-Key), each polled every ${POLL_MS} ms until settled; latency = POST -> seen confirmed`,
+      `checkout: ${settings.orders} orders per round by ${settings.customers} customers at once through the gateway (Idempotency-Key), each awaited with GET and Prefer: wait until settled; latency = POST -> seen confirmed`,
       [
         "setting",
         "confirmed/s",

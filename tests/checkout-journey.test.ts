@@ -3,7 +3,7 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
 import { call, eventually } from "./support/http.js";
-import { type Product, product, ShopClient } from "./support/shop-client.js";
+import { type Order, type Product, product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
 /** A real SMTP peer that keeps every message it receives. */
@@ -226,9 +226,9 @@ describe.each(TOPOLOGIES)("the shop, as a customer uses it, through the gateway 
 });
 
 describe("a saga step that never answers", () => {
-  it("cancels the order with reason timeout and releases its stock (payments is not running)", async () => {
+  it("cancels the order with reason timeout and releases its stock (payments is not running); Prefer: wait holds a pending order's answer", async () => {
     const platform = await startTestPlatform(
-      { ORDERS_SAGA_DEADLINE_SECONDS: "1", ORDERS_SAGA_SWEEP_INTERVAL_MS: "100" },
+      { ORDERS_SAGA_DEADLINE_SECONDS: "3", ORDERS_SAGA_SWEEP_INTERVAL_MS: "100" },
       undefined,
       ["gateway", "users", "inventory", "orders", "notifications"],
     );
@@ -243,8 +243,23 @@ describe("a saga step that never answers", () => {
       const before = item.available;
       const placed = await dee.placeOrder([{ productId: item.id, quantity: 1 }], "pm_never_checked");
       expect(placed.status).toBe(202);
-      const settled = await dee.settled(placed.body.id, 10_000);
-      expect(settled).toMatchObject({ status: "cancelled", cancellationReason: "timeout" });
+      const path = `/api/orders/${placed.body.id}`;
+      // Still pending after the 1 s asked for: answered pending, and told the wait was honoured.
+      const started = Date.now();
+      const held = await dee.send<Order>("GET", path, undefined, { prefer: "wait=1" });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(held.status).toBe(200);
+      expect(held.body.status).toBe("pending");
+      expect(held.headers.get("preference-applied")).toBe("wait=1");
+      // Held until the deadline sweeper cancels it: the outcome comes in this one request.
+      const outcome = await dee.send<Order>("GET", path, undefined, { prefer: "wait=10" });
+      expect(outcome.body).toMatchObject({ status: "cancelled", cancellationReason: "timeout" });
+      expect(outcome.headers.get("preference-applied")).toBe("wait=10");
+      // A settled order is answered at once, whatever the preference; a malformed one is ignored.
+      const again = await dee.send<Order>("GET", path, undefined, { prefer: "wait=10" });
+      expect(again.body.status).toBe("cancelled");
+      expect(again.headers.get("preference-applied")).toBeNull();
+      expect((await dee.send("GET", path, undefined, { prefer: "wait=soon" })).status).toBe(200);
       await eventually(
         async () => ((await product(platform.gateway, item.id)).available === before ? true : undefined),
         5000,

@@ -8,7 +8,7 @@ import {
   testEnv,
   waitForReady,
 } from "./support/blossom-process.js";
-import { call } from "./support/http.js";
+import { call, eventually } from "./support/http.js";
 import { type Order, type Product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
@@ -74,10 +74,14 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
       const orderId = placed?.body.id ?? mine.body.items[0]?.id ?? "";
       const settled = await ann.settled(orderId, 20_000);
       expect(settled.status).toBe("confirmed");
-      const payments = await ann.send<{ items: Array<{ status: string }> }>(
-        "GET",
-        `/api/payments?orderId=${orderId}`,
-      );
+      // The capture follows the confirmation (payments consumes OrderConfirmed): wait for it.
+      const payments = await eventually(async () => {
+        const answer = await ann.send<{ items: Array<{ status: string }> }>(
+          "GET",
+          `/api/payments?orderId=${orderId}`,
+        );
+        return answer.body.items.some((payment) => payment.status !== "authorized") ? answer : undefined;
+      }, 10_000);
       expect(payments.body.items.map((payment) => payment.status)).toEqual(["captured"]);
       const after = await call<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
       expect(after.body.available).toBe(item.available - 1);

@@ -117,12 +117,22 @@ export class ShopClient {
     }
   }
 
-  /** Waits until the order leaves `pending`. */
-
+  /**
+   * Waits until the order leaves `pending`, as a client should: each GET asks the orders service
+   * to hold its answer until then (`Prefer: wait`, never beyond the time left), so an order that
+   * settles is seen at once, in one request.
+   */
   async settled(orderId: string, timeoutMs = 10_000): Promise<Order> {
+    const deadline = Date.now() + timeoutMs;
     return eventually(
       async () => {
-        const order = await this.send<Order>("GET", `/api/orders/${orderId}`);
+        const wait = Math.floor((deadline - Date.now()) / 1000);
+        const order = await this.send<Order>(
+          "GET",
+          `/api/orders/${orderId}`,
+          undefined,
+          wait > 0 ? { prefer: `wait=${Math.min(wait, 10)}` } : {},
+        );
         return order.status === 200 && order.body.status !== "pending" ? order.body : undefined;
       },
       timeoutMs,

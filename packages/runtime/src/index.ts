@@ -11,6 +11,7 @@ export {
   REDACTED_PATHS,
 } from "./logger.js";
 export { OPENAPI_PATH, ProblemSchema, withProblemResponses } from "./openapi.js";
+export { preferredWaitSeconds } from "./prefer-wait.js";
 export {
   HttpProblem,
   isHttpProblem,

@@ -9,6 +9,8 @@ const REQUEST_HEADERS = [
   "if-none-match",
   "if-match",
   "user-agent",
+  // RFC 7240: `wait=N` lets a service hold an answer (GET /api/orders/:id while pending).
+  "prefer",
 ];
 
 // Response headers the client may need; the gateway sets its own ids and connection handling.
@@ -22,6 +24,7 @@ export const RESPONSE_HEADERS = [
   "ratelimit-limit",
   "ratelimit-remaining",
   "ratelimit-reset",
+  "preference-applied",
 ];
 
 export function forwardedRequestHeaders(

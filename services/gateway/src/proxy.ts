@@ -1,11 +1,14 @@
 import type { HttpMethod } from "@blossom/client";
-import { isUpstreamHttpError } from "@blossom/client";
+import { DEFAULT_TIMEOUT_MS, isUpstreamHttpError } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
-import { type App, HttpProblem, propagationHeaders } from "@blossom/runtime";
+import { type App, HttpProblem, preferredWaitSeconds, propagationHeaders } from "@blossom/runtime";
 import { MAX_BODY_DEPTH, nestsDeeperThan } from "./body-depth.js";
 import type { Bulkhead } from "./bulkhead.js";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
 import { routeFor } from "./routing-table.js";
+
+/** The longest `Prefer: wait` the gateway waits out for an upstream. */
+const MAX_FORWARDED_WAIT_SECONDS = 30;
 
 const METHODS: HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -31,6 +34,9 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       const headers = { ...forwardedRequestHeaders(request.headers, peer), ...propagationHeaders() };
 
       const idempotencyKey = headers["idempotency-key"];
+      // A service may hold an answer for as long as `Prefer: wait` allows: the attempt's timeout
+      // grows by that much (the service caps the wait itself; so does this).
+      const wait = Math.min(preferredWaitSeconds(headers.prefer) ?? 0, MAX_FORWARDED_WAIT_SECONDS);
       if (request.body !== undefined && nestsDeeperThan(request.body, MAX_BODY_DEPTH))
         throw HttpProblem.of("malformedBody", `The JSON body nests deeper than ${MAX_BODY_DEPTH} levels.`);
       try {
@@ -43,6 +49,7 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
             headers,
             ...(request.body === undefined ? {} : { body: request.body }),
             ...(idempotencyKey ? { idempotencyKey } : {}),
+            ...(wait > 0 ? { timeoutMs: DEFAULT_TIMEOUT_MS + wait * 1000 } : {}),
           });
         // At most N requests in flight per service: a slow one cannot take every other's capacity.
         const answer = await (bulkhead ? bulkhead.run(service, call) : call());

@@ -3,6 +3,7 @@ import { recordAudit, type ServiceContext } from "@blossom/host";
 import { type App, HttpProblem } from "@blossom/runtime";
 import { sagaMetrics } from "@blossom/telemetry";
 import { publishCancelled } from "../events/saga-events.js";
+import { pendingOrderWatch } from "../saga/pending-order-watch.js";
 import { cancelOrder, findOrder, orderHistory } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
 import { toOrderView } from "./order-view.js";
@@ -38,6 +39,7 @@ export function registerCancelOrder(app: App, context: ServiceContext<OrdersTabl
       // A pending order's checkout ends here; a confirmed one's already ended (confirmed).
       if (cancelled?.previous === "pending") {
         sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at));
+        pendingOrderWatch(context).settled(cancelled.order.id);
       }
       const row = await findOrder(context.db, existing.id);
       if (!row) throw new Error(`order ${existing.id} vanished`);

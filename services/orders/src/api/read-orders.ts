@@ -1,23 +1,63 @@
 import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, preferredWaitSeconds } from "@blossom/runtime";
+import { pendingOrderWatch } from "../saga/pending-order-watch.js";
 import { findOrder, listOrders, orderHistory } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
 import { decodeOrderCursor, encodeOrderCursor } from "./order-cursor.js";
 import { toOrderView } from "./order-view.js";
-import { ListOrdersQuery, OrderPage, OrderParams, OrderView } from "./schemas.js";
+import {
+  ListOrdersQuery,
+  MAX_ORDER_WAIT_SECONDS,
+  OrderPage,
+  OrderParams,
+  OrderView,
+  WaitHeaders,
+} from "./schemas.js";
 
-/** `GET /api/orders/:id` (owner or admin; anyone else gets 404) and `GET /api/orders` (the caller's, newest first). */
+/**
+ * `GET /api/orders/:id` (owner or admin; anyone else gets 404) and `GET /api/orders` (the caller's,
+ * newest first). With `Prefer: wait=N`, a pending order's answer is held until it settles or N
+ * seconds (at most MAX_ORDER_WAIT_SECONDS) pass: a client learns the outcome of its checkout in
+ * one request, at once, instead of polling.
+ */
 export function registerReadOrders(app: App, context: ServiceContext<OrdersTables>): void {
+  const watch = pendingOrderWatch(context);
+  // A held request must not keep a stopping server open: it is answered with what there is.
+  app.addHook("preClose", (done) => {
+    watch.close();
+    done();
+  });
+
   app.get(
     "/api/orders/:id",
-    { config: { auth: "user" }, schema: { params: OrderParams, response: { 200: OrderView } } },
-    async (request) => {
+    {
+      config: { auth: "user" },
+      schema: { params: OrderParams, headers: WaitHeaders, response: { 200: OrderView } },
+    },
+    async (request, reply) => {
       const user = requireUser(request);
-      const row = await findOrder(context.db, request.params.id);
-      // Someone else's order is answered exactly like a missing one: its existence is not disclosed.
-      if (!row || (row.user_id !== user.userId && user.role !== "admin")) {
-        throw HttpProblem.of("notFound", `No order ${request.params.id}`);
+      const visible = async () => {
+        const row = await findOrder(context.db, request.params.id);
+        // Someone else's order is answered exactly like a missing one: its existence is not disclosed.
+        if (!row || (row.user_id !== user.userId && user.role !== "admin")) {
+          throw HttpProblem.of("notFound", `No order ${request.params.id}`);
+        }
+        return row;
+      };
+      let row = await visible();
+      const wait = Math.min(preferredWaitSeconds(request.headers.prefer) ?? 0, MAX_ORDER_WAIT_SECONDS);
+      if (row.status === "pending" && wait > 0) {
+        const gone = new AbortController();
+        const onClose = () => gone.abort();
+        reply.raw.once("close", onClose);
+        const held = watch.wait(row.id, wait * 1000, gone.signal);
+        if (held) {
+          await held;
+          reply.raw.off("close", onClose);
+          reply.header("preference-applied", `wait=${wait}`);
+          row = await visible();
+        }
       }
       return toOrderView(row, await orderHistory(context.db, row.id));
     },

@@ -28,6 +28,18 @@ export const IdempotencyHeaders = Type.Object({
   "idempotency-key": Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
 
+/** The longest a `GET /api/orders/:id` with `Prefer: wait` holds its answer. */
+export const MAX_ORDER_WAIT_SECONDS = 10;
+
+export const WaitHeaders = Type.Object({
+  prefer: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: `RFC 7240 preferences. \`wait=N\`: while the order is pending, answer once it is confirmed or cancelled, or after N seconds (at most ${MAX_ORDER_WAIT_SECONDS}), whichever comes first; \`Preference-Applied\` says when it was honoured. Saves polling.`,
+    }),
+  ),
+});
+
 export const OrderStatus = Type.Union([
   Type.Literal("pending"),
   Type.Literal("confirmed"),

@@ -3,6 +3,7 @@ import { StockRejected, StockReserved } from "@blossom/inventory-contracts";
 import { PaymentAuthorized, PaymentDeclined } from "@blossom/payments-contracts";
 import { sagaMetrics } from "@blossom/telemetry";
 import { SAGA } from "../domain/order-rules.js";
+import { pendingOrderWatch } from "../saga/pending-order-watch.js";
 import { advance, cancelOrder } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
 import { PaymentRequested } from "./contracts.js";
@@ -32,9 +33,10 @@ export const ordersHandlers: EventBinding<OrdersTables>[] = [
       const cancelled = await cancelOrder(trx, data.orderId, "out_of_stock", ["pending"]);
       if (!cancelled) return;
       await publishCancelled(context, trx, cancelled.order, false);
-      afterCommit(() =>
-        sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at)),
-      );
+      afterCommit(() => {
+        sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at));
+        pendingOrderWatch(context).settled(cancelled.order.id);
+      });
     },
   ),
   on<OrdersTables, typeof PaymentAuthorized.schema>(
@@ -43,7 +45,10 @@ export const ordersHandlers: EventBinding<OrdersTables>[] = [
       const order = await advance(trx, data.orderId, SAGA.paymentAuthorized.from, SAGA.paymentAuthorized.to);
       if (!order) return;
       await publishConfirmed(context, trx, order);
-      afterCommit(() => sagaMetrics(context.metrics).settled("confirmed", new Date(order.created_at)));
+      afterCommit(() => {
+        sagaMetrics(context.metrics).settled("confirmed", new Date(order.created_at));
+        pendingOrderWatch(context).settled(order.id);
+      });
     },
   ),
   on<OrdersTables, typeof PaymentDeclined.schema>(
@@ -52,9 +57,10 @@ export const ordersHandlers: EventBinding<OrdersTables>[] = [
       const cancelled = await cancelOrder(trx, data.orderId, "payment_declined", ["pending"]);
       if (!cancelled) return;
       await publishCancelled(context, trx, cancelled.order, false);
-      afterCommit(() =>
-        sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at)),
-      );
+      afterCommit(() => {
+        sagaMetrics(context.metrics).settled("cancelled", new Date(cancelled.order.created_at));
+        pendingOrderWatch(context).settled(cancelled.order.id);
+      });
     },
   ),
 ];

@@ -3,6 +3,7 @@ import { sagaMetrics } from "@blossom/telemetry";
 import { publishCancelled } from "../events/saga-events.js";
 import { cancelOrder, overdueOrders } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
+import { pendingOrderWatch } from "./pending-order-watch.js";
 
 /**
  * Cancels, with reason "timeout", every pending order whose saga deadline passed (a step did
@@ -30,7 +31,10 @@ export function startDeadlineSweeper(
         }
         return result;
       });
-      if (cancelled) saga.settled("timed_out", new Date(cancelled.order.created_at));
+      if (cancelled) {
+        saga.settled("timed_out", new Date(cancelled.order.created_at));
+        pendingOrderWatch(context).settled(id);
+      }
     }
   };
   const timer = setInterval(() => {

@@ -148,6 +148,18 @@ export async function cancelOrder(
   return { order, previous: current.status };
 }
 
+/** Those of `ids` that are no longer pending (confirmed or cancelled). */
+export async function settledAmong(db: OrdersDb, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom("orders")
+    .select("id")
+    .where("id", "in", ids)
+    .where("status", "<>", "pending")
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 /** Pending orders whose saga deadline has passed, oldest first. */
 export async function overdueOrders(db: OrdersDb, now: Date, limit: number): Promise<string[]> {
   const rows = await db
