@@ -21,7 +21,8 @@ const envelopeChecker = TypeCompiler.Compile(EventEnvelopeSchema);
 export function createEventDispatcher<DB>(
   bindings: EventBinding<DB>[],
   context: ServiceContext<DB>,
-  afterCommit: () => void,
+  /** Called with the inbox transaction of an event handled (not a duplicate), once it committed. */
+  afterCommit: (trx: object) => void,
   maxAttempts: number = DEFAULT_MAX_DELIVER,
   /** `messaging.system` of the bus (see `messagingSystemOf`), for the `process` spans. */
   messagingSystem?: string,
@@ -48,6 +49,7 @@ export function createEventDispatcher<DB>(
     });
     const started = performance.now();
     const committed: (() => void)[] = [];
+    let handledIn: object | undefined;
     const outcome = await runWithContext(
       {
         requestId: envelope.id,
@@ -56,8 +58,9 @@ export function createEventDispatcher<DB>(
         ...(envelope.tracestate ? { tracestate: envelope.tracestate } : {}),
       },
       () =>
-        inbox.handle(context.db, envelope, (trx) =>
-          binding.handle({
+        inbox.handle(context.db, envelope, (trx) => {
+          handledIn = trx;
+          return binding.handle({
             data,
             envelope,
             trx,
@@ -65,8 +68,8 @@ export function createEventDispatcher<DB>(
             attempt: info.attempt,
             maxAttempts,
             afterCommit: (effect) => committed.push(effect),
-          }),
-        ),
+          });
+        }),
     ).catch((error: unknown) => {
       context.metrics.eventConsumed(envelope.type, "failed", info.attempt);
       log.warn({ err: error, duration_ms: Math.round(performance.now() - started) }, "event handling failed");
@@ -77,7 +80,7 @@ export function createEventDispatcher<DB>(
     // Between the committed effect and the ack: a crash here must cause a redelivery that the
     // inbox recognises, never a second effect.
     crashPoint(context.name, "inbox.after-commit");
-    if (outcome === "handled") afterCommit();
+    if (outcome === "handled" && handledIn) afterCommit(handledIn);
     log.info({ outcome, duration_ms: Math.round(performance.now() - started) }, "event");
   };
   // Here rather than in each bus adapter: on every bus, a delivery runs in a `<type> process`

@@ -133,8 +133,13 @@ export class ServiceHost<DB = unknown> {
       metrics,
 
       async transaction(work) {
-        const result = await store.db.transaction().execute(work);
-        relay.wake();
+        let trx: object | undefined;
+        const result = await store.db.transaction().execute((opened) => {
+          trx = opened;
+          return work(opened);
+        });
+        // Committed: its events leave now (the relay's fast path), not at the next poll.
+        if (trx) relay.committed(outbox.takeWritten(trx));
         return result;
       },
     };
@@ -190,7 +195,7 @@ export class ServiceHost<DB = unknown> {
     const dispatcher = createEventDispatcher(
       bindings,
       this.context,
-      () => this.relay.wake(),
+      (trx) => this.relay.committed(this.context.outbox.takeWritten(trx)),
       this.#definition.consumerOptions?.maxDeliver,
       messagingSystemOf(this.#options.bus.kind),
     );

@@ -46,10 +46,25 @@ export interface RelayStats {
 }
 
 /**
- * Publishes a service's outbox to the bus in `position` order and marks rows published only
- * after the bus accepted them, so a crash at any point means "publish again", never "lost".
- * Consumers dedupe by event id (inbox) and JetStream dedupes by message id, so a republish has
- * no second effect. Wakes when the service commits an event and every `pollIntervalMs`.
+ * A row younger than this is left to the fast path by the periodic passes: they are there for
+ * what the fast path could not publish (a crash after the commit, a failed publish), and racing
+ * it for every fresh row would only publish it twice.
+ */
+const FRESH_ROW_GRACE = sql<Date>`now() - interval '2 seconds'`;
+
+/**
+ * Publishes a service's outbox to the bus and marks rows published only after the bus accepted
+ * them, so a crash at any point means "publish again", never "lost". Consumers dedupe by event id
+ * (inbox) and JetStream dedupes by message id, so a republish has no second effect.
+ *
+ * Two paths:
+ * - the fast path (`committed`): the events of a transaction that just committed in this process
+ *   are published at once, in commit order, then marked by id in one statement — no lock, no
+ *   look-up (a pass is 5 statements on PostgreSQL; an event costs 1 this way);
+ * - passes, in `position` order, one replica at a time on a shared database: at start, every
+ *   `pollIntervalMs` for rows the fast path left behind (older than a grace period: a crashed
+ *   replica's, a failed publish's), and after a failed publish, when everything pending goes
+ *   through passes (the fast path is off) until a pass succeeds, so nothing overtakes what failed.
  */
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, failures: 0 };
@@ -60,6 +75,16 @@ export class OutboxRelay {
   #again = false;
   #stopped = true;
   #retryDelay: number;
+  /** Committed events waiting for the fast path, in commit order. */
+  #fresh: EventEnvelope[] = [];
+  #draining: Promise<void> | undefined;
+  /**
+   * Whether passes take every pending row, fresh ones included: at start (what a previous run
+   * left) and after a failed publish (the fast path is off until a pass succeeds).
+   */
+  #sweepAll = true;
+  /** Counts fast-path failures, so a pass that began before one does not clear `#sweepAll`. */
+  #failedDrains = 0;
 
   constructor(options: OutboxRelayOptions) {
     this.#options = {
@@ -75,7 +100,26 @@ export class OutboxRelay {
 
   start(): void {
     this.#stopped = false;
+    this.#sweepAll = true;
     this.wake();
+  }
+
+  /**
+   * The fast path: `events` were written by a transaction of this process that has just
+   * committed; they are published now and marked published by id. After a failed publish, and
+   * until a pass succeeds, they go through passes instead (in position order).
+   */
+  committed(events: readonly EventEnvelope[]): void {
+    if (this.#stopped || events.length === 0) return;
+    if (this.#sweepAll) {
+      this.wake();
+      return;
+    }
+    this.#fresh.push(...events);
+    // Not in the trace of the request that committed them: each event has its own `send` span.
+    this.#draining ??= runOutsideTraces(() => this.#drain()).finally(() => {
+      this.#draining = undefined;
+    });
   }
 
   /** Asks for a pass now (after a commit that wrote events). Cheap to call often. */
@@ -94,14 +138,18 @@ export class OutboxRelay {
 
   /** Publishes everything pending now; rejects if the bus refuses (used on shutdown and in tests). */
   async flush(): Promise<void> {
+    await this.#draining;
     await this.#running;
-    while ((await this.#pass()) > 0) {}
+    while ((await this.#pass(true)) > 0) {}
   }
 
   /** Stops after the pass in flight; pending events stay in the outbox for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    // Events still waiting for the fast path stay in the outbox, for the next start.
+    this.#fresh = [];
+    await this.#draining;
     await this.#running;
   }
 
@@ -120,7 +168,11 @@ export class OutboxRelay {
     try {
       do {
         this.#again = false;
-        while (!this.#stopped && (await this.#pass()) === this.#options.batchSize) {}
+        const all = this.#sweepAll;
+        const failedDrains = this.#failedDrains;
+        while (!this.#stopped && (await this.#pass(all)) === this.#options.batchSize) {}
+        // Everything that was pending has gone: the fast path may publish again.
+        if (all && failedDrains === this.#failedDrains) this.#sweepAll = false;
       } while (this.#again && !this.#stopped);
       this.#retryDelay = this.#options.retryDelayMs;
     } catch (error) {
@@ -139,8 +191,57 @@ export class OutboxRelay {
     }
   }
 
-  /** One batch: returns how many events it published; rejects with the bus's error. */
-  async #pass(): Promise<number> {
+  /** Publishes what `committed` queued, batch by batch; on failure, hands over to passes. */
+  async #drain(): Promise<void> {
+    const { db, batchSize } = this.#options;
+    while (this.#fresh.length > 0 && !this.#stopped) {
+      const batch = this.#fresh.splice(0, batchSize);
+      try {
+        await this.#publish(batch);
+      } catch (error) {
+        // The rows are still unpublished: passes take them, and what follows, in position order.
+        this.#fresh = [];
+        this.#sweepAll = true;
+        this.#failedDrains += 1;
+        this.stats.failures += 1;
+        this.stats.lastError = error instanceof Error ? error.message : String(error);
+        this.#options.logger.warn({ err: error }, "outbox relay: publish failed, passes will retry");
+        this.wake();
+        return;
+      }
+      this.#options.onStage?.("after-publish");
+      try {
+        await db
+          .updateTable("outbox")
+          .set({ published_at: new Date() })
+          .where(
+            "id",
+            "in",
+            batch.map((event) => event.id),
+          )
+          .execute();
+      } catch (error) {
+        // Published but not marked: a pass publishes them again (deduplicated downstream).
+        this.#options.logger.warn({ err: error }, "outbox relay: could not mark events published");
+        continue;
+      }
+      this.stats.published += batch.length;
+      this.#options.onPublished?.(batch);
+    }
+  }
+
+  async #publish(envelopes: EventEnvelope[]): Promise<void> {
+    this.#options.onStage?.("before-publish");
+    const { bus, service } = this.#options;
+    // One `send` span per event, in the trace of the request that wrote it.
+    await traceEventPublish(envelopes, service, messagingSystemOf(bus.kind), () => bus.publish(envelopes));
+  }
+
+  /**
+   * One batch in position order: returns how many events it published; rejects with the bus's
+   * error. `all`: fresh rows too (else they are the fast path's).
+   */
+  async #pass(all: boolean): Promise<number> {
     const { db, shared } = this.#options;
     const outcome = shared
       ? await db.transaction().execute(async (trx) => {
@@ -149,9 +250,9 @@ export class OutboxRelay {
           }>`select pg_try_advisory_xact_lock(${this.#options.lockKey}) as locked`.execute(trx);
           // Another replica holds the lock and is relaying: its order is the order.
           if (!rows[0]?.locked) return { published: 0 };
-          return this.#publishBatch(trx);
+          return this.#publishBatch(trx, all);
         })
-      : await this.#publishBatch(db);
+      : await this.#publishBatch(db, all);
     // Thrown only now, so the failure count written in the transaction above is committed.
     if (outcome.error !== undefined) throw outcome.error;
     // Reported only now, once the rows marked published are committed.
@@ -161,24 +262,18 @@ export class OutboxRelay {
 
   async #publishBatch(
     db: Kysely<MessagingTables>,
+    all: boolean,
   ): Promise<{ published: number; events?: EventEnvelope[]; error?: unknown }> {
-    const rows = await db
-      .selectFrom("outbox")
-      .select(["position", "envelope"])
-      .where("published_at", "is", null)
-      .orderBy("position")
-      .limit(this.#options.batchSize)
-      .execute();
+    let query = db.selectFrom("outbox").select(["position", "envelope"]).where("published_at", "is", null);
+    if (!all) query = query.where("created_at", "<", FRESH_ROW_GRACE);
+    const rows = await query.orderBy("position").limit(this.#options.batchSize).execute();
     if (rows.length === 0) return { published: 0 };
     const envelopes = rows.map(
       (row) => (typeof row.envelope === "string" ? JSON.parse(row.envelope) : row.envelope) as EventEnvelope,
     );
     const positions = rows.map((row) => row.position);
     try {
-      this.#options.onStage?.("before-publish");
-      const { bus, service } = this.#options;
-      // One `send` span per event, in the trace of the request that wrote it.
-      await traceEventPublish(envelopes, service, messagingSystemOf(bus.kind), () => bus.publish(envelopes));
+      await this.#publish(envelopes);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await db

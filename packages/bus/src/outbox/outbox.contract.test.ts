@@ -141,6 +141,59 @@ describe.each(testStoreFactories())("outbox and inbox on $adapter", (factory) =>
     expect(relayer.stats.published).toBe(30);
   });
 
+  it("publishes a committed transaction's events at once (fast path); after a failed publish, passes take over in order", async () => {
+    const { db } = await database();
+    const bus = new FlakyBus();
+    bus.failing = false;
+    opened.push(bus);
+    const seen: number[] = [];
+    await bus.subscribe("audit", [Registered.type], async (event) => {
+      seen.push((event.data as { n: number }).n);
+    });
+    // No periodic pass within the test: only the start pass, the fast path and retries after a failure.
+    const relayer = new OutboxRelay({
+      db: asMessagingDb(db),
+      bus,
+      logger: silent,
+      shared: factory.adapter === "postgres",
+      pollIntervalMs: 60_000,
+      retryDelayMs: 10,
+    });
+    opened.push({ close: () => relayer.stop() });
+    relayer.start();
+    await relayer.flush();
+    const commit = async (n: number) => {
+      let written: object | undefined;
+      await db.transaction().execute(async (trx) => {
+        written = trx;
+        await outbox.add(trx, Registered, "acct-1", { n });
+      });
+      relayer.committed(outbox.takeWritten(written as object));
+    };
+    const settle = async (count: number) => {
+      for (let tries = 0; tries < 200 && (seen.length < count || (await relayer.pending()) > 0); tries++)
+        await new Promise((done) => setTimeout(done, 10));
+    };
+
+    await commit(1);
+    await settle(1);
+    expect(seen).toEqual([1]);
+    expect(await relayer.pending()).toBe(0);
+    bus.failing = true;
+    await commit(2);
+    await commit(3);
+    await new Promise((done) => setTimeout(done, 50));
+    expect(await relayer.pending()).toBe(2);
+    bus.failing = false;
+    await settle(3);
+    await commit(4);
+    await settle(4);
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(await relayer.pending()).toBe(0);
+    expect(relayer.stats.published).toBe(4);
+    expect(relayer.stats.failures).toBeGreaterThan(0);
+  });
+
   it("resumes after a stop with what is still pending", async () => {
     const { db } = await database();
     const bus = new FlakyBus();

@@ -20,6 +20,8 @@ export interface OutboxContext {
  */
 export class Outbox {
   #contracts: Map<string, EventContract>;
+  /** Envelopes written in each open transaction, for the relay's fast path once it commits. */
+  #written = new WeakMap<object, EventEnvelope[]>();
 
   constructor(
     readonly source: string,
@@ -73,6 +75,22 @@ export class Outbox {
         last_error: null,
       })
       .execute();
+    // Outside a transaction the row is committed already; the relay's passes find it.
+    if (db.isTransaction) {
+      const written = this.#written.get(trx) ?? [];
+      written.push(envelope);
+      this.#written.set(trx, written);
+    }
     return envelope;
+  }
+
+  /**
+   * The events written in `trx`, once it has committed (for `OutboxRelay.committed`); forgets
+   * them. A rolled-back transaction's are simply never taken.
+   */
+  takeWritten(trx: object): EventEnvelope[] {
+    const written = this.#written.get(trx) ?? [];
+    this.#written.delete(trx);
+    return written;
   }
 }
