@@ -158,6 +158,7 @@ export class NatsBus implements EventBus {
     const subscription: NatsSubscription = new NatsSubscription({
       consumer,
       types: new Set(eventTypes),
+      subjects: new Set(eventTypes.map((type) => this.#names.eventSubject(type))),
       handler,
       ...resolveSubscribeOptions(options),
       ackWaitMs: this.#ackWaitMs,

@@ -14,6 +14,8 @@ import type { NatsDeadLetters } from "./nats-dead-letters.js";
 export interface NatsSubscriptionSettings {
   consumer: string;
   types: ReadonlySet<string>;
+  /** The subjects of `types`: a message on another one is acknowledged without decoding it. */
+  subjects: ReadonlySet<string>;
   handler: EventHandler;
   maxDeliver: number;
   backoffMs: number[];
@@ -131,6 +133,13 @@ export class NatsSubscription implements Subscription {
   }
 
   #dispatch(msg: JsMsg): void {
+    if (!this.#settings.subjects.has(msg.subject)) {
+      // The durable listens to the whole domain (servers before 2.10 filter on one subject only):
+      // events of types this consumer did not subscribe to (about half of what a service's
+      // durables receive in a checkout) are acknowledged unseen, without parsing them.
+      this.#safely("ack", () => msg.ack());
+      return;
+    }
     let event: EventEnvelope;
     try {
       event = msg.json<EventEnvelope>();
@@ -144,8 +153,7 @@ export class NatsSubscription implements Subscription {
       return;
     }
     if (!this.#settings.types.has(event.type)) {
-      // The durable listens to the whole domain (servers before 2.10 filter on one subject only):
-      // events of types this consumer did not subscribe to are acknowledged unseen.
+      // On a subscribed subject but of another type (not something this bus publishes).
       this.#safely("ack", () => msg.ack());
       return;
     }

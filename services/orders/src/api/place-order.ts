@@ -69,9 +69,10 @@ export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTable
       const total = orderTotal(items);
       const id = randomUUID();
       const { deadlineSeconds } = ordersSettings(context);
+      let created: OrderRow;
       try {
-        await context.transaction(async (trx) => {
-          await insertOrder(trx, {
+        created = await context.transaction(async (trx) => {
+          const row = await insertOrder(trx, {
             id,
             userId: user.userId,
             items,
@@ -89,6 +90,7 @@ export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTable
             total,
             paymentMethodId: request.body.paymentMethodId,
           });
+          return row;
         });
       } catch (error) {
         // Two retries raced: the other one created the order; answer it.
@@ -98,8 +100,6 @@ export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTable
         }
         throw error;
       }
-      const created = await findByIdempotencyKey(context.db, user.userId, key);
-      if (!created) throw new Error(`order ${id} vanished after commit`);
       return reply.code(202).send(toOrderView(created));
     },
   );

@@ -22,8 +22,9 @@ export interface NewOrder {
   deadline: Date;
 }
 
-export async function insertOrder(db: OrdersDb, order: NewOrder): Promise<void> {
-  await db
+/** Inserts a pending order and its first history entry; returns the stored row. */
+export async function insertOrder(db: OrdersDb, order: NewOrder): Promise<OrderRow> {
+  const row = await db
     .insertInto("orders")
     .values({
       id: order.id,
@@ -40,8 +41,10 @@ export async function insertOrder(db: OrdersDb, order: NewOrder): Promise<void> 
       deadline: order.deadline,
       cancellation_reason: null,
     })
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
   await db.insertInto("order_history").values({ order_id: order.id, status: "pending" }).execute();
+  return row;
 }
 
 export async function findOrder(db: OrdersDb, id: string): Promise<OrderRow | undefined> {
