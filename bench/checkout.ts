@@ -882,7 +882,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       ? `for ${settings.durationSeconds} s`
       : `until ${settings.orders} orders were placed`;
   const text = [
-    `checkout: embedded (one \`blossom start\` process: PGlite, memory bus) vs cluster (\`blossom cluster --replicas ${settings.replicas}\`: one process per instance on PostgreSQL, NATS JetStream, Redis); customers spread over the gateway replicas; every order POST /api/orders (Idempotency-Key), then GET /api/orders/:id until settled (no push endpoint); latency = place -> seen confirmed`,
+    `checkout: embedded (one \`blossom start\` process: PGlite, memory bus) vs cluster (\`blossom cluster --replicas ${settings.replicas}\`: one process per instance on PostgreSQL, NATS JetStream, Redis); customers spread over the gateway replicas; every order POST /api/orders (Idempotency-Key), then GET /api/orders/:id until settled; latency = place -> seen confirmed`,
     ...(TELEMETRY_SETTING === "on" ? [] : [`  telemetry: BENCH_CHECKOUT_TELEMETRY=${TELEMETRY_SETTING}`]),
     `  ${loadBefore} (before)`,
     "",
