@@ -269,4 +269,39 @@ describe("a saga step that never answers", () => {
       await platform.destroy();
     }
   }, 60_000);
+
+  it("a stopping platform answers a held Prefer: wait at once, with what it has, instead of waiting it out", async () => {
+    const platform = await startTestPlatform({ ORDERS_SAGA_DEADLINE_SECONDS: "60" }, undefined, [
+      "gateway",
+      "users",
+      "inventory",
+      "orders",
+      "notifications",
+    ]);
+    let stopped = false;
+    try {
+      const fay = await ShopClient.signUp(platform.gateway, "Fay");
+      const catalog = await call<{ items: Product[] }>(
+        platform.gateway,
+        "GET",
+        "/api/inventory/products?limit=1",
+      );
+      const item = catalog.body.items[0] as Product;
+      const placed = await fay.placeOrder([{ productId: item.id, quantity: 1 }], "pm_never_checked");
+      expect(placed.status).toBe(202);
+      const started = Date.now();
+      const held = fay.send<Order>("GET", `/api/orders/${placed.body.id}`, undefined, { prefer: "wait=10" });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const stopping = platform.destroy();
+      const answer = await held;
+      // Nothing settles the order (payments is not running): without the cut, this took 10 s.
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(answer.status).toBe(200);
+      expect(answer.body.status).toBe("pending");
+      await stopping;
+      stopped = true;
+    } finally {
+      if (!stopped) await platform.destroy();
+    }
+  }, 60_000);
 });

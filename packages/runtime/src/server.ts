@@ -205,12 +205,14 @@ export function createServer(options: ServerOptions): { app: App; health: Health
   // requests still in flight to close theirs, so a graceful stop does not wait for keepAliveTimeout.
   let closing = false;
   let inFlight = 0;
-  app.addHook("onRequest", (_request, _reply, done) => {
+  app.addHook("onRequest", (_request, reply, done) => {
     inFlight += 1;
-    done();
-  });
-  app.addHook("onResponse", (_request, _reply, done) => {
-    inFlight -= 1;
+    // `close` rather than onResponse: a request whose client went away (a gateway cutting a held
+    // `Prefer: wait`) never reaches onResponse, and counted forever it kept every idle
+    // keep-alive connection, so the server, open until keepAliveTimeout (72 s).
+    reply.raw.once("close", () => {
+      inFlight -= 1;
+    });
     done();
   });
   app.addHook("preClose", (done) => {

@@ -1,4 +1,4 @@
-import type { HttpMethod } from "@blossom/client";
+import type { HttpMethod, UpstreamStreamResponse } from "@blossom/client";
 import { DEFAULT_TIMEOUT_MS, isUpstreamHttpError } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
 import { type App, HttpProblem, preferredWaitSeconds, propagationHeaders } from "@blossom/runtime";
@@ -20,6 +20,13 @@ const METHODS: HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
  * naming the service.
  */
 export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulkhead): void {
+  // Requests a service is holding for `Prefer: wait`: a stopping gateway must not wait them out
+  // (up to MAX_FORWARDED_WAIT_SECONDS each), so it cuts the wait and asks again without it.
+  const held = new Set<AbortController>();
+  app.addHook("preClose", (done) => {
+    for (const wait of held) wait.abort();
+    done();
+  });
   app.route({
     method: METHODS,
     url: "/*",
@@ -42,17 +49,37 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       try {
         // Streamed, not buffered: server-sent events and large answers pass through as they
         // arrive, and the gateway never decodes and re-encodes a body it only forwards.
-        const call = () =>
-          clients.get(service).stream({
-            method: request.method as HttpMethod,
-            path: request.url,
-            headers,
-            ...(request.body === undefined ? {} : { body: request.body }),
-            ...(idempotencyKey ? { idempotencyKey } : {}),
-            ...(wait > 0 ? { timeoutMs: DEFAULT_TIMEOUT_MS + wait * 1000 } : {}),
-          });
+        const forward =
+          (forwarded: Record<string, string>, hold?: AbortController) =>
+          (): Promise<UpstreamStreamResponse> =>
+            clients.get(service).stream({
+              method: request.method as HttpMethod,
+              path: request.url,
+              headers: forwarded,
+              ...(request.body === undefined ? {} : { body: request.body }),
+              ...(idempotencyKey ? { idempotencyKey } : {}),
+              ...(hold ? { timeoutMs: DEFAULT_TIMEOUT_MS + wait * 1000, signal: hold.signal } : {}),
+            });
         // At most N requests in flight per service: a slow one cannot take every other's capacity.
-        const answer = await (bulkhead ? bulkhead.run(service, call) : call());
+        const send = (attempt: () => Promise<UpstreamStreamResponse>) =>
+          bulkhead ? bulkhead.run(service, attempt) : attempt();
+        let answer: UpstreamStreamResponse;
+        if (wait > 0) {
+          const hold = new AbortController();
+          held.add(hold);
+          try {
+            answer = await send(forward(headers, hold));
+          } catch (error) {
+            if (!hold.signal.aborted) throw error;
+            // The gateway is stopping: what the service has now, without waiting any longer.
+            const { prefer: _waitCut, ...withoutWait } = headers;
+            answer = await send(forward(withoutWait));
+          } finally {
+            held.delete(hold);
+          }
+        } else {
+          answer = await send(forward(headers));
+        }
         // A client that goes away must not leave the upstream streaming to nobody.
         reply.raw.once("close", () => answer.body.destroy());
         return reply.code(answer.status).headers(pickResponseHeaders(answer.headers)).send(answer.body);
