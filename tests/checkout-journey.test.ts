@@ -226,24 +226,29 @@ describe.each(TOPOLOGIES)("the shop, as a customer uses it, through the gateway 
 });
 
 describe("a saga step that never answers", () => {
+  /** A platform without payments: an order placed there stays pending until its deadline. */
+  const withoutPayments = (env: Record<string, string>) =>
+    startTestPlatform(env, undefined, ["gateway", "users", "inventory", "orders", "notifications"]);
+
+  /** A customer's order for one unit of the first product, which nothing will pay for. */
+  async function pendingOrder(gateway: string, name: string) {
+    const customer = await ShopClient.signUp(gateway, name);
+    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
+    const item = catalog.body.items[0] as Product;
+    const placed = await customer.placeOrder([{ productId: item.id, quantity: 1 }], "pm_never_checked");
+    expect(placed.status).toBe(202);
+    return { customer, item, orderId: placed.body.id };
+  }
+
   it("cancels the order with reason timeout and releases its stock (payments is not running); Prefer: wait holds a pending order's answer", async () => {
-    const platform = await startTestPlatform(
-      { ORDERS_SAGA_DEADLINE_SECONDS: "3", ORDERS_SAGA_SWEEP_INTERVAL_MS: "100" },
-      undefined,
-      ["gateway", "users", "inventory", "orders", "notifications"],
-    );
+    const platform = await withoutPayments({
+      ORDERS_SAGA_DEADLINE_SECONDS: "3",
+      ORDERS_SAGA_SWEEP_INTERVAL_MS: "100",
+    });
     try {
-      const dee = await ShopClient.signUp(platform.gateway, "Dee");
-      const catalog = await call<{ items: Product[] }>(
-        platform.gateway,
-        "GET",
-        "/api/inventory/products?limit=1",
-      );
-      const item = catalog.body.items[0] as Product;
+      const { customer: dee, item, orderId } = await pendingOrder(platform.gateway, "Dee");
       const before = item.available;
-      const placed = await dee.placeOrder([{ productId: item.id, quantity: 1 }], "pm_never_checked");
-      expect(placed.status).toBe(202);
-      const path = `/api/orders/${placed.body.id}`;
+      const path = `/api/orders/${orderId}`;
       // Still pending after the 1 s asked for: answered pending, and told the wait was honoured.
       const started = Date.now();
       const held = await dee.send<Order>("GET", path, undefined, { prefer: "wait=1" });
@@ -271,26 +276,12 @@ describe("a saga step that never answers", () => {
   }, 60_000);
 
   it("a stopping platform answers a held Prefer: wait at once, with what it has, instead of waiting it out", async () => {
-    const platform = await startTestPlatform({ ORDERS_SAGA_DEADLINE_SECONDS: "60" }, undefined, [
-      "gateway",
-      "users",
-      "inventory",
-      "orders",
-      "notifications",
-    ]);
+    const platform = await withoutPayments({ ORDERS_SAGA_DEADLINE_SECONDS: "60" });
     let stopped = false;
     try {
-      const fay = await ShopClient.signUp(platform.gateway, "Fay");
-      const catalog = await call<{ items: Product[] }>(
-        platform.gateway,
-        "GET",
-        "/api/inventory/products?limit=1",
-      );
-      const item = catalog.body.items[0] as Product;
-      const placed = await fay.placeOrder([{ productId: item.id, quantity: 1 }], "pm_never_checked");
-      expect(placed.status).toBe(202);
+      const { customer: fay, orderId } = await pendingOrder(platform.gateway, "Fay");
       const started = Date.now();
-      const held = fay.send<Order>("GET", `/api/orders/${placed.body.id}`, undefined, { prefer: "wait=10" });
+      const held = fay.send<Order>("GET", `/api/orders/${orderId}`, undefined, { prefer: "wait=10" });
       await new Promise((resolve) => setTimeout(resolve, 500));
       const stopping = platform.destroy();
       const answer = await held;
