@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  currentTracing,
   endServerSpan,
   recordServerError,
   runInServerSpan,
@@ -128,6 +129,11 @@ export function createServer(options: ServerOptions): { app: App; health: Health
         },
         done,
       );
+    // Tracing off: no span, and none of the request's attributes computed for one.
+    if (!currentTracing()?.enabled) {
+      handle();
+      return;
+    }
     // With tracing on, the rest of the request runs in its HTTP server span.
     const span = runInServerSpan(
       {
