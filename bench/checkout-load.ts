@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { call } from "../tests/support/http.js";
-import { type Order, type Product, ShopClient } from "../tests/support/shop-client.js";
+import { type Order, type Product, ShopClient, waitSecondsBefore } from "../tests/support/shop-client.js";
 import { errorMessage } from "./report.js";
 
 /** Within the saga deadline (30 s by default): a slower order is counted as not settled. */
@@ -188,15 +188,10 @@ class Tally {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
-      const wait = pollMs === undefined ? Math.min(10, Math.floor((deadline - Date.now()) / 1000)) : 0;
+      const wait = pollMs === undefined ? waitSecondsBefore(deadline) : 0;
       try {
         this.polls++;
-        const order = await client.send<Order>(
-          "GET",
-          `/api/orders/${orderId}`,
-          undefined,
-          wait > 0 ? { prefer: `wait=${wait}` } : {},
-        );
+        const order = await client.order(orderId, wait);
         if (order.status === 200 && order.body.status !== "pending") return order.body;
         if (order.status === 200 && wait > 0) continue;
       } catch (error) {

@@ -118,6 +118,19 @@ export class ShopClient {
   }
 
   /**
+   * GET /api/orders/:id; with `waitSeconds`, the orders service holds a pending order's answer
+   * until it settles or that many seconds pass (`Prefer: wait`).
+   */
+  order(orderId: string, waitSeconds = 0): Promise<JsonResponse<Order>> {
+    return this.send<Order>(
+      "GET",
+      `/api/orders/${orderId}`,
+      undefined,
+      waitSeconds > 0 ? { prefer: `wait=${waitSeconds}` } : {},
+    );
+  }
+
+  /**
    * Waits until the order leaves `pending`, as a client should: each GET asks the orders service
    * to hold its answer until then (`Prefer: wait`, never beyond the time left), so an order that
    * settles is seen at once, in one request.
@@ -126,19 +139,18 @@ export class ShopClient {
     const deadline = Date.now() + timeoutMs;
     return eventually(
       async () => {
-        const wait = Math.floor((deadline - Date.now()) / 1000);
-        const order = await this.send<Order>(
-          "GET",
-          `/api/orders/${orderId}`,
-          undefined,
-          wait > 0 ? { prefer: `wait=${Math.min(wait, 10)}` } : {},
-        );
+        const order = await this.order(orderId, waitSecondsBefore(deadline));
         return order.status === 200 && order.body.status !== "pending" ? order.body : undefined;
       },
       timeoutMs,
       `order ${orderId} to settle`,
     );
   }
+}
+
+/** The `Prefer: wait` that ends before `deadline` (ms since the epoch), at most the server's 10 s. */
+export function waitSecondsBefore(deadline: number): number {
+  return Math.max(0, Math.min(10, Math.floor((deadline - Date.now()) / 1000)));
 }
 
 export async function product(gateway: string, id: string): Promise<Product> {

@@ -65,6 +65,11 @@ export class ServiceHost<DB = unknown> {
   #background: BackgroundTask | undefined;
   #url: string | undefined;
   #health: ReturnType<typeof createServer>["health"];
+  /**
+   * After a transaction (a request's or an event's inbox) committed: its events leave now, by
+   * the relay's fast path, not at the next poll.
+   */
+  readonly #publishCommitted: (trx: object) => void;
 
   private constructor(
     definition: ServiceDefinition<DB>,
@@ -116,6 +121,8 @@ export class ServiceHost<DB = unknown> {
       ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
     });
     const relay = this.relay;
+    this.#publishCommitted = (trx) => relay.committed(outbox.takeWritten(trx));
+    const publishCommitted = this.#publishCommitted;
     metrics.watchOutboxBacklog(() => relay.pending());
     metrics.watchConsumerLag(async () => (await this.#subscription?.lag()) ?? 0);
     // The upstreams this service has called so far, each reported by its breaker.
@@ -138,8 +145,7 @@ export class ServiceHost<DB = unknown> {
           trx = opened;
           return work(opened);
         });
-        // Committed: its events leave now (the relay's fast path), not at the next poll.
-        if (trx) relay.committed(outbox.takeWritten(trx));
+        if (trx) publishCommitted(trx);
         return result;
       },
     };
@@ -195,7 +201,7 @@ export class ServiceHost<DB = unknown> {
     const dispatcher = createEventDispatcher(
       bindings,
       this.context,
-      (trx) => this.relay.committed(this.context.outbox.takeWritten(trx)),
+      this.#publishCommitted,
       this.#definition.consumerOptions?.maxDeliver,
       messagingSystemOf(this.#options.bus.kind),
     );
