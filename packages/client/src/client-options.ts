@@ -7,6 +7,11 @@ export interface BreakerOptions {
   consecutiveFailures: number;
   /** How long an open breaker ejects its instance before letting one trial call through. */
   halfOpenAfterMs: number;
+  /**
+   * Distinct callers (`UpstreamRequest.caller`) a run of failures must come from to open the
+   * breaker, unless the connection itself failed: one client's bad requests cannot open it.
+   */
+  distinctCallers: number;
 }
 
 /** What `new ServiceClient(…)` accepts; every tuning knob has a default. */
@@ -18,7 +23,7 @@ export interface ServiceClientOptions {
   timeoutMs?: number;
   /** Default `{ maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 1000 }`. */
   retry?: Partial<RetryOptions>;
-  /** Per-instance breaker. Default `{ consecutiveFailures: 5, halfOpenAfterMs: 5000 }`. */
+  /** Per-instance breaker. Default `{ consecutiveFailures: 5, halfOpenAfterMs: 5000, distinctCallers: 2 }`. */
   breaker?: Partial<BreakerOptions>;
   /**
    * Propagation hook, called once per request (its attempts share the result): trace context,
@@ -42,7 +47,11 @@ export interface ResolvedClientOptions {
 
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_RETRY: Readonly<RetryOptions> = { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 1000 };
-export const DEFAULT_BREAKER: Readonly<BreakerOptions> = { consecutiveFailures: 5, halfOpenAfterMs: 5000 };
+export const DEFAULT_BREAKER: Readonly<BreakerOptions> = {
+  consecutiveFailures: 5,
+  halfOpenAfterMs: 5000,
+  distinctCallers: 2,
+};
 export const DEFAULT_CONNECTIONS = 32;
 
 /**
@@ -72,6 +81,7 @@ export function resolveClientOptions(options: ServiceClientOptions): ResolvedCli
   nonNegative(where, "retry.maxDelayMs", resolved.retry.maxDelayMs);
   positiveInteger(where, "breaker.consecutiveFailures", resolved.breaker.consecutiveFailures);
   nonNegative(where, "breaker.halfOpenAfterMs", resolved.breaker.halfOpenAfterMs);
+  positiveInteger(where, "breaker.distinctCallers", resolved.breaker.distinctCallers);
   positiveInteger(where, "connections", resolved.connections);
   return resolved;
 }

@@ -1,10 +1,5 @@
-import {
-  type CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleWhen,
-} from "cockatiel";
+import { type CircuitBreakerPolicy, CircuitState, circuitBreaker, handleWhen } from "cockatiel";
+import { CallerDiverseBreaker } from "./caller-diverse-breaker.js";
 
 /** A breaker state as reported by `ServiceClient.stats()` and `breakerState()`. */
 export type BreakerState = "closed" | "open" | "half-open";
@@ -14,12 +9,17 @@ export interface InstanceBreakerOptions {
   consecutiveFailures: number;
   /** How long the breaker stays open before one trial call is let through. */
   halfOpenAfterMs: number;
+  /** Distinct callers a run of failures must come from to open the breaker (see CallerDiverseBreaker). */
+  distinctCallers: number;
   /** Which errors count as failures of the instance; the others pass through uncounted. */
   countsAsFailure: (error: Error) => boolean;
+  /** Which counted errors no caller can cause (the instance refused or dropped the connection). */
+  isTransportFailure: (error: Error) => boolean;
 }
 
 /**
- * The circuit breaker of one upstream instance: a cockatiel `ConsecutiveBreaker` policy plus
+ * The circuit breaker of one upstream instance: a cockatiel policy on a `CallerDiverseBreaker`
+ * (consecutive failures, from more than one caller unless the connection itself failed) plus
  * the bookkeeping the balancer needs to eject the instance without calling it.
  *
  * cockatiel only leaves the open state when a call is executed after `halfOpenAfter`, so an
@@ -34,9 +34,18 @@ export class InstanceBreaker {
 
   constructor(options: InstanceBreakerOptions) {
     this.#halfOpenAfterMs = options.halfOpenAfterMs;
+    const breaker = new CallerDiverseBreaker({
+      consecutiveFailures: options.consecutiveFailures,
+      distinctCallers: options.distinctCallers,
+      // cockatiel records the failure (`lastFailure`) just before it asks the breaker about it.
+      isTransportFailure: () => {
+        const last = this.policy.lastFailure;
+        return last !== undefined && "error" in last && options.isTransportFailure(last.error);
+      },
+    });
     this.policy = circuitBreaker(handleWhen(options.countsAsFailure), {
       halfOpenAfter: options.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(options.consecutiveFailures),
+      breaker,
     });
     this.policy.onBreak(() => {
       this.#openedAt = Date.now();

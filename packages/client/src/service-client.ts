@@ -230,6 +230,7 @@ export class ServiceClient {
           connections: this.#options.connections,
           consecutiveFailures: this.#options.breaker.consecutiveFailures,
           halfOpenAfterMs: this.#options.breaker.halfOpenAfterMs,
+          distinctCallers: this.#options.breaker.distinctCallers,
         });
         this.#instances.set(url, instance);
       }

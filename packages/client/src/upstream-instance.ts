@@ -1,5 +1,6 @@
 import { isBrokenCircuitError, TaskCancelledError, type TimeoutPolicy, wrap } from "cockatiel";
 import { Pool } from "undici";
+import { breakerCaller } from "./caller-diverse-breaker.js";
 import {
   isUpstreamError,
   isUpstreamHttpError,
@@ -38,6 +39,7 @@ export interface UpstreamInstanceOptions {
   connections: number;
   consecutiveFailures: number;
   halfOpenAfterMs: number;
+  distinctCallers: number;
 }
 
 /**
@@ -75,7 +77,9 @@ export class UpstreamInstance {
     this.breaker = new InstanceBreaker({
       consecutiveFailures: options.consecutiveFailures,
       halfOpenAfterMs: options.halfOpenAfterMs,
+      distinctCallers: options.distinctCallers,
       countsAsFailure: countsAgainstInstance,
+      isTransportFailure,
     });
   }
 
@@ -118,14 +122,17 @@ export class UpstreamInstance {
   ): Promise<RawAnswer | UpstreamStreamResponse> {
     let sent = false;
     try {
-      return await wrap(this.breaker.policy, attemptTimeout).execute(async ({ signal }) => {
-        sent = true;
-        const answer = await this.#exchange(request, signal, callerSignal, streaming);
-        // Thrown inside the breaker, so a 5xx counts against the instance and a 4xx does not.
-        if ("text" in answer && (answer.status < 200 || answer.status > 299))
-          this.#toResponse(request, answer.status, answer.headers, answer.text);
-        return answer;
-      });
+      // The breaker reads who the attempt is for when it counts a failure.
+      return await breakerCaller.run(request.caller, () =>
+        wrap(this.breaker.policy, attemptTimeout).execute(async ({ signal }) => {
+          sent = true;
+          const answer = await this.#exchange(request, signal, callerSignal, streaming);
+          // Thrown inside the breaker, so a 5xx counts against the instance and a 4xx does not.
+          if ("text" in answer && (answer.status < 200 || answer.status > 299))
+            this.#toResponse(request, answer.status, answer.headers, answer.text);
+          return answer;
+        }),
+      );
     } catch (error) {
       if (!sent) this.#rejected++;
       else if (error instanceof Error && countsAgainstInstance(error)) this.#failures++;
@@ -256,6 +263,11 @@ export class UpstreamInstance {
 function countsAgainstInstance(error: Error): boolean {
   if (isAttemptTimeout(error)) return true;
   if (isUpstreamHttpError(error)) return error.status >= 500;
+  return isTransportFailure(error);
+}
+
+/** A failure of the connection itself: the instance is gone or dropping calls, whoever sent them. */
+function isTransportFailure(error: Error): boolean {
   return (
     isUpstreamUnavailableError(error) &&
     (error.reason === "connect-failed" || error.reason === "connection-lost")

@@ -25,6 +25,11 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
   /** Overrides the client's per-attempt timeout for this call. */
   timeoutMs?: number;
+  /**
+   * Who the call is made for (a user id, a client address): failures of one caller alone never
+   * open a breaker. Unset: each call counts as its own caller.
+   */
+  caller?: string;
 }
 
 /** Options of the typed helpers (`getJson`, `postJson`, …). */
@@ -64,6 +69,8 @@ export interface PreparedRequest {
   timeoutMs: number;
   /** Whether repeating it is harmless (idempotent method or idempotency key). */
   retrySafe: boolean;
+  /** See `UpstreamRequest.caller`. */
+  caller: string | undefined;
 }
 
 /**
@@ -101,6 +108,7 @@ export function prepareRequest(
     body,
     timeoutMs,
     retrySafe: isRetrySafe(request.method, headers["idempotency-key"] !== undefined),
+    caller: request.caller,
   };
 }
 

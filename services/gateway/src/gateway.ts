@@ -3,6 +3,7 @@ import type { Runnable, ServiceClients } from "@blossom/host";
 import { createServer, type Logger } from "@blossom/runtime";
 import { ServiceMetrics, type SpanStore } from "@blossom/telemetry";
 import { Bulkhead } from "./bulkhead.js";
+import { registerCanonicalPathStage, rewriteToCanonicalPath } from "./canonical-path-stage.js";
 import { registerEdgeAuthentication } from "./edge-auth.js";
 import { registerOpenApiDocs } from "./openapi.js";
 import { registerTraceRoutes } from "./ops-traces.js";
@@ -41,7 +42,8 @@ export interface GatewayOptions {
 
 /**
  * The front door: one port for every public route. Stages, in order: request id and
- * correlation id (server factory) → security headers and CORS → rate limit → authentication →
+ * correlation id (server factory) → security headers and CORS → canonical path (refuses an
+ * ambiguous one; every later stage and the service see the same path) → rate limit → authentication →
  * proxy with timeout/retry/breaker and a bulkhead per service → access log (server factory).
  */
 export async function createGateway(options: GatewayOptions): Promise<Runnable & { readonly url: string }> {
@@ -58,11 +60,16 @@ export async function createGateway(options: GatewayOptions): Promise<Runnable &
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     skipReadiness: true,
     openApiRoute: false,
-    ...(options.trustedProxies?.length ? { fastify: { trustProxy: [...options.trustedProxies] } } : {}),
+    fastify: {
+      // Every stage below, and the service behind, sees one canonical path (canonical-path.ts).
+      rewriteUrl: rewriteToCanonicalPath,
+      ...(options.trustedProxies?.length ? { trustProxy: [...options.trustedProxies] } : {}),
+    },
   });
 
   // Hook order is stage order: each registers its onRequest hook after the previous one's.
   await registerSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
+  registerCanonicalPathStage(app);
   await registerRateLimit(app, { ...options.rateLimit, verifier: options.verifier, metrics });
   registerEdgeAuthentication(app, options.verifier);
   registerPlatformReadiness(app, options.clients, health);

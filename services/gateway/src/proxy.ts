@@ -41,6 +41,8 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       const headers = { ...forwardedRequestHeaders(request.headers, peer), ...propagationHeaders() };
 
       const idempotencyKey = headers["idempotency-key"];
+      // One client's failing requests must not open the breaker for everybody: it counts callers.
+      const caller = request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`;
       // A service may hold an answer for as long as `Prefer: wait` allows: the attempt's timeout
       // grows by that much (the service caps the wait itself; so does this).
       const wait = Math.min(preferredWaitSeconds(headers.prefer) ?? 0, MAX_FORWARDED_WAIT_SECONDS);
@@ -58,6 +60,7 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
               headers: forwarded,
               ...(request.body === undefined ? {} : { body: request.body }),
               ...(idempotencyKey ? { idempotencyKey } : {}),
+              caller,
               ...(hold ? { timeoutMs: DEFAULT_TIMEOUT_MS + wait * 1000, signal: hold.signal } : {}),
             });
         // At most N requests in flight per service: a slow one cannot take every other's capacity.
