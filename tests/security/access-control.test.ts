@@ -186,7 +186,7 @@ const PROTECTED: Record<ServiceName, string> = {
 };
 
 describe("API2: only a genuine, current token of the users service is accepted", () => {
-  it("refuses tampered, expired, alg none, other-key, wrong issuer or audience and unknown-role tokens with 401", async () => {
+  it("refuses tampered, expired, future-issued, alg none, other-key, wrong issuer or audience and unknown-role tokens with 401", async () => {
     const now = Math.floor(Date.now() / 1000);
     const otherKey = await newSigningKey("mallory");
     const token = ann.tokens.accessToken;
@@ -198,6 +198,8 @@ describe("API2: only a genuine, current token of the users service is accepted",
       "alg none": unsignedCopy(token),
       // Well beyond the 30 s clock tolerance, and signed with the real key.
       expired: await signToken(sp.key, { sub: annId, iat: now - 7200, exp: now - 3600 }),
+      // Finding: a future `iat` was accepted (forged, or a clock that cannot be trusted).
+      "issued in the future": await signToken(sp.key, { sub: annId, iat: now + 3600, exp: now + 4200 }),
       "another key under the real key id": await signToken(
         otherKey,
         { sub: annId, role: "admin" },

@@ -96,6 +96,20 @@ describe("TokenVerifier: users' tokens and service tokens", () => {
   });
 });
 
+describe("TokenVerifier: issue time", () => {
+  it("refuses a token issued in the future beyond the clock tolerance (30 s), accepts one within it", async () => {
+    expect(await refusal(verifier.verify(await userToken({ iat: now() + 120, exp: now() + 600 })))).toMatch(
+      /iat claim is in the future/,
+    );
+    expect(
+      await refusal(
+        verifier.verifyService(await serviceToken("orders", { iat: now() + 3600, exp: now() + 4000 })),
+      ),
+    ).toMatch(/iat claim is in the future/);
+    expect(await verifier.verify(await userToken({ iat: now() + 20 }))).toMatchObject({ userId: "user-1" });
+  });
+});
+
 describe("requireService and requireUser on a real server", () => {
   let url: string;
   let app: ReturnType<typeof createServer>["app"];

@@ -97,6 +97,11 @@ export class TokenVerifier {
       clockTolerance: this.#options.clockToleranceSeconds,
       requiredClaims: ["sub", "exp", "iat"],
     });
+    // jose checks `iat` in the future only together with a maximum token age. A token issued
+    // "later" than now is forged or from a clock that cannot be trusted with `exp` either.
+    const nowSeconds = Date.now() / 1000;
+    if ((payload.iat ?? 0) > nowSeconds + this.#options.clockToleranceSeconds)
+      throw new InvalidTokenError("the token's iat claim is in the future");
     return payload;
   }
 
