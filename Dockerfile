@@ -47,7 +47,8 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
 # written outside /data (embedded mode only) and /tmp, so the root file system can be read-only.
 COPY --from=build /app ./
 USER 1000:1000
-EXPOSE 8080
+# 8080: the HTTP port; 9464: the gateway's internal /metrics listener (GATEWAY_METRICS_PORT).
+EXPOSE 8080 9464
 # No curl in slim images: Node's own fetch asks the liveness endpoint.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

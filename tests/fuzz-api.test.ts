@@ -1,6 +1,16 @@
+import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
+import {
+  type Operation as DocumentedOperation,
+  isInteger,
+  type NumericInput,
+  numericInputs,
+  type OpenApiDocument,
+  operationsOf,
+  sampleOf,
+} from "./support/openapi-numbers.js";
 import { ShopClient } from "./support/shop-client.js";
 
 /**
@@ -8,6 +18,11 @@ import { ShopClient } from "./support/shop-client.js";
  * path parameters, query strings, bodies and content types, with and without a customer's valid
  * token. Whatever comes in, the platform answers no 5xx, and every 4xx is a problem+json with a
  * `type`. Reproduce a failure with `FUZZ_SEED=<seed> npx vitest run tests/fuzz-api.test.ts`.
+ *
+ * Then every numeric parameter and JSON body field the document names, of every operation, gets
+ * the numeric edge cases (Infinity, 1e309, -0, 2^53+1, hex, exponents, signs, spaces, empty, a
+ * repeated parameter…) on an otherwise valid request, as a customer and as an admin: never a 5xx,
+ * and a malformed number in the URL is never accepted.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_121);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20);
@@ -32,10 +47,12 @@ type Operation = {
   query: string[];
   bodyProperties: string[];
 };
-type Doc = { paths: Record<string, Record<string, Record<string, unknown>>> };
+const ADMIN_PASSWORD = "admin password of the fuzz suite";
 
 let platform: TestPlatform;
 let token: string;
+let adminToken: string;
+let doc: OpenApiDocument;
 let operations: Operation[] = [];
 const seen5xx: Array<{ operation: string; status: number; input: unknown; body: string }> = [];
 
@@ -44,27 +61,20 @@ beforeAll(async () => {
     // The fuzzer sends a few hundred requests a minute from one IP: budgets are not under test here.
     GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
     GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
+    BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD,
   });
   token = (await ShopClient.signUp(platform.gateway, "Fuzz")).tokens.accessToken;
-  const doc = (await (await fetch(`${platform.gateway}/openapi.json`)).json()) as Doc;
-  operations = Object.entries(doc.paths).flatMap(([path, item]) =>
-    ["get", "post", "put", "patch", "delete"]
-      .filter((method) => item[method])
-      .map((method) => {
-        const operation = item[method] as {
-          parameters?: Array<{ in: string; name: string }>;
-          requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> };
-        };
-        return {
-          method: method.toUpperCase(),
-          path,
-          query: (operation.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
-          bodyProperties: Object.keys(
-            operation.requestBody?.content?.["application/json"]?.schema?.properties ?? {},
-          ),
-        };
-      }),
-  );
+  adminToken = (await ShopClient.logIn(platform.gateway, "admin@blossom.local", ADMIN_PASSWORD)).tokens
+    .accessToken;
+  // The merged document the gateway serves: a route added to any service is fuzzed without
+  // anyone listing it here.
+  doc = (await (await fetch(`${platform.gateway}/openapi.json`)).json()) as OpenApiDocument;
+  operations = operationsOf(doc).map((operation) => ({
+    method: operation.method,
+    path: operation.path,
+    query: operation.parameters.filter((p) => p.in === "query").map((p) => p.name),
+    bodyProperties: Object.keys((operation.body?.properties as Record<string, unknown> | undefined) ?? {}),
+  }));
 });
 
 afterAll(async () => {
@@ -88,6 +98,10 @@ const nasty = fc.oneof(
     "0",
     "1e309",
     "NaN",
+    "Infinity",
+    "-0",
+    "0x10",
+    "9007199254740993",
     "../../etc/passwd",
     "%00",
     "' OR 1=1 --",
@@ -236,5 +250,169 @@ describe("fuzzing every documented operation through the gateway", () => {
         seen5xx.some((seen) => seen.operation === issue.operation),
         `${issue.operation} is fixed`,
       ).toBe(true);
+  }, 120_000);
+});
+
+/** Raw URL values that are not a plain decimal number: a number field never accepts one. */
+const MALFORMED_URL_NUMBERS = [
+  "Infinity",
+  "-Infinity",
+  "NaN",
+  "1e309",
+  "-1e309",
+  "1e2",
+  "-0",
+  "9007199254740993",
+  `1${"0".repeat(400)}`,
+  "0x10",
+  "+5",
+  " 5",
+  "5 ",
+  "",
+  "1,5",
+];
+/** Not a plain decimal integer (a number field may take them). */
+const MALFORMED_URL_INTEGERS = ["1.5", "1.0"];
+
+/** JSON tokens put in place of a body's number: never a 5xx, whatever the schema says of them. */
+const BODY_NUMBERS = [
+  "1e309",
+  "-1e309",
+  "-0",
+  "9007199254740993",
+  "9007199254740991",
+  "-9007199254740993",
+  "2147483648",
+  "1e15",
+  "1e2",
+  "1.5",
+  "-1",
+  "0",
+  '"Infinity"',
+  '"NaN"',
+  '"0x10"',
+  '" 5"',
+  '""',
+  "null",
+  "true",
+  "[1]",
+  "{}",
+];
+
+const PLACEHOLDER = "\u0000numeric-case\u0000";
+
+/** `value` with `replacement` at the keys and indexes `at` (made where missing). */
+function setAt(value: unknown, at: Array<string | number>, replacement: unknown): unknown {
+  const [head, ...rest] = at;
+  if (head === undefined) return replacement;
+  if (typeof head === "number") {
+    const items: unknown[] = Array.isArray(value) ? [...value] : [];
+    items[head] = setAt(items[head], rest, replacement);
+    return items;
+  }
+  const members: Record<string, unknown> = { ...(value && typeof value === "object" ? value : {}) };
+  members[head] = setAt(members[head], rest, replacement);
+  return members;
+}
+
+interface NumericRequest {
+  input: NumericInput;
+  value: string;
+  /** Whether the platform must not accept it (a malformed number in the URL). */
+  malformed: boolean;
+  /** Send the query parameter twice. */
+  repeated?: boolean;
+}
+
+function sample(operation: DocumentedOperation, name: string, location: string): string {
+  const parameter = operation.parameters.find((p) => p.in === location && p.name === name);
+  const value = sampleOf(doc, parameter?.schema);
+  // A header (an idempotency key, say) gets a fresh unique value: no replay of an earlier request.
+  if (location === "header" && typeof value === "string") return randomUUID();
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+async function sendNumeric(request: NumericRequest, bearer: string) {
+  const { input, value } = request;
+  const operation = input.operation;
+  const path = operation.path.replace(/\{([^}]+)\}/g, (_match, name: string) =>
+    encodeURIComponent(
+      input.location === "path" && input.field === name ? value : sample(operation, name, "path"),
+    ),
+  );
+  const query: string[] = [];
+  for (const parameter of operation.parameters.filter((p) => p.in === "query")) {
+    const target = input.location === "query" && input.field === parameter.name;
+    if (!target && !parameter.required) continue;
+    const text = target ? value : sample(operation, parameter.name, "query");
+    query.push(`${encodeURIComponent(parameter.name)}=${encodeURIComponent(text)}`);
+    if (target && request.repeated)
+      query.push(`${encodeURIComponent(parameter.name)}=${encodeURIComponent(text)}`);
+  }
+  const headers: Record<string, string> = { authorization: `Bearer ${bearer}` };
+  for (const parameter of operation.parameters.filter((p) => p.in === "header"))
+    headers[parameter.name] =
+      input.location === "header" && input.field === parameter.name
+        ? value
+        : sample(operation, parameter.name, "header");
+  let body: string | undefined;
+  if (operation.body) {
+    const base = sampleOf(doc, operation.body);
+    body =
+      input.location === "body"
+        ? JSON.stringify(setAt(base, input.at, PLACEHOLDER)).replace(JSON.stringify(PLACEHOLDER), value)
+        : JSON.stringify(base);
+    headers["content-type"] = "application/json";
+  }
+  const response = await fetch(`${platform.gateway}${path}${query.length > 0 ? `?${query.join("&")}` : ""}`, {
+    method: operation.method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await response.text();
+  return { status: response.status, type: response.headers.get("content-type") ?? "", text };
+}
+
+describe("numeric edge cases in every numeric field of every documented operation", () => {
+  it("answers no 5xx, only problem+json 4xx, and never accepts a malformed number in the URL", async () => {
+    const started = Date.now();
+    const inputs = numericInputs(doc);
+    // The platform has numeric inputs in the URL (page sizes) and in bodies (prices, quantities).
+    expect(inputs.some((input) => input.location === "query")).toBe(true);
+    expect(inputs.some((input) => input.location === "body")).toBe(true);
+    const requests: NumericRequest[] = inputs.flatMap((input) => {
+      if (input.location === "body") return BODY_NUMBERS.map((value) => ({ input, value, malformed: false }));
+      // A header's surrounding spaces are not its value (HTTP trims them).
+      const inUrl = input.location === "query" || input.location === "path";
+      const malformed = [
+        ...MALFORMED_URL_NUMBERS,
+        ...(isInteger(input.schema) ? MALFORMED_URL_INTEGERS : []),
+      ];
+      return [
+        ...malformed.map((value) => ({ input, value, malformed: inUrl || value.trim() === value })),
+        ...(input.location === "query" ? [{ input, value: "1", malformed: true, repeated: true }] : []),
+      ];
+    });
+    const failures: string[] = [];
+    for (const request of requests) {
+      for (const [who, bearer] of [
+        ["customer", token],
+        ["admin", adminToken],
+      ] as const) {
+        const answer = await sendNumeric(request, bearer);
+        const what = `${request.input.operation.name} ${request.input.location} ${request.input.field}=${JSON.stringify(
+          request.value.slice(0, 30),
+        )}${request.repeated ? " (twice)" : ""} as ${who}`;
+        if (answer.status >= 500) failures.push(`${what}: ${answer.status} ${answer.text.slice(0, 200)}`);
+        else if (answer.status >= 400 && !/^application\/problem\+json/.test(answer.type))
+          failures.push(`${what}: ${answer.status} is not problem+json (${answer.type})`);
+        else if (request.malformed && answer.status < 400)
+          failures.push(`${what}: accepted (${answer.status}) ${answer.text.slice(0, 120)}`);
+      }
+    }
+    console.info(
+      `sent ${requests.length * 2} numeric edge cases to ${inputs.length} numeric fields in ${Date.now() - started} ms`,
+    );
+    expect(failures).toEqual([]);
   }, 120_000);
 });

@@ -66,7 +66,7 @@ describe("GET /metrics on every runnable of the embedded platform", () => {
   beforeAll(async () => {
     platform = await startTestPlatform();
     for (const name of RUNNABLE_NAMES) {
-      const response = await fetch(`${platform.urls.get(name)}/metrics`);
+      const response = await fetch(`${platform.metricsUrls.get(name)}/metrics`);
       expect(response.status, name).toBe(200);
       expect(response.headers.get("content-type"), name).toMatch(/^text\/plain; version=0\.0\.4/);
       expositions.set(name, await response.text());

@@ -18,7 +18,10 @@ describe("a real Prometheus scraping the embedded platform", () => {
   beforeAll(async () => {
     platform = await startTestPlatform();
     prometheus = await startPrometheus(
-      RUNNABLE_NAMES.map((service) => ({ service, address: new URL(platform.urls.get(service) ?? "").host })),
+      RUNNABLE_NAMES.map((service) => ({
+        service,
+        address: new URL(platform.metricsUrls.get(service) ?? "").host,
+      })),
     );
   }, 120_000);
   afterAll(async () => {

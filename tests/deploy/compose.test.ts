@@ -4,7 +4,7 @@ import { parseServiceLocation } from "@blossom/client";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigSchema, readConfig } from "../../apps/blossom/src/config.js";
-import { RUNNABLE_NAMES } from "../../apps/blossom/src/topology.js";
+import { GATEWAY, GATEWAY_DEFAULT_METRICS_PORT, RUNNABLE_NAMES } from "../../apps/blossom/src/topology.js";
 import { envOf, parseDockerfile } from "./support/dockerfile.js";
 import { REPO_ROOT } from "./support/manifests.js";
 
@@ -125,6 +125,10 @@ describe("deploy/compose.yaml", () => {
     expect(job?.job_name).toBe("blossom");
     expect(job?.metrics_path).toBe("/metrics");
     expect(job?.dns_sd_configs.flatMap((config) => config.names).sort()).toEqual([...RUNNABLE_NAMES].sort());
-    for (const config of job?.dns_sd_configs ?? []) expect(String(config.port)).toBe(imageEnvironment.PORT);
+    // The gateway serves /metrics on its internal listener, a service on its own port.
+    for (const config of job?.dns_sd_configs ?? [])
+      expect(String(config.port)).toBe(
+        config.names.includes(GATEWAY) ? String(GATEWAY_DEFAULT_METRICS_PORT) : imageEnvironment.PORT,
+      );
   });
 });

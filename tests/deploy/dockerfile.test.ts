@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigSchema } from "../../apps/blossom/src/config.js";
+import { GATEWAY_DEFAULT_METRICS_PORT } from "../../apps/blossom/src/topology.js";
 import { envOf, execForm, parseDockerfile } from "./support/dockerfile.js";
 import { REPO_ROOT } from "./support/manifests.js";
 
@@ -100,7 +101,10 @@ describe("Dockerfile", () => {
     const environment = envOf(runtime?.instructions ?? []);
     expect(Object.keys(environment).filter((name) => !(name in ConfigSchema.properties))).toEqual([]);
     expect(environment.HOST).toBe("0.0.0.0");
-    expect(final("EXPOSE").map((instruction) => instruction.args)).toEqual([environment.PORT]);
+    // The HTTP port, and the gateway's internal /metrics listener.
+    expect(final("EXPOSE").map((instruction) => instruction.args)).toEqual([
+      `${environment.PORT} ${GATEWAY_DEFAULT_METRICS_PORT}`,
+    ]);
     expect(environment.NODE_ENV).toBe("production");
   });
 

@@ -10,7 +10,13 @@ import { ConfigMap, Secret, Service, ServiceAccount } from "kubernetes-models/v1
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigSchema, readConfig } from "../../apps/blossom/src/config.js";
-import { GATEWAY, GATEWAY_DEFAULT_PORT, RUNNABLE_NAMES, SERVICES } from "../../apps/blossom/src/topology.js";
+import {
+  GATEWAY,
+  GATEWAY_DEFAULT_METRICS_PORT,
+  GATEWAY_DEFAULT_PORT,
+  RUNNABLE_NAMES,
+  SERVICES,
+} from "../../apps/blossom/src/topology.js";
 import { UPSTREAM_SERVICES } from "../../services/gateway/src/routing-table.js";
 import type {
   ExternalSecretObject,
@@ -108,6 +114,12 @@ function listenPort(service: string, environment: Record<string, string>): numbe
     : (SERVICES.find(({ definition }) => definition.name === service)?.defaultPort ?? Number.NaN);
 }
 
+/** Where a process serves /metrics: the gateway on its internal listener, a service on its port. */
+function metricsPort(service: string, environment: Record<string, string>): number {
+  if (service !== GATEWAY) return listenPort(service, environment);
+  return Number(environment.GATEWAY_METRICS_PORT ?? GATEWAY_DEFAULT_METRICS_PORT);
+}
+
 describe.each(OVERLAYS)("deploy/k8s overlays/%s", (overlay) => {
   const objects = rendered[overlay];
   const deployments = ofKind(objects, Deployment);
@@ -150,7 +162,9 @@ describe.each(OVERLAYS)("deploy/k8s overlays/%s", (overlay) => {
       expect(pod?.spec?.containers).toHaveLength(1);
       expect(container?.args).toEqual([service]);
       expect(container?.command).toBeUndefined(); // the image's ENTRYPOINT: node apps/blossom/bin/blossom.js start
-      expect(container?.ports?.map((item) => item.containerPort)).toEqual([port]);
+      // The gateway's /metrics has a port of its own, never the public one.
+      const exposed = service === GATEWAY ? [port, metricsPort(service, environment)] : [port];
+      expect(container?.ports?.map((item) => item.containerPort).sort()).toEqual(exposed.sort());
       expect(selects(deployment.spec?.selector, podLabels)).toBe(true);
     });
 
@@ -233,8 +247,10 @@ describe.each(OVERLAYS)("deploy/k8s overlays/%s", (overlay) => {
       }
       const monitor = byName(customResources<ServiceMonitorObject>(objects, "ServiceMonitor"), service);
       expect(selects(monitor.spec.selector, own.metadata?.labels)).toBe(true);
+      const scraped = own.spec?.ports?.find((item) => item.name === monitor.spec.endpoints[0]?.port);
+      expect(namedPort(scraped?.targetPort)).toBe(metricsPort(service, environment));
       expect(monitor.spec.endpoints).toEqual([
-        expect.objectContaining({ port: servicePort?.name, path: "/metrics", honorLabels: true }),
+        expect.objectContaining({ port: scraped?.name, path: "/metrics", honorLabels: true }),
       ]);
       // deploy/observability's alerts select job=~"blossom.*": the job is the Service's part-of label.
       expect(own.metadata?.labels?.[monitor.spec.jobLabel ?? ""]).toBe("blossom");

@@ -249,6 +249,50 @@ describe("API2: only a genuine, current token of the users service is accepted",
   });
 });
 
+describe("who may call is checked before the input (finding: anonymous invalid body → 400 listing fields)", () => {
+  const writes: Array<{
+    service: ServiceName;
+    method: string;
+    path: () => string;
+    body: unknown;
+    admin?: true;
+  }> = [
+    { service: "users", method: "PATCH", path: () => "/api/users/me", body: { name: 5 } },
+    { service: "notifications", method: "PUT", path: () => "/api/notifications/preferences", body: { x: 1 } },
+    { service: "payments", method: "POST", path: () => "/api/payments/methods", body: { cardNumber: 1 } },
+    { service: "orders", method: "POST", path: () => "/api/orders", body: { lines: "none" } },
+    { service: "inventory", method: "POST", path: () => "/api/inventory/products", body: {}, admin: true },
+    {
+      service: "inventory",
+      method: "POST",
+      path: () => `/api/inventory/products/${lamp.id}/stock`,
+      body: { delta: "lots" },
+      admin: true,
+    },
+  ];
+
+  it("an anonymous invalid body is 401, and a customer's invalid body on an admin route 403, at every door", async () => {
+    for (const route of writes) {
+      for (const door of sp.doors(route.service)) {
+        const what = `${route.method} ${route.path()} ${door.name}`;
+        const anonymous = await call(door.base, route.method, route.path(), route.body);
+        expectProblem(anonymous, 401, "unauthorized", `anonymous ${what}`);
+        expect(JSON.stringify(anonymous.body), what).not.toMatch(/errors|must have|must be/);
+        if (route.admin) {
+          const customer = await callAs(
+            bob.tokens.accessToken,
+            door.base,
+            route.method,
+            route.path(),
+            route.body,
+          );
+          expectProblem(customer, 403, "forbidden", `customer ${what}`);
+        }
+      }
+    }
+  });
+});
+
 describe("API5: admin-only routes check the role in the service", () => {
   const adminOnly: Array<{ service: ServiceName; method: string; path: () => string; body?: unknown }> = [
     {

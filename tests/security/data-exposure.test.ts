@@ -315,7 +315,27 @@ describe("API3: excessive data exposure, in answers and in log lines", () => {
         )
       ).status,
     ).toBe(401);
+    // Finding: a token sent in the query string was written to the gateway's access log whole.
+    for (const door of doors("users")) {
+      const answer = await fetch(`${door.base}/api/users/me?access_token=${sessions.ann?.accessToken}`);
+      expect(answer.status, door.name).toBe(401);
+    }
     expect(answers.length).toBeGreaterThan(40);
+  });
+
+  it("the gateway's /metrics is not on its public port (404) but on its internal listener", async () => {
+    const gateway = urls.get("gateway") ?? "";
+    const exposed = await fetch(`${gateway}/metrics`);
+    expect(exposed.status).toBe(404);
+    expect(await exposed.text()).not.toContain("process_resident_memory_bytes");
+    const internal = /gateway metrics \(internal listener\): (http:\/\/[\d.:]+)\/metrics/.exec(
+      blossom.output(),
+    )?.[1];
+    expect(internal).toBeDefined();
+    expect(internal).not.toBe(gateway);
+    const scraped = await fetch(`${internal}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^blossom_circuit_breaker_state\{/m);
   });
 
   it("no answer carries a password, a password hash, a full card number, a cvc or a private key", () => {

@@ -187,6 +187,98 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
     });
   });
 
+  describe("numbers", () => {
+    it("the reported finding: ?limit=Infinity six times is 400 each (not 500, no breaker opened), and the catalog still reads", async () => {
+      for (let attempt = 1; attempt <= 6; attempt++)
+        expectProblem(
+          await call(sp.gateway, "GET", "/api/inventory/products?limit=Infinity"),
+          400,
+          "validation-error",
+          `attempt ${attempt}`,
+        );
+      const catalog = await call<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products");
+      expect(catalog.status).toBe(200);
+      expect(catalog.body.items.length).toBeGreaterThan(0);
+    });
+
+    it("a number that is not plain decimal is 400 in every paged list, at both doors; an anonymous caller is told 401 first", async () => {
+      const lists = [
+        { service: "inventory", path: "/api/inventory/products" },
+        { service: "orders", path: "/api/orders" },
+        { service: "payments", path: "/api/payments/methods" },
+        { service: "notifications", path: "/api/notifications" },
+      ] as const;
+      const malformed = ["Infinity", "-Infinity", "1e309", "NaN", "1e2", "0x10", "%2B5", "%205", "-0", "1.5"];
+      for (const list of lists) {
+        for (const door of sp.doors(list.service)) {
+          for (const limit of malformed)
+            expectProblem(
+              await callAs(ann.tokens.accessToken, door.base, "GET", `${list.path}?limit=${limit}`),
+              400,
+              "validation-error",
+              `${list.path}?limit=${limit} ${door.name}`,
+            );
+          expectProblem(
+            await callAs(ann.tokens.accessToken, door.base, "GET", `${list.path}?limit=1&limit=2`),
+            400,
+            "validation-error",
+            `${list.path} with limit twice ${door.name}`,
+          );
+          const plain = await callAs(ann.tokens.accessToken, door.base, "GET", `${list.path}?limit=2`);
+          expect(plain.status, `${list.path}?limit=2 ${door.name}`).toBe(200);
+        }
+      }
+      // `config: { auth: "user" }`: "sign in" comes before anything about the query.
+      for (const door of sp.doors("orders"))
+        expectProblem(
+          await call(door.base, "GET", "/api/orders?limit=Infinity"),
+          401,
+          "unauthorized",
+          door.name,
+        );
+    });
+
+    it("a body number given as an exotic string, or out of the schema's bounds, is 400, not 500", async () => {
+      const product = {
+        sku: `NUM-${Date.now()}`,
+        name: "Numbers",
+        category: "test",
+        price: { amount: 100, currency: "USD" },
+        stock: 1,
+      };
+      const cases = [
+        { stock: "Infinity" },
+        { stock: "1e309" },
+        { stock: "0x10" },
+        { price: { amount: "Infinity", currency: "USD" } },
+        // Over PostgreSQL's `integer`, which used to fail the insert.
+        { price: { amount: 2 ** 31, currency: "USD" } },
+        { price: { amount: 2 ** 53 + 2, currency: "USD" } },
+      ];
+      for (const door of sp.doors("inventory"))
+        for (const change of cases)
+          expectProblem(
+            await callAs(admin.tokens.accessToken, door.base, "POST", "/api/inventory/products", {
+              ...product,
+              ...change,
+            }),
+            400,
+            "validation-error",
+            `${JSON.stringify(change)} ${door.name}`,
+          );
+      const huge = `{"cardNumber":"4242424242424242","expMonth":12,"expYear":1e309,"cvc":"123"}`;
+      for (const door of sp.doors("payments"))
+        expectProblem(
+          await callAs(ann.tokens.accessToken, door.base, "POST", "/api/payments/methods", huge, {
+            "content-type": "application/json",
+          }),
+          400,
+          "validation-error",
+          door.name,
+        );
+    });
+  });
+
   describe("injection", () => {
     it("a NUL character, which the database cannot store, is 400 wherever it goes, not 500", async () => {
       const nulInPath = encodeURIComponent(NUL);
@@ -232,6 +324,9 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
           const what = `${item.method} ${item.path} ${door.name}`;
           // A login with an unstorable password is just a wrong one; everything else is invalid input.
           if (item.path === "/api/auth/login") expectProblem(answer, 401, "invalid-credentials", what);
+          // In a path, the gateway refuses an encoded control character before anything else.
+          else if (item.path.includes(`/${nulInPath}`) && door.base === sp.gateway)
+            expectProblem(answer, 400, "malformed-url", what);
           else expectProblem(answer, 400, "validation-error", what);
         }
       }

@@ -82,6 +82,7 @@ export function testEnv(gatewayPort: number): Record<string, string> {
     GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
 
     GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_METRICS_PORT: "0",
     USERS_PORT: "0",
     INVENTORY_PORT: "0",
     ORDERS_PORT: "0",

@@ -4,7 +4,7 @@ import { parseServiceLocation } from "@blossom/client";
 import type { AnyServiceDefinition } from "@blossom/host";
 import { ConfigError, type FaultInjection, loadConfig } from "@blossom/runtime";
 import { type Static, type TProperties, Type } from "@sinclair/typebox";
-import { GATEWAY, SERVICES } from "./topology.js";
+import { GATEWAY, GATEWAY_DEFAULT_METRICS_PORT, SERVICES } from "./topology.js";
 
 const LogLevel = Type.Union(
   ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
@@ -180,6 +180,13 @@ export const ConfigSchema = Type.Object({
     minimum: 1,
     default: 256,
     description: "requests the gateway has in flight per upstream service before answering 503",
+  }),
+  GATEWAY_METRICS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: GATEWAY_DEFAULT_METRICS_PORT,
+    description:
+      "port of the gateway's internal listener for GET /metrics (0 = any free port); the public port answers 404 for /metrics",
   }),
   REDIS_URL: Type.Optional(
     Type.String({

@@ -22,6 +22,8 @@ export const SERVICES: readonly ServiceEntry[] = [
 export const SERVICE_NAMES = SERVICES.map((service) => service.definition.name);
 export const GATEWAY = "gateway";
 export const GATEWAY_DEFAULT_PORT = 8080;
+/** The gateway's internal metrics listener (the port OpenTelemetry's Prometheus exporter uses by default). */
+export const GATEWAY_DEFAULT_METRICS_PORT = 9464;
 export const RUNNABLE_NAMES = [GATEWAY, ...SERVICE_NAMES];
 
 export function definitionOf(name: string): AnyServiceDefinition | undefined {

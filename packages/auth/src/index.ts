@@ -10,7 +10,14 @@ export {
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
 } from "./claims.js";
-export { registerAuthentication, requireAdmin, requireService, requireUser } from "./request-auth.js";
+export {
+  ROUTE_ACCESS,
+  type RouteAccess,
+  registerAuthentication,
+  requireAdmin,
+  requireService,
+  requireUser,
+} from "./request-auth.js";
 export {
   DEVELOPMENT_SERVICE_SECRET,
   isServiceCredential,

@@ -126,6 +126,17 @@ describe("requireService and requireUser on a real server", () => {
       async (request) => requireService(request, ["orders"]),
     );
     app.get("/api/me", { config: { auth: "user" } }, async (request) => requireUser(request));
+    app.post(
+      "/api/admin-things",
+      {
+        config: { auth: "admin" },
+        schema: { body: { type: "object", required: ["n"], properties: { n: { type: "integer" } } } },
+      },
+      async () => ({ ok: true }),
+    );
+    app.get("/api/open", { config: { auth: "public" } }, async (request) => ({
+      user: request.principal ?? null,
+    }));
     url = await app.listen({ host: "127.0.0.1", port: 0 });
   });
   afterAll(async () => {
@@ -175,5 +186,29 @@ describe("requireService and requireUser on a real server", () => {
     expect(answer.status).toBe(401);
     expect(answer.challenge).toMatch(/error="invalid_token"/);
     expect((await call("GET", "/api/me", await userToken())).body).toMatchObject({ userId: "user-1" });
+  });
+
+  it("checks the declared role before the body: 401 anonymous, 403 a customer, 400 only for an admin", async () => {
+    expect((await call("POST", "/api/admin-things", undefined, {})).status).toBe(401);
+    expect((await call("POST", "/api/admin-things", await userToken(), {})).status).toBe(403);
+    expect((await call("POST", "/api/admin-things", await userToken({ role: "admin" }), {})).status).toBe(
+      400,
+    );
+    expect((await call("POST", "/api/admin-things", await userToken({ role: "admin" }))).status).toBe(200);
+  });
+
+  it("lets anyone call a public route, and still refuses an invalid token there", async () => {
+    expect((await call("GET", "/api/open")).body).toEqual({ user: null });
+    expect((await call("GET", "/api/open", "not.a.token")).status).toBe(401);
+  });
+
+  it("refuses to register a route that does not declare who may call it", () => {
+    const { app: fresh } = createServer({
+      service: "test",
+      logger: createLogger({ service: "test", level: "silent" }),
+    });
+    registerAuthentication(fresh as never, verifier);
+    expect(() => fresh.get("/api/undeclared", async () => ({}))).toThrow(/declare who may call it/);
+    expect(() => fresh.get("/api/declared", { config: { auth: "user" } }, async () => ({}))).not.toThrow();
   });
 });

@@ -5,6 +5,8 @@ import type { ServiceHost } from "./service-host.js";
 /** Something the process runs that is not a service host (the gateway): listens and stops. */
 export interface Runnable {
   readonly name: string;
+  /** Where `GET /metrics` is served when not on the listening URL (the gateway's internal listener). */
+  readonly metricsUrl?: string | undefined;
   listen(): Promise<string>;
   stopAccepting(): Promise<void>;
   close(): Promise<void>;

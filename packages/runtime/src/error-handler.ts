@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { logSafeUrl } from "./log-safe-url.js";
 import { HttpProblem, isHttpProblem, PROBLEM_CONTENT_TYPE, type ProblemKind } from "./problem.js";
 
 const KIND_BY_STATUS: Record<number, ProblemKind> = {
@@ -139,7 +140,12 @@ export function answerFrameworkError(
         : toProblem(error);
   // The path is the client's (possibly 5,000 characters long): keep the log line short.
   request.log.info(
-    { method: request.method, url: request.url.slice(0, 200), route: "unmatched", status: problem.status },
+    {
+      method: request.method,
+      url: logSafeUrl(request.url).slice(0, 200),
+      route: "unmatched",
+      status: problem.status,
+    },
     "request",
   );
   reply.header("x-request-id", request.id);

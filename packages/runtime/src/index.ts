@@ -10,6 +10,7 @@ export {
   type LoggerSettings,
   REDACTED_PATHS,
 } from "./logger.js";
+export { type MetricsServer, serveMetrics } from "./metrics-server.js";
 export { OPENAPI_PATH, ProblemSchema, withProblemResponses } from "./openapi.js";
 export { preferredWaitSeconds } from "./prefer-wait.js";
 export {

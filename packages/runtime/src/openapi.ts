@@ -61,7 +61,8 @@ export function withProblemResponses(document: Json): Json {
  * Must run before any route is added: @fastify/swagger's setup runs here synchronously, not as a
  * deferred plugin, so that its `onRoute` hook sees the routes the service adds right after
  * `createServer`. Health routes and the document itself are hidden; untagged routes get the
- * service's name as tag; routes declaring `config: { auth }` require the bearer scheme.
+ * service's name as tag; a route's declared `config: { auth }` becomes its `x-blossom-access`
+ * and its security requirement (none for "public", the bearer scheme otherwise).
  */
 export function installOpenApi(app: FastifyInstance, service: string): void {
   fastifySwagger(
@@ -91,8 +92,13 @@ export function installOpenApi(app: FastifyInstance, service: string): void {
           };
         }
         next.tags ??= [service];
+        // Who may call, as the route declares it (`config.auth`): the gateway's classification and
+        // the security tests read it back from the document as `x-blossom-access`.
         const auth = (route.config as { auth?: unknown } | undefined)?.auth;
-        if (auth && next.security === undefined) next.security = [{ bearerAuth: [] }];
+        if (typeof auth === "string") {
+          next["x-blossom-access"] = auth;
+          if (next.security === undefined) next.security = auth === "public" ? [] : [{ bearerAuth: [] }];
+        }
         return { schema: next, url };
       },
       transformObject: (document) =>

@@ -198,6 +198,7 @@ describe("createServer", () => {
     const access = lines.filter((line) => line.msg === "request");
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({
+      url: "/things",
       service: "test",
       instance: "t-1",
       request_id: "req-1",
@@ -205,6 +206,22 @@ describe("createServer", () => {
       status: 201,
       route: "/things",
     });
+  });
+
+  it("keeps a query's values out of the access log (finding: ?access_token=<JWT> was logged)", async () => {
+    const { app, lines } = build();
+    await app.inject({
+      method: "POST",
+      url: "/things?access_token=eyJ.secret.jwt&limit=5",
+      payload: { name: "a", count: 1 },
+    });
+    await app.inject({ method: "GET", url: "/nowhere?access_token=eyJ.secret.jwt" });
+    const access = lines.filter((line) => line.msg === "request");
+    expect(access.map((line) => line.url)).toEqual([
+      "/things?access_token=[redacted]&limit=5",
+      "/nowhere?access_token=[redacted]",
+    ]);
+    expect(JSON.stringify(lines)).not.toContain("secret");
   });
 
   it("makes up a request id when the caller's is missing or unsafe", async () => {

@@ -25,7 +25,9 @@ import {
 } from "./error-handler.js";
 import { type FaultInjection, injectsFaults, installFaultInjection } from "./fault-injection.js";
 import { HealthRegistry } from "./health.js";
+import { logSafeUrl } from "./log-safe-url.js";
 import type { Logger } from "./logger.js";
+import { installStrictNumbers } from "./numeric-query.js";
 import { installOpenApi, registerOpenApiRoute } from "./openapi.js";
 import { currentContext, runWithContext } from "./request-context.js";
 
@@ -58,6 +60,11 @@ export interface ServerOptions {
    * format, no authentication: it carries no ids or personal data, only bounded labels).
    */
   metrics?: ServiceMetrics;
+  /**
+   * Serve `GET /metrics` on this server's port (default true). The gateway says false and serves
+   * it on an internal listener of its own (`serveMetrics`): its port is the public one.
+   */
+  metricsRoute?: boolean;
   /** Latency and 503s added to every request but probes and scrapes (chaos tests; never production). */
   faults?: FaultInjection;
   /** Extra Fastify options (tests, the gateway). */
@@ -107,6 +114,7 @@ export function createServer(options: ServerOptions): { app: App; health: Health
 
   // Before any route: the document is built from every route added from here on.
   installOpenApi(app as unknown as FastifyInstance, options.service);
+  installStrictNumbers(app as unknown as FastifyInstance);
 
   // Each request's HTTP server span, ended when the answer is sent (or the client went away).
   const serverSpans = new WeakMap<object, ServerSpan>();
@@ -176,7 +184,8 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     endServerSpan(serverSpans.get(request), reply.statusCode);
     const line = {
       method: request.method,
-      url: request.url,
+      // Never a query's values: they may carry a token (`?access_token=`) or personal data.
+      url: logSafeUrl(request.url),
       route: request.routeOptions.url ?? "unmatched",
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
@@ -201,10 +210,11 @@ export function createServer(options: ServerOptions): { app: App; health: Health
       done();
     });
     // Scraped every few seconds: kept out of the info access log, like the liveness probe.
-    app.get("/metrics", { logLevel: "warn", schema: { hide: true } }, async (_request, reply) => {
-      reply.header("content-type", metrics.contentType);
-      return metrics.exposition();
-    });
+    if (options.metricsRoute !== false)
+      app.get("/metrics", { logLevel: "warn", schema: { hide: true } }, async (_request, reply) => {
+        reply.header("content-type", metrics.contentType);
+        return metrics.exposition();
+      });
   }
 
   // Node's server.close() only closes the keep-alive sockets idle at that moment: tell clients of

@@ -3,6 +3,7 @@ import { InvalidTokenError } from "@blossom/auth";
 import { type App, HttpProblem } from "@blossom/runtime";
 import type { FastifyRequest } from "fastify";
 import { OPS_PREFIX } from "./ops-traces.js";
+import { PUBLIC_OPERATIONS } from "./public-operations.generated.js";
 import { routeFor } from "./routing-table.js";
 
 /**
@@ -14,28 +15,29 @@ export type EdgeIdentity =
   | { kind: "user"; principal: Principal }
   | { kind: "invalid"; problem: HttpProblem };
 
-// An id segment of a public path: no dots or percent signs, so no `..` (plain or encoded) can
-// turn a public path into another service's protected one further down the line.
-const ID = "[A-Za-z0-9_-]+";
+// A parameter of a public path: no dots or percent signs, so no `..` (plain or encoded) can turn
+// a public path into another service's protected one further down the line (the canonical path
+// stage refuses those already; this is the second lock).
+const PARAMETER = "[A-Za-z0-9_-]+";
+
+/** A path template of the OpenAPI document (`/api/inventory/products/{id}`) as an anchored pattern. */
+function templatePattern(template: string): RegExp {
+  const parts = template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${parts.join(PARAMETER)}$`);
+}
 
 /**
- * The routes anyone may call without a token, by method and path (query ignored). Everything
- * else the gateway forwards needs a valid bearer token. The gateway's own routes (`/health/*`,
- * `/docs`, `/openapi.json`) carry no data and are public too; a path no service owns is a 404.
+ * The routes anyone may call without a token, by method and path (query ignored). The services'
+ * own are derived from their route declarations (public-operations.generated.ts); the gateway's
+ * own routes (`/health/*`, `/docs`, `/openapi.json`) carry no data and are public too.
+ * Everything else the gateway forwards needs a valid bearer token; a path no service owns is a 404.
  */
 export const PUBLIC_ROUTES: ReadonlyArray<{ methods: readonly string[]; path: RegExp; label: string }> = [
-  { methods: ["POST"], path: /^\/api\/users$/, label: "POST /api/users" },
-  {
-    methods: ["POST"],
-    path: /^\/api\/auth\/(login|refresh|logout)$/,
-    label: "POST /api/auth/{login,refresh,logout}",
-  },
-  { methods: ["GET", "HEAD"], path: /^\/\.well-known\/jwks\.json$/, label: "GET /.well-known/jwks.json" },
-  {
-    methods: ["GET", "HEAD"],
-    path: new RegExp(`^/api/inventory/products(/${ID})?$`),
-    label: "GET /api/inventory/products[/:id]",
-  },
+  ...PUBLIC_OPERATIONS.map(({ method, path }) => ({
+    methods: method === "GET" ? ["GET", "HEAD"] : [method],
+    path: templatePattern(path),
+    label: `${method} ${path}`,
+  })),
   { methods: ["GET", "HEAD"], path: /^\/health\/[^/]+$/, label: "GET /health/*" },
   { methods: ["GET", "HEAD"], path: /^\/docs(\/.*)?$/, label: "GET /docs" },
   { methods: ["GET", "HEAD"], path: /^\/openapi\.json$/, label: "GET /openapi.json" },

@@ -1,6 +1,6 @@
 import type { TokenVerifier } from "@blossom/auth";
 import type { Runnable, ServiceClients } from "@blossom/host";
-import { createServer, type Logger } from "@blossom/runtime";
+import { createServer, type Logger, type MetricsServer, serveMetrics } from "@blossom/runtime";
 import { ServiceMetrics, type SpanStore } from "@blossom/telemetry";
 import { Bulkhead } from "./bulkhead.js";
 import { registerCanonicalPathStage, rewriteToCanonicalPath } from "./canonical-path-stage.js";
@@ -38,6 +38,11 @@ export interface GatewayOptions {
   maxInFlightPerService?: number;
   /** The process's recent spans, served at `GET /api/ops/traces` (admins); unset = tracing is off. */
   traces?: SpanStore | undefined;
+  /**
+   * Port of the internal listener that serves `GET /metrics` (on `host`); 0 = any free port;
+   * unset = the gateway's metrics are not served. Never the public port: it answers 404 there.
+   */
+  metricsPort?: number;
 }
 
 /**
@@ -46,8 +51,10 @@ export interface GatewayOptions {
  * ambiguous one; every later stage and the service see the same path) → rate limit → authentication →
  * proxy with timeout/retry/breaker and a bulkhead per service → access log (server factory).
  */
-export async function createGateway(options: GatewayOptions): Promise<Runnable & { readonly url: string }> {
-  // Served on the gateway's port like a service's; never forwarded (no service owns `/metrics`).
+export async function createGateway(
+  options: GatewayOptions,
+): Promise<Runnable & { readonly url: string; readonly metricsUrl: string | undefined }> {
+  // Served on an internal listener of its own (metricsPort), never on the public port.
   const metrics = new ServiceMetrics({ service: "gateway" });
   metrics.watchUpstreams(() =>
     UPSTREAM_SERVICES.map((upstream) => ({ upstream, state: options.clients.get(upstream).stats().state })),
@@ -57,6 +64,7 @@ export async function createGateway(options: GatewayOptions): Promise<Runnable &
     service: "gateway",
     logger: options.logger,
     metrics,
+    metricsRoute: false,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     skipReadiness: true,
     openApiRoute: false,
@@ -79,14 +87,25 @@ export async function createGateway(options: GatewayOptions): Promise<Runnable &
   registerProxy(app, options.clients, new Bulkhead(options.maxInFlightPerService ?? 256));
   await app.ready();
   let url: string | undefined;
+  let metricsServer: MetricsServer | undefined;
   return {
     name: "gateway",
     get url() {
       if (!url) throw new Error("gateway is not listening");
       return url;
     },
+    get metricsUrl() {
+      return metricsServer?.url;
+    },
     async listen() {
-      url = await app.listen({ host: options.host, port: options.port });
+      if (options.metricsPort !== undefined)
+        metricsServer = await serveMetrics({ metrics, host: options.host, port: options.metricsPort });
+      try {
+        url = await app.listen({ host: options.host, port: options.port });
+      } catch (error) {
+        await metricsServer?.close();
+        throw error;
+      }
       return url;
     },
     async stopAccepting() {
@@ -94,6 +113,8 @@ export async function createGateway(options: GatewayOptions): Promise<Runnable &
       const delay = options.drainDelayMs ?? 0;
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       await app.close();
+      // Scraped to the end: the last figures of a draining gateway are worth having.
+      await metricsServer?.close();
     },
 
     async close() {},

@@ -22,8 +22,16 @@ export interface RateLimitOptions {
 
 const WINDOW_MS = 60_000;
 
+/**
+ * The budget a request is counted in: `login` (password guessing, per IP) or `api` (per user or
+ * IP). Decided on the canonical path (canonical-path.ts), as every stage is.
+ */
+export function rateLimitBucket(method: string, url: string): "login" | "api" {
+  return method === "POST" && url.split("?", 1)[0] === "/api/auth/login" ? "login" : "api";
+}
+
 function isLogin(request: FastifyRequest): boolean {
-  return request.method === "POST" && request.url.split("?")[0] === "/api/auth/login";
+  return rateLimitBucket(request.method, request.url) === "login";
 }
 
 /**

@@ -1,4 +1,4 @@
-import { GATEWAY, RUNNABLE_NAMES, SERVICE_NAMES } from "../topology.js";
+import { GATEWAY, GATEWAY_DEFAULT_METRICS_PORT, RUNNABLE_NAMES, SERVICE_NAMES } from "../topology.js";
 
 /**
  * The order `blossom cluster` brings instances up in: users first (every service fetches its
@@ -88,7 +88,7 @@ export function childEnvironment(
   servers: ClusterServers,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  const dropped = new Set(["PORT", "DATABASE_URL", "GATEWAY_PORT"]);
+  const dropped = new Set(["PORT", "DATABASE_URL", "GATEWAY_PORT", "GATEWAY_METRICS_PORT"]);
   for (const name of SERVICE_NAMES) {
     const prefix = name.toUpperCase();
     for (const suffix of ["PORT", "URL", "DATABASE_URL"]) dropped.add(`${prefix}_${suffix}`);
@@ -104,6 +104,11 @@ export function childEnvironment(
     LOG_FORMAT: servers.logFormat,
     PORT: String(instance.port),
   });
+  // Gateway replicas share the machine: each its own metrics listener, the next port up.
+  if (instance.service === GATEWAY) {
+    const basePort = Number(base.GATEWAY_METRICS_PORT ?? GATEWAY_DEFAULT_METRICS_PORT);
+    env.GATEWAY_METRICS_PORT = String(basePort === 0 ? 0 : basePort + instance.replica - 1);
+  }
   const database = servers.databases.get(instance.service);
   if (database !== undefined) env[`${instance.service.toUpperCase()}_DATABASE_URL`] = database;
   return env;

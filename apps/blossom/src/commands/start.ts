@@ -17,6 +17,8 @@ import { retryStartup } from "./retry-startup.js";
 
 export interface RunningPlatform {
   urls: Map<string, string>;
+  /** Where each runnable serves `GET /metrics`: a service on its own port, the gateway on its internal one. */
+  metricsUrls: Map<string, string>;
   rows: ReadyRow[];
   stop(): Promise<void>;
 }
@@ -147,6 +149,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
           },
           maxInFlightPerService: config.GATEWAY_MAX_IN_FLIGHT_PER_SERVICE,
+          metricsPort: config.GATEWAY_METRICS_PORT,
           trustedProxies: splitList(config.GATEWAY_TRUSTED_PROXIES),
           // Started by the bootstrap (or a test) before this module was loaded; unset = off.
           traces: currentTracing()?.spanStore,
@@ -175,8 +178,13 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
         bus: bus.kind === "nats" ? `nats ${config.NATS_URL}` : "memory",
       })),
     ];
+    const metricsUrls = new Map(listening);
+    for (const runnable of others) {
+      if (runnable.metricsUrl) metricsUrls.set(runnable.name, runnable.metricsUrl);
+    }
     return {
       urls: listening,
+      metricsUrls,
       rows,
       async stop() {
         // First out of the instance lists, so that callers stop choosing this process while it drains.
@@ -206,6 +214,9 @@ export async function startCommand(config: PlatformConfig, names: string[]): Pro
   const started = performance.now();
   const platform = await startPlatform(config, names);
   process.stdout.write(formatReadyTable(platform.rows, (performance.now() - started) / 1000));
+  const gatewayMetrics = platform.metricsUrls.get(GATEWAY);
+  if (gatewayMetrics && gatewayMetrics !== platform.urls.get(GATEWAY))
+    process.stdout.write(`  gateway metrics (internal listener): ${gatewayMetrics}/metrics\n`);
   const launcher = loggerFactory(config)("blossom");
   exitOnSignals(() => platform.stop(), launcher, config.SHUTDOWN_TIMEOUT_MS);
 }

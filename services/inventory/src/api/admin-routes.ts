@@ -26,7 +26,7 @@ import {
 export function adminRoutes(app: App, context: ServiceContext<InventoryTables>): void {
   app.post(
     "/api/inventory/products",
-    { schema: { body: CreateProductBody, response: { 201: AdminProductView } } },
+    { config: { auth: "admin" }, schema: { body: CreateProductBody, response: { 201: AdminProductView } } },
     async (request, reply) => {
       const admin = requireAdmin(request);
       const { sku, name, description, category, price, stock } = request.body;
@@ -66,7 +66,10 @@ export function adminRoutes(app: App, context: ServiceContext<InventoryTables>):
 
   app.patch(
     "/api/inventory/products/:id",
-    { schema: { params: ProductParams, body: UpdateProductBody, response: { 200: AdminProductView } } },
+    {
+      config: { auth: "admin" },
+      schema: { params: ProductParams, body: UpdateProductBody, response: { 200: AdminProductView } },
+    },
     async (request) => {
       const admin = requireAdmin(request);
       const { id } = request.params;
@@ -97,7 +100,10 @@ export function adminRoutes(app: App, context: ServiceContext<InventoryTables>):
 
   app.post(
     "/api/inventory/products/:id/stock",
-    { schema: { params: ProductParams, body: AdjustStockBody, response: { 200: AdminProductView } } },
+    {
+      config: { auth: "admin" },
+      schema: { params: ProductParams, body: AdjustStockBody, response: { 200: AdminProductView } },
+    },
     async (request) => {
       const admin = requireAdmin(request);
       const { id } = request.params;

@@ -11,7 +11,10 @@ import { ListProductsQuery, ProductPage, ProductParams, ProductView } from "./sc
 export function catalogRoutes(app: App, context: ServiceContext<InventoryTables>): void {
   app.get(
     "/api/inventory/products",
-    { schema: { querystring: ListProductsQuery, response: { 200: ProductPage } } },
+    {
+      config: { auth: "public" },
+      schema: { querystring: ListProductsQuery, response: { 200: ProductPage } },
+    },
     async (request) => {
       const { q, category, limit, cursor } = request.query;
       const afterSku = cursor === undefined ? undefined : decodeCursor(cursor);
@@ -29,7 +32,7 @@ export function catalogRoutes(app: App, context: ServiceContext<InventoryTables>
 
   app.get(
     "/api/inventory/products/:id",
-    { schema: { params: ProductParams, response: { 200: ProductView } } },
+    { config: { auth: "public" }, schema: { params: ProductParams, response: { 200: ProductView } } },
     async (request) => {
       const row = await findProduct(context.db, request.params.id);
       if (!row) throw productNotFound(request.params.id);

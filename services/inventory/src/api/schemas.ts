@@ -6,6 +6,22 @@ const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 2000 });
 const Category = Type.String({ minLength: 1, maxLength: 64 });
 
+/**
+ * The highest price a product may have, in minor units: 1,000,000.00 USD. Below the column's
+ * limit (a PostgreSQL `integer`: 2,147,483,647), where a larger price was a 500.
+ */
+export const MAX_PRICE_AMOUNT = 100_000_000;
+
+/** A price as an admin sets it: `Money`, bounded (the contract's `Money` only says `>= 0`). */
+const PriceInput = Type.Object({
+  amount: Type.Integer({
+    minimum: 0,
+    maximum: MAX_PRICE_AMOUNT,
+    description: "integer minor units (cents)",
+  }),
+  currency: Type.Literal("USD"),
+});
+
 /** A product as customers see it: `available` is stock minus what active reservations hold. */
 export const ProductView = Type.Object({
   id: Type.String(),
@@ -28,7 +44,7 @@ export const CreateProductBody = Type.Object({
   name: Name,
   description: Type.String({ maxLength: 2000, default: "" }),
   category: Category,
-  price: Money,
+  price: PriceInput,
   stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
 });
 
@@ -38,7 +54,7 @@ export const UpdateProductBody = Type.Object(
     name: Type.Optional(Name),
     description: Type.Optional(Description),
     category: Type.Optional(Category),
-    price: Type.Optional(Money),
+    price: Type.Optional(PriceInput),
   },
   { minProperties: 1 },
 );

@@ -13,7 +13,10 @@ import { NotificationList, NotificationsQuery } from "./schemas.js";
 export function listNotificationsRoute(app: App, context: ServiceContext<NotificationsTables>): void {
   app.get(
     "/api/notifications",
-    { schema: { querystring: NotificationsQuery, response: { 200: NotificationList } } },
+    {
+      config: { auth: "user" },
+      schema: { querystring: NotificationsQuery, response: { 200: NotificationList } },
+    },
     async (request) => {
       const caller = requireUser(request);
       const { limit, cursor } = request.query;

@@ -10,7 +10,7 @@ import { NotificationPreferences } from "./schemas.js";
 export function preferencesRoutes(app: App, context: ServiceContext<NotificationsTables>): void {
   app.get(
     "/api/notifications/preferences",
-    { schema: { response: { 200: NotificationPreferences } } },
+    { config: { auth: "user" }, schema: { response: { 200: NotificationPreferences } } },
     async (request) => {
       const caller = requireUser(request);
       return (await findPreferences(context.db, caller.userId)) ?? DEFAULT_PREFERENCES;
@@ -19,7 +19,10 @@ export function preferencesRoutes(app: App, context: ServiceContext<Notification
 
   app.put(
     "/api/notifications/preferences",
-    { schema: { body: NotificationPreferences, response: { 200: NotificationPreferences } } },
+    {
+      config: { auth: "user" },
+      schema: { body: NotificationPreferences, response: { 200: NotificationPreferences } },
+    },
     async (request) => {
       const caller = requireUser(request);
       const { email, sms, push } = request.body;

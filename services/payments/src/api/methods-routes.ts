@@ -66,6 +66,7 @@ export function paymentMethodsRoutes(
   app.post(
     "/api/payments/methods",
     {
+      config: { auth: "user" },
       schema: { body: CreatePaymentMethodBody, response: { 200: PaymentMethodView, 201: PaymentMethodView } },
     },
     async (request, reply) => {
@@ -126,7 +127,7 @@ export function paymentMethodsRoutes(
 
   app.get(
     "/api/payments/methods",
-    { schema: { querystring: ListQuery, response: { 200: PaymentMethodPage } } },
+    { config: { auth: "user" }, schema: { querystring: ListQuery, response: { 200: PaymentMethodPage } } },
     async (request) => {
       const { userId } = requireUser(request);
       const { limit, cursor } = request.query;

@@ -9,7 +9,7 @@ import { toPaymentView } from "./views.js";
 export function paymentRecordsRoutes(app: App, context: ServiceContext<PaymentsTables>): void {
   app.get(
     "/api/payments",
-    { schema: { querystring: PaymentsQuery, response: { 200: PaymentList } } },
+    { config: { auth: "user" }, schema: { querystring: PaymentsQuery, response: { 200: PaymentList } } },
     async (request) => {
       const caller = requireUser(request);
       const { orderId } = request.query;

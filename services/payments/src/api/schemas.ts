@@ -2,13 +2,14 @@ import { Type } from "@sinclair/typebox";
 import { Money } from "../events/contracts.js";
 
 /**
- * POST /api/payments/methods. Only types are checked here; what makes a card acceptable (digits,
- * Luhn, expiry, cvc) is `domain/card.ts`, which names the field in its 400.
+ * POST /api/payments/methods. Only types and ranges are checked here (a month 1-12, a four-digit
+ * year); what makes a card acceptable (digits, Luhn, expiry, cvc) is `domain/card.ts`, which names
+ * the field in its 400.
  */
 export const CreatePaymentMethodBody = Type.Object({
   cardNumber: Type.String({ maxLength: 32 }),
-  expMonth: Type.Integer(),
-  expYear: Type.Integer(),
+  expMonth: Type.Integer({ minimum: 1, maximum: 12 }),
+  expYear: Type.Integer({ minimum: 1000, maximum: 9999 }),
   cvc: Type.String({ maxLength: 8 }),
 });
 

@@ -26,7 +26,11 @@ export function authRoutes(app: App, { db, sessions }: AuthRoutesOptions): void 
 
   app.post(
     "/api/auth/login",
-    { onRequest: ignoreBearerToken, schema: { body: LoginBody, response: { 200: TokenPairView } } },
+    {
+      config: { auth: "public" },
+      onRequest: ignoreBearerToken,
+      schema: { body: LoginBody, response: { 200: TokenPairView } },
+    },
     async (request, reply) => {
       const user = await findUserByEmail(db, normalizeEmail(request.body.email));
       const matches = await verifyPassword(request.body.password, user?.password_hash ?? (await dummyHash));
@@ -53,7 +57,11 @@ export function authRoutes(app: App, { db, sessions }: AuthRoutesOptions): void 
 
   app.post(
     "/api/auth/refresh",
-    { onRequest: ignoreBearerToken, schema: { body: RefreshTokenBody, response: { 200: TokenPairView } } },
+    {
+      config: { auth: "public" },
+      onRequest: ignoreBearerToken,
+      schema: { body: RefreshTokenBody, response: { 200: TokenPairView } },
+    },
     async (request, reply) => {
       const outcome = await sessions.refresh(request.body.refreshToken);
       if ("refused" in outcome) throw invalidRefreshToken();
@@ -64,7 +72,7 @@ export function authRoutes(app: App, { db, sessions }: AuthRoutesOptions): void 
 
   app.post(
     "/api/auth/logout",
-    { onRequest: ignoreBearerToken, schema: { body: RefreshTokenBody } },
+    { config: { auth: "public" }, onRequest: ignoreBearerToken, schema: { body: RefreshTokenBody } },
     async (request, reply) => {
       await sessions.end(request.body.refreshToken);
       return reply.code(204).send();

@@ -11,7 +11,7 @@ import { JwksView } from "./schemas.js";
 export function jwksRoute(app: App, keys: KeyRing): void {
   app.get(
     "/.well-known/jwks.json",
-    { onRequest: ignoreBearerToken, schema: { response: { 200: JwksView } } },
+    { config: { auth: "public" }, onRequest: ignoreBearerToken, schema: { response: { 200: JwksView } } },
     async (_request, reply) => {
       reply.header("cache-control", "public, max-age=60");
       return keys.jwks();

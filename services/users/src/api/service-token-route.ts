@@ -14,6 +14,9 @@ export function serviceTokenRoute(app: App, tokens: ServiceTokens): void {
   app.post(
     "/internal/auth/service-token",
     {
+      // No token: the body's credential is what a service presents to get one (checked by
+      // `tokens.issue`). Never routed by the gateway (`/internal`).
+      config: { auth: "public" },
       onRequest: ignoreBearerToken,
       schema: { body: ServiceTokenBody, response: { 200: ServiceTokenView } },
     },

@@ -16,7 +16,7 @@ import { toUserView } from "./user-view.js";
 export function usersRoutes(app: App, context: ServiceContext<UsersTables>): void {
   app.post(
     "/api/users",
-    { schema: { body: RegisterUserBody, response: { 201: UserView } } },
+    { config: { auth: "public" }, schema: { body: RegisterUserBody, response: { 201: UserView } } },
     async (request, reply) => {
       const id = randomUUID();
       const email = normalizeEmail(request.body.email);
@@ -36,16 +36,20 @@ export function usersRoutes(app: App, context: ServiceContext<UsersTables>): voi
     },
   );
 
-  app.get("/api/users/me", { schema: { response: { 200: UserView } } }, async (request) => {
-    const { userId } = requireUser(request);
-    const user = await findUserById(context.db, userId);
-    if (!user) throw unknownAccount();
-    return toUserView(user);
-  });
+  app.get(
+    "/api/users/me",
+    { config: { auth: "user" }, schema: { response: { 200: UserView } } },
+    async (request) => {
+      const { userId } = requireUser(request);
+      const user = await findUserById(context.db, userId);
+      if (!user) throw unknownAccount();
+      return toUserView(user);
+    },
+  );
 
   app.patch(
     "/api/users/me",
-    { schema: { body: UpdateMeBody, response: { 200: UserView } } },
+    { config: { auth: "user" }, schema: { body: UpdateMeBody, response: { 200: UserView } } },
     async (request) => {
       const { userId } = requireUser(request);
       const user = await updateUserName(context.db, userId, request.body.name);
