@@ -13,8 +13,10 @@ let ann: ShopClient;
 let product: Product;
 let card: string;
 
+const ADMIN_PASSWORD = "admin password of the orders errors suite";
+
 beforeAll(async () => {
-  platform = await startTestPlatform();
+  platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD });
   ann = await ShopClient.signUp(platform.gateway, "Errors");
   card = await ann.addCard();
   const catalog = await call<{ items: Product[] }>(
@@ -89,6 +91,31 @@ describe("orders API error answers", () => {
       422,
       "idempotency-key-reused",
     );
+  });
+
+  it("422 for an order whose total the platform cannot store (finding: a 500 past 2^31 - 1 cents)", async () => {
+    const admin = await ShopClient.logIn(platform.gateway, "admin@blossom.local", ADMIN_PASSWORD);
+    const created = await admin.send<Product>(
+      "POST",
+      "/api/inventory/products",
+      {
+        sku: `DEAR-${randomUUID().slice(0, 8)}`,
+        name: "A very dear lamp",
+        description: "priced at the catalog's maximum",
+        category: "home",
+        price: { amount: 100_000_000, currency: "USD" },
+        stock: 100,
+      },
+      { "idempotency-key": randomUUID() },
+    );
+    expect(created.status).toBe(201);
+    const tooDear = await ann.placeOrder([{ productId: created.body.id, quantity: 22 }], card);
+    expectProblem(tooDear, 422, "order-total-too-large");
+    // Nothing was taken: the stock is whole, and 21 of them (2.1e9 cents) is still an order.
+    expect(
+      (await call<Product>(platform.gateway, "GET", `/api/inventory/products/${created.body.id}`)).body,
+    ).toMatchObject({ available: 100 });
+    expect((await ann.placeOrder([{ productId: created.body.id, quantity: 21 }], card)).status).toBe(202);
   });
 
   it("404 for an unknown order, to read or to cancel; 400 for a bad cursor or limit; 403 for all=true as a customer", async () => {

@@ -3,7 +3,7 @@ import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
 import { type App, HttpProblem } from "@blossom/runtime";
 import { isUniqueViolation } from "@blossom/store";
-import { orderTotal, requestHash } from "../domain/order-rules.js";
+import { MAX_ORDER_TOTAL_AMOUNT, orderTotal, requestHash, withinOrderLimit } from "../domain/order-rules.js";
 import { OrderPlaced } from "../events/contracts.js";
 import { findByIdempotencyKey, insertOrder, type OrderRow } from "../store/orders-store.js";
 import type { OrdersTables, StoredOrderLine } from "../store/tables.js";
@@ -67,6 +67,13 @@ export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTable
         return { productId: item.productId, quantity: item.quantity, unitPrice: quote.price };
       });
       const total = orderTotal(items);
+      if (!withinOrderLimit(total))
+        throw new HttpProblem({
+          status: 422,
+          slug: "order-total-too-large",
+          title: "The order total is too large",
+          detail: `The order totals ${total.amount} minor units; an order may total at most ${MAX_ORDER_TOTAL_AMOUNT}. Split it into several orders.`,
+        });
       const id = randomUUID();
       const { deadlineSeconds } = ordersSettings(context);
       let created: OrderRow;

@@ -3,11 +3,23 @@ import type { OrderLine, OrderStatus, SagaStep } from "./order.js";
 
 export type { CancellationReason } from "./order.js";
 
+/**
+ * The largest order total, in minor units: what the orders and payments tables store (a
+ * PostgreSQL `integer`), about 21 million dollars. 50 lines of 100 units at the catalog's
+ * highest price would be 25 times that.
+ */
+export const MAX_ORDER_TOTAL_AMOUNT = 2_147_483_647;
+
 /** The order total in minor units; prices come from inventory, never from the client. */
 export function orderTotal(lines: OrderLine[]): { amount: number; currency: "USD" } {
   const amount = lines.reduce((sum, line) => sum + line.unitPrice.amount * line.quantity, 0);
   if (!Number.isSafeInteger(amount)) throw new RangeError("order total overflows");
   return { amount, currency: "USD" };
+}
+
+/** Whether an order of that total can be taken (see MAX_ORDER_TOTAL_AMOUNT). */
+export function withinOrderLimit(total: { amount: number }): boolean {
+  return total.amount <= MAX_ORDER_TOTAL_AMOUNT;
 }
 
 /**
