@@ -324,6 +324,29 @@ describe("layout rules", () => {
     expect(violations, `cross-service imports:\n  ${violations.join("\n  ")}`).toEqual([]);
   });
 
+  it("a service's contracts package depends on the light event-contracts package and TypeBox only", () => {
+    const allowed = (specifier: string) =>
+      specifier === "@blossom/event-contracts" || specifier === "@sinclair/typebox" || isRelative(specifier);
+    const violations: string[] = [];
+    for (const service of SERVICE_DIRS) {
+      const dir = join(ROOT, "services", service, "contracts");
+      const manifest = join(dir, "package.json");
+      if (!existsSync(manifest)) continue;
+      const dependencies = Object.keys(
+        (JSON.parse(readFileSync(manifest, "utf8")) as { dependencies?: Record<string, string> })
+          .dependencies ?? {},
+      );
+      for (const name of dependencies.filter((name) => !allowed(name)))
+        violations.push(`${rel(manifest)} depends on ${name}`);
+      for (const path of sourceFiles(join(dir, "src"))) {
+        const file = load(path);
+        for (const ref of file.imports.filter((ref) => !allowed(ref.specifier)))
+          violations.push(describeImport(file, ref, "a contract loads nothing but its schemas"));
+      }
+    }
+    expect(violations, `heavy contracts:\n  ${violations.join("\n  ")}`).toEqual([]);
+  });
+
   it("a shared package never imports a service", () => {
     const violations: string[] = [];
     const servicesDir = join(ROOT, "services");

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { eventVersion } from "@blossom/event-contracts";
 import { type Static, Type } from "@sinclair/typebox";
 
 /**
@@ -42,11 +43,6 @@ export function eventDomain(type: string): string {
 }
 
 /** The schema version carried in the type's last segment: `….v2` → 2. */
-export function eventVersion(type: string): number {
-  const match = /\.v(\d+)$/.exec(type);
-  return match ? Number(match[1]) : 1;
-}
-
 export function createEnvelope<T>(source: string, event: NewEvent<T>, now = new Date()): EventEnvelope<T> {
   const envelope: EventEnvelope<T> = {
     specversion: "1.0",

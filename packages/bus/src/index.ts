@@ -1,15 +1,17 @@
+// The contract side lives in @blossom/event-contracts (a light package the services' contract
+// packages depend on); the bus re-exports it for the code that publishes and consumes.
 export {
   defineEvent,
   type EventContract,
   EventContractError,
   type EventData,
-} from "./contract.js";
+  eventVersion,
+} from "@blossom/event-contracts";
 export {
   createEnvelope,
   type EventEnvelope,
   EventEnvelopeSchema,
   eventDomain,
-  eventVersion,
   type NewEvent,
 } from "./envelope.js";
 export {

@@ -3,7 +3,7 @@
  * schemas, validated on publish and on receive). Other services import this package and nothing
  * else of inventory.
  */
-import { defineEvent } from "@blossom/bus";
+import { defineEvent } from "@blossom/event-contracts";
 import { Type } from "@sinclair/typebox";
 
 export const Money = Type.Object({

@@ -3,7 +3,7 @@
  * schemas, validated on publish and on receive). Other services import this package and nothing
  * else of users.
  */
-import { defineEvent } from "@blossom/bus";
+import { defineEvent } from "@blossom/event-contracts";
 import { Type } from "@sinclair/typebox";
 
 /** Published when an account is created. Carries no secret: only what consumers may use. */

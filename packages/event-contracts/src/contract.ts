@@ -1,6 +1,5 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { eventVersion } from "./envelope.js";
 import { registerFormats } from "./formats.js";
 
 /** Raised when event data does not match its contract; never worth retrying. */
@@ -32,6 +31,12 @@ export interface EventContract<S extends TObject = TObject> {
 }
 
 export type EventData<C> = C extends EventContract<infer S> ? Static<S> : never;
+
+/** The version an event type names (`orders.order-placed.v2` → 2); 1 when it names none. */
+export function eventVersion(type: string): number {
+  const match = /\.v(\d+)$/.exec(type);
+  return match ? Number(match[1]) : 1;
+}
 
 export function defineEvent<S extends TObject>(
   type: string,
