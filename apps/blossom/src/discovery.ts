@@ -14,11 +14,9 @@ import {
   ServiceClient,
   StaticDiscovery,
 } from "@blossom/client";
-import { type CallerClients, type ServiceClients, TokenBearingClients } from "@blossom/host";
+import { CallerClients, type ServiceClients } from "@blossom/host";
 import { propagationHeaders, runWithContext } from "@blossom/runtime";
-
-/** Where the users service issues service tokens (not under `/api`: the gateway never routes it). */
-export const SERVICE_TOKEN_PATH = "/internal/auth/service-token";
+import { SERVICE_TOKEN_PATH } from "@blossom/users-contracts";
 
 export interface ClientPoolOptions {
   /** The platform secret each service's credential is derived from (`BLOSSOM_SERVICE_SECRET`). */
@@ -26,13 +24,17 @@ export interface ClientPoolOptions {
 }
 
 /**
- * One resilient client per upstream, shared by all services of the process, over one discovery.
- * Each service sees the pool through `forCaller(name)`: the same clients, with that service's
- * own service token (fetched from users and renewed before it expires) on every call.
+ * The process's clients over one discovery: `get(service)` is the shared client without a
+ * caller's credential (the gateway forwards its callers' tokens); `forCaller(name)` gives one
+ * service its own clients, each carrying that service's token (fetched from users and renewed
+ * before it expires). A client per (caller, upstream) keeps each caller's token and breakers
+ * its own; in a cluster a process runs one service anyway.
  */
 export class ClientPool implements ServiceClients {
   #clients = new Map<string, ServiceClient>();
   #callers = new Map<string, CallerClients>();
+  /** The callers' clients, closed with the pool. */
+  readonly #owned = new Set<ServiceClient>();
   readonly #options: ClientPoolOptions;
 
   constructor(
@@ -45,7 +47,7 @@ export class ClientPool implements ServiceClients {
   get(service: string): ServiceClient {
     let client = this.#clients.get(service);
     if (!client) {
-      client = new ServiceClient({ service, discovery: this.discovery, headers: () => propagationHeaders() });
+      client = this.#client(service);
       this.#clients.set(service, client);
     }
     return client;
@@ -55,7 +57,7 @@ export class ClientPool implements ServiceClients {
     let view = this.#callers.get(caller);
     if (!view) {
       const credential = serviceCredential(this.#options.serviceSecret, caller);
-      const tokens = new ServiceTokenProvider({
+      const credentials = new ServiceTokenProvider({
         // Outside any request's context: one fetch serves many requests, and must carry none of
         // their credentials (the users service ignores a bearer token there anyway).
         fetchToken: () =>
@@ -66,14 +68,27 @@ export class ClientPool implements ServiceClients {
             }),
           ),
       });
-      view = new TokenBearingClients(this, tokens);
+      view = new CallerClients((service) => {
+        const client = this.#client(service, credentials);
+        this.#owned.add(client);
+        return client;
+      });
       this.#callers.set(caller, view);
     }
     return view;
   }
 
+  #client(service: string, credentials?: ServiceTokenProvider): ServiceClient {
+    return new ServiceClient({
+      service,
+      discovery: this.discovery,
+      headers: () => propagationHeaders(),
+      ...(credentials ? { credentials } : {}),
+    });
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.#clients.values()].map((client) => client.close()));
+    await Promise.all([...this.#clients.values(), ...this.#owned].map((client) => client.close()));
   }
 }
 

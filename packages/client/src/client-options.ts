@@ -14,6 +14,17 @@ export interface BreakerOptions {
   distinctCallers: number;
 }
 
+/**
+ * The caller's own credential (a service token): sent as `Authorization: Bearer <token>` on every
+ * call, in place of any propagated one. `ServiceTokenProvider` (@blossom/auth) is one.
+ */
+export interface ClientCredentials {
+  /** A token valid now (cached and renewed by the implementation). */
+  token(): Promise<string>;
+  /** Forgets a token an upstream refused (401), so that `token()` fetches a new one. */
+  invalidate(token: string): void;
+}
+
 /** What `new ServiceClient(…)` accepts; every tuning knob has a default. */
 export interface ServiceClientOptions {
   /** Upstream service name: the discovery key and the name every error message starts with. */
@@ -33,6 +44,8 @@ export interface ServiceClientOptions {
   headers?: () => HeaderValues;
   /** Keep-alive connections per instance at most (further requests queue). Default 32. */
   connections?: number;
+  /** Who is calling: a service's own token on every call, renewed once on a 401. Unset: none. */
+  credentials?: ClientCredentials;
 }
 
 export interface ResolvedClientOptions {
@@ -43,6 +56,7 @@ export interface ResolvedClientOptions {
   breaker: BreakerOptions;
   headers: () => HeaderValues;
   connections: number;
+  credentials: ClientCredentials | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 2000;
@@ -73,6 +87,7 @@ export function resolveClientOptions(options: ServiceClientOptions): ResolvedCli
     breaker: { ...DEFAULT_BREAKER, ...definedOnly(options.breaker) },
     headers: options.headers ?? (() => ({})),
     connections: options.connections ?? DEFAULT_CONNECTIONS,
+    credentials: options.credentials,
   };
   const where = `ServiceClient(${options.service})`;
   positive(where, "timeoutMs", resolved.timeoutMs);

@@ -1,5 +1,6 @@
 export type {
   BreakerOptions,
+  ClientCredentials,
   ServiceClientOptions,
 } from "./client-options.js";
 export { DEFAULT_BREAKER, DEFAULT_CONNECTIONS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from "./client-options.js";

@@ -4,7 +4,12 @@ import {
   resolveClientOptions,
   type ServiceClientOptions,
 } from "./client-options.js";
-import { UpstreamAbortedError, UpstreamProtocolError, UpstreamUnavailableError } from "./errors.js";
+import {
+  isUpstreamHttpError,
+  UpstreamAbortedError,
+  UpstreamProtocolError,
+  UpstreamUnavailableError,
+} from "./errors.js";
 import { InstanceBalancer } from "./instance-balancer.js";
 import type { BreakerState } from "./instance-breaker.js";
 import { isJsonContentType } from "./response-body.js";
@@ -102,7 +107,37 @@ export class ServiceClient {
     if (this.#closing !== undefined) {
       throw new UpstreamUnavailableError({ upstream: this.service, reason: "client-closed" });
     }
-    const prepared = prepareRequest(request, this.#options.headers(), this.#options.timeoutMs);
+    const credentials = this.#options.credentials;
+    if (!credentials) return this.#callWith(request, undefined, streaming, attempt);
+    // An upstream that answers 401 refused the token itself (signed by a key it no longer
+    // knows, say): it is dropped and the call made once more with a new one. A 401 means
+    // nothing was done, so repeating is safe.
+    const token = await credentials.token();
+    try {
+      return await this.#callWith(request, token, streaming, attempt);
+    } catch (error) {
+      if (!(isUpstreamHttpError(error) && error.status === 401)) throw error;
+      credentials.invalidate(token);
+      const fresh = await credentials.token();
+      if (fresh === token) throw error;
+      return this.#callWith(request, fresh, streaming, attempt);
+    }
+  }
+
+  #callWith<T>(
+    request: UpstreamRequest,
+    token: string | undefined,
+    streaming: boolean,
+    attempt: (
+      instance: UpstreamInstance,
+      prepared: PreparedRequest,
+      attemptTimeout: TimeoutPolicy,
+    ) => Promise<T>,
+  ): Promise<T> {
+    const propagated = this.#options.headers();
+    // The caller's own credential replaces any token the request context would forward.
+    const headers = token === undefined ? propagated : { ...propagated, authorization: `Bearer ${token}` };
+    const prepared = prepareRequest(request, headers, this.#options.timeoutMs);
     // One policy object per call, not per client: the duration may differ per call. A streamed
     // answer must outlive the attempt, so its timeout must not abort the request on return.
     const attemptTimeout = timeout(prepared.timeoutMs, {

@@ -1,5 +1,5 @@
 export { type AuditEntry, auditLogMigration, recordAudit, registerAuditRoute } from "./audit/audit-log.js";
-export { type CallerClients, TokenBearingClients, type UpstreamClient } from "./caller-clients.js";
+export { CallerClients, type UpstreamClient } from "./caller-clients.js";
 export { createEventDispatcher } from "./event-dispatcher.js";
 export { type Runnable, startAll, stopAll } from "./lifecycle.js";
 export {

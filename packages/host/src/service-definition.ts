@@ -46,8 +46,8 @@ export interface BackgroundTask {
 export interface ServiceClients {
   get(service: string): ServiceClient;
   /**
-   * The same clients as one service sees them: its calls carry its own service token. The host
-   * hands each service this view; without it, services get the shared clients as they are.
+   * The clients one service calls the others with, carrying its own service token. Without
+   * it, the host hands the service these shared clients as they are (tests).
    */
   forCaller?(caller: string): CallerClients;
 }

@@ -12,7 +12,7 @@ import { migrateToLatest, openStore, type Store } from "@blossom/store";
 import { messagingSystemOf, ServiceMetrics } from "@blossom/telemetry";
 import type { Kysely } from "kysely";
 import { registerAuditRoute } from "./audit/audit-log.js";
-import { UpstreamsInUse } from "./caller-clients.js";
+import { CallerClients } from "./caller-clients.js";
 import { createEventDispatcher } from "./event-dispatcher.js";
 import type {
   BackgroundTask,
@@ -126,7 +126,9 @@ export class ServiceHost<DB = unknown> {
     metrics.watchOutboxBacklog(() => relay.pending());
     metrics.watchConsumerLag(async () => (await this.#subscription?.lag()) ?? 0);
     // The upstreams this service has called so far, each reported by its breaker.
-    const clients = new UpstreamsInUse(options.clients.forCaller?.(definition.name) ?? options.clients);
+    const clients =
+      options.clients.forCaller?.(definition.name) ??
+      new CallerClients((service) => options.clients.get(service));
     metrics.watchUpstreams(() => clients.breakers());
     this.context = {
       name: definition.name,

@@ -1,7 +1,7 @@
 /**
  * The public contract of the users service: the integration events it publishes (TypeBox
- * schemas, validated on publish and on receive). Other services import this package and nothing
- * else of users.
+ * schemas, validated on publish and on receive) and the internal route other services call.
+ * Other services import this package and nothing else of users.
  */
 import { defineEvent } from "@blossom/event-contracts";
 import { Type } from "@sinclair/typebox";
@@ -18,3 +18,9 @@ export const UserRegistered = defineEvent(
 );
 
 export const usersEvents = [UserRegistered];
+
+/**
+ * Where a service exchanges its credential for a service token (`POST`, body
+ * `{ service, credential }`). Not under `/api`: the gateway never routes it.
+ */
+export const SERVICE_TOKEN_PATH = "/internal/auth/service-token";

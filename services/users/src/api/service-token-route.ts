@@ -1,4 +1,5 @@
 import type { App } from "@blossom/runtime";
+import { SERVICE_TOKEN_PATH } from "@blossom/users-contracts";
 import type { ServiceTokens } from "../auth/service-tokens.js";
 import { invalidServiceCredential } from "./problems.js";
 import { ignoreBearerToken } from "./public-routes.js";
@@ -12,7 +13,7 @@ import { ServiceTokenBody, ServiceTokenView } from "./schemas.js";
  */
 export function serviceTokenRoute(app: App, tokens: ServiceTokens): void {
   app.post(
-    "/internal/auth/service-token",
+    SERVICE_TOKEN_PATH,
     {
       // No token: the body's credential is what a service presents to get one (checked by
       // `tokens.issue`). Never routed by the gateway (`/internal`).
