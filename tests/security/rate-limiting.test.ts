@@ -7,10 +7,17 @@ import { callAs, type SecurityPlatform, startSecurityPlatform } from "./security
  * OWASP API4 (unrestricted resource consumption): the gateway, the platform's only public door,
  * on low budgets — 20 requests a minute per client (user or IP), 3 login attempts a minute per
  * IP. A burst past them is 429 problem+json with Retry-After and RateLimit-* headers; a brute
- * force is cut off even when it finally guesses right.
+ * force is cut off even when it finally guesses right. Behind it, the users service limits
+ * logins and sign-ups itself, wherever the request enters: 5 failures per account and client
+ * address, then a lock of 2 s (short, to be waited out here), and 3 sign-ups per address. The
+ * gateway and users trust the proxy before them on loopback, so a client's X-Forwarded-For
+ * address reaches the users service as the client address.
  */
 const PER_MINUTE = 20;
 const LOGINS_PER_MINUTE = 3;
+const USERS_MAX_FAILURES = 5;
+const USERS_LOCK_SECONDS = 2;
+const SIGNUPS_PER_ADDRESS = 3;
 const PASSWORD = "correct horse battery";
 
 let sp: SecurityPlatform;
@@ -44,6 +51,12 @@ beforeAll(async () => {
     {
       GATEWAY_RATE_LIMIT_PER_MINUTE: String(PER_MINUTE),
       GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: String(LOGINS_PER_MINUTE),
+      GATEWAY_TRUSTED_PROXIES: "127.0.0.1",
+      USERS_TRUSTED_PROXIES: "127.0.0.1",
+      USERS_LOGIN_MAX_FAILURES: String(USERS_MAX_FAILURES),
+      USERS_LOGIN_LOCK_SECONDS: String(USERS_LOCK_SECONDS),
+      USERS_LOGIN_ADDRESS_MAX_FAILURES: "30",
+      USERS_SIGNUP_MAX_PER_ADDRESS: String(SIGNUPS_PER_ADDRESS),
     },
     ["gateway", "users", "inventory"],
   );
@@ -92,22 +105,85 @@ describe("API4: rate limiting at the gateway", () => {
     expectThrottled(right, LOGINS_PER_MINUTE);
   });
 
-  it("services do not limit: the budgets live at the gateway, the only door the platform exposes", async () => {
-    // Straight at the service ports (inside the network) the same bursts are all served: a
+  it("other services do not limit: their budgets live at the gateway, the only door the platform exposes", async () => {
+    // Straight at a service port (inside the network) the same burst is all served: a
     // deployment must keep those ports private. This documents that boundary.
     const catalog = await burst(PER_MINUTE + 10, () =>
       call(sp.service("inventory"), "GET", "/api/inventory/products?limit=1"),
     );
     expect(statuses(catalog)).toEqual({ 200: PER_MINUTE + 10 });
     expect(catalog[0]?.headers.get("ratelimit-limit")).toBeNull();
-    const logins: JsonResponse[] = [];
-    for (let guess = 0; guess < LOGINS_PER_MINUTE + 2; guess++)
-      logins.push(
-        await call(sp.service("users"), "POST", "/api/auth/login", {
-          email,
-          password: `wrong guess ${guess}`,
-        }),
+  });
+});
+
+describe("API4: the users service limits logins and sign-ups itself", () => {
+  function expectLocked(answer: JsonResponse): void {
+    expect(answer.status).toBe(429);
+    expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(answer.body).toMatchObject({ type: "https://blossom.dev/problems/rate-limited", status: 429 });
+    const retryAfter = Number(answer.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(USERS_LOCK_SECONDS);
+  }
+
+  it("15 wrong passwords straight at the users port, then the right one: refused while locked, accepted once the lock ends; the owner on their own address was never locked out", async () => {
+    const users = sp.service("users");
+    const bob = `bob-${randomUUID()}@example.com`;
+    expect(
+      (await call(users, "POST", "/api/users", { email: bob, password: PASSWORD, name: "Bob" })).status,
+    ).toBe(201);
+    const guesses: JsonResponse[] = [];
+    for (let guess = 0; guess < 15; guess++)
+      guesses.push(
+        await call(users, "POST", "/api/auth/login", { email: bob, password: `wrong guess ${guess}` }),
       );
-    expect(statuses(logins)).toEqual({ 401: LOGINS_PER_MINUTE + 2 });
+    expect(guesses.map((answer) => answer.status)).toEqual([
+      ...Array(USERS_MAX_FAILURES).fill(401),
+      ...Array(15 - USERS_MAX_FAILURES).fill(429),
+    ]);
+    const right = await call(users, "POST", "/api/auth/login", { email: bob, password: PASSWORD });
+    expectLocked(right);
+    // The same answer as a wrong guess: the lock tells nothing about the password.
+    const { requestId: _right, ...rightBody } = right.body as Record<string, unknown>;
+    const { requestId: _wrong, ...wrongBody } = (guesses.at(-1) as JsonResponse).body as Record<
+      string,
+      unknown
+    >;
+    expect(rightBody).toEqual(wrongBody);
+
+    // Meanwhile Bob, through the gateway from his own address, signs in: the lock is the
+    // attacker's address's, not the account's.
+    const own = await call(
+      sp.gateway,
+      "POST",
+      "/api/auth/login",
+      { email: bob, password: PASSWORD },
+      { "x-forwarded-for": "203.0.113.7" },
+    );
+    expect(own.status).toBe(200);
+
+    await new Promise((done) => setTimeout(done, USERS_LOCK_SECONDS * 1000 + 200));
+    expect((await call(users, "POST", "/api/auth/login", { email: bob, password: PASSWORD })).status).toBe(
+      200,
+    );
+  });
+
+  it("sign-ups from one address: the budget, then 429 with Retry-After through the gateway; another address goes on", async () => {
+    const from = { "x-forwarded-for": "198.51.100.20" };
+    const signUp = (headers: Record<string, string>) =>
+      call(
+        sp.gateway,
+        "POST",
+        "/api/users",
+        { email: `carol-${randomUUID()}@example.com`, password: PASSWORD, name: "Carol" },
+        headers,
+      );
+    const answers: JsonResponse[] = [];
+    for (let i = 0; i <= SIGNUPS_PER_ADDRESS; i++) answers.push(await signUp(from));
+    expect(answers.map((answer) => answer.status)).toEqual([...Array(SIGNUPS_PER_ADDRESS).fill(201), 429]);
+    const refused = answers.at(-1) as JsonResponse;
+    expect(refused.body).toMatchObject({ type: "https://blossom.dev/problems/rate-limited", status: 429 });
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await signUp({ "x-forwarded-for": "198.51.100.21" })).status).toBe(201);
   });
 });

@@ -14,10 +14,20 @@ describe("users settings", () => {
     expect(Object.keys(usersService.settings ?? {}).sort()).toEqual([
       "BLOSSOM_ADMIN_PASSWORD",
       "BLOSSOM_SERVICE_SECRET",
+      "REDIS_URL",
       "USERS_ACCESS_TOKEN_TTL_SECONDS",
+      "USERS_LOGIN_ADDRESS_MAX_FAILURES",
+      "USERS_LOGIN_ADDRESS_WINDOW_SECONDS",
+      "USERS_LOGIN_FAILURE_WINDOW_SECONDS",
+      "USERS_LOGIN_LOCK_MAX_SECONDS",
+      "USERS_LOGIN_LOCK_SECONDS",
+      "USERS_LOGIN_MAX_FAILURES",
       "USERS_REFRESH_TOKEN_TTL_SECONDS",
       "USERS_SERVICE_TOKEN_TTL_SECONDS",
       "USERS_SIGNING_KEY",
+      "USERS_SIGNUP_MAX_PER_ADDRESS",
+      "USERS_SIGNUP_WINDOW_SECONDS",
+      "USERS_TRUSTED_PROXIES",
     ]);
   });
 
@@ -29,6 +39,13 @@ describe("users settings", () => {
       serviceSecret: DEVELOPMENT_SERVICE_SECRET,
       signingKey: undefined,
       adminPassword: undefined,
+      limits: {
+        login: { maxFailures: 5, windowSeconds: 900, lockSeconds: 60, maxLockSeconds: 900 },
+        loginAddress: { maxFailures: 30, windowSeconds: 600 },
+        signUp: { max: 5, windowSeconds: 600 },
+      },
+      trustedProxies: [],
+      redisUrl: undefined,
     });
     expect(
       readUsersSettings({ USERS_ACCESS_TOKEN_TTL_SECONDS: "120", BLOSSOM_ADMIN_PASSWORD: "" }),
@@ -36,6 +53,44 @@ describe("users settings", () => {
       accessTokenTtlSeconds: 120,
       adminPassword: undefined,
     });
+  });
+
+  it("turns the limits off under NODE_ENV=test unless set (test clients share 127.0.0.1), and keeps a set one", () => {
+    expect(readUsersSettings({}, "test").limits).toEqual({
+      login: undefined,
+      loginAddress: undefined,
+      signUp: undefined,
+    });
+    expect(readUsersSettings({}, "production").limits.login?.maxFailures).toBe(5);
+    const settings = {
+      USERS_SIGNUP_MAX_PER_ADDRESS: "2",
+      USERS_LOGIN_LOCK_SECONDS: "1",
+      USERS_LOGIN_LOCK_MAX_SECONDS: "4",
+      USERS_TRUSTED_PROXIES: "127.0.0.1, 10.0.0.0/8",
+      REDIS_URL: "redis://redis:6379",
+    };
+    expect(readUsersSettings(settings, "test")).toMatchObject({
+      limits: { login: undefined, loginAddress: undefined, signUp: { max: 2, windowSeconds: 600 } },
+      trustedProxies: ["127.0.0.1", "10.0.0.0/8"],
+      redisUrl: "redis://redis:6379",
+    });
+    expect(readUsersSettings(settings, "development").limits.login).toEqual({
+      maxFailures: 5,
+      windowSeconds: 900,
+      lockSeconds: 1,
+      maxLockSeconds: 4,
+    });
+  });
+
+  it("refuses bad limits: a cap below the first lock, a malformed proxy, a budget of 0, a non-Redis URL", () => {
+    expect(() =>
+      readUsersSettings({ USERS_LOGIN_LOCK_SECONDS: 600, USERS_LOGIN_LOCK_MAX_SECONDS: 60 }),
+    ).toThrow(/USERS_LOGIN_LOCK_MAX_SECONDS: must be at least USERS_LOGIN_LOCK_SECONDS/);
+    expect(() => readUsersSettings({ USERS_TRUSTED_PROXIES: "gateway.internal" })).toThrow(
+      /USERS_TRUSTED_PROXIES/,
+    );
+    expect(() => readUsersSettings({ USERS_LOGIN_MAX_FAILURES: 0 })).toThrow(/USERS_LOGIN_MAX_FAILURES/);
+    expect(() => readUsersSettings({ REDIS_URL: "http://redis:6379" })).toThrow(/REDIS_URL/);
   });
 
   it("refuses bad values, naming the variable but not quoting a secret", () => {

@@ -56,3 +56,21 @@ export function unknownAccount(): HttpProblem {
     },
   });
 }
+
+/**
+ * A login or sign-up refused by the service's own limits, before any password is checked or
+ * hashed: 429 `rate-limited` (the gateway's type) with `Retry-After`. A refused login gets this
+ * same answer whether its password was right or wrong, and whichever limit refused it.
+ */
+export function tooManyAttempts(what: "login" | "sign-up", retryAfterSeconds: number): HttpProblem {
+  return new HttpProblem({
+    status: 429,
+    slug: "rate-limited",
+    title: "Too many requests",
+    detail:
+      what === "login"
+        ? `Too many failed sign-in attempts; retry in ${retryAfterSeconds} s.`
+        : `Too many sign-ups from this address; retry in ${retryAfterSeconds} s.`,
+    headers: { "retry-after": String(retryAfterSeconds) },
+  });
+}

@@ -1,23 +1,48 @@
 import { randomUUID } from "node:crypto";
 import { requireUser } from "@blossom/auth";
 import { recordAudit, type ServiceContext } from "@blossom/host";
-import type { App } from "@blossom/runtime";
+import { type App, problemResponse } from "@blossom/runtime";
 import { isUniqueViolation } from "@blossom/store";
+import type { FastifyRequest } from "fastify";
+import type { SignUpLimits } from "../auth/login-limits.js";
 import { normalizeEmail } from "../domain/email.js";
 import { hashPassword } from "../domain/password.js";
 import { UserRegistered } from "../events/contracts.js";
 import type { UsersTables } from "../store/tables.js";
 import { findUserById, insertUser, updateUserName } from "../store/users-store.js";
-import { emailTaken, unknownAccount } from "./problems.js";
+import { emailTaken, tooManyAttempts, unknownAccount } from "./problems.js";
 import { RegisterUserBody, UpdateMeBody, UserView } from "./schemas.js";
 import { toUserView } from "./user-view.js";
 
+export interface UsersRoutesOptions {
+  signUps: SignUpLimits;
+  /** The client's address (the connection's peer, or from a trusted proxy's X-Forwarded-For). */
+  clientAddress: (request: FastifyRequest) => string;
+}
+
 /** Sign-up, and the signed-in user's own account. */
-export function usersRoutes(app: App, context: ServiceContext<UsersTables>): void {
+export function usersRoutes(
+  app: App,
+  context: ServiceContext<UsersTables>,
+  { signUps, clientAddress }: UsersRoutesOptions,
+): void {
   app.post(
     "/api/users",
-    { config: { auth: "public" }, schema: { body: RegisterUserBody, response: { 201: UserView } } },
+    {
+      config: { auth: "public" },
+      schema: {
+        body: RegisterUserBody,
+        response: { 201: UserView, 409: problemResponse("The email has an account (`email-taken`)") },
+      },
+    },
     async (request, reply) => {
+      // Before the password is hashed (32 MiB of scrypt each): a burst of anonymous sign-ups
+      // from one address must not starve logins. A sign-up that ends in 409 still counts.
+      const gate = await signUps.admit(clientAddress(request));
+      if (!gate.admitted) {
+        request.log.info({ retry_after_s: gate.retryAfterSeconds }, "sign-up refused: per-address limit");
+        throw tooManyAttempts("sign-up", gate.retryAfterSeconds);
+      }
       const id = randomUUID();
       const email = normalizeEmail(request.body.email);
       const { name } = request.body;

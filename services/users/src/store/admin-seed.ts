@@ -16,7 +16,7 @@ import { findUserByEmail, insertUser, updatePasswordHash } from "./users-store.j
  */
 export async function seedAdmin(context: ServiceContext<UsersTables>): Promise<void> {
   if (context.environment === "production") return;
-  const { adminPassword } = readUsersSettings(context.settings);
+  const { adminPassword } = readUsersSettings(context.settings, context.environment);
   const existing = await findUserByEmail(context.db, ADMIN_EMAIL);
   if (existing) {
     if (existing.role !== "admin") {
