@@ -29,6 +29,9 @@ class Flaky implements LimitStore {
   reset(keys: readonly string[]) {
     return this.#call(() => this.inner.reset(keys));
   }
+  count(key: string) {
+    return this.#call(() => this.inner.count(key));
+  }
   close() {
     return this.inner.close();
   }

@@ -68,6 +68,10 @@ export class FailoverLimitStore implements LimitStore {
     return this.#run((store) => store.reset(keys));
   }
 
+  count(key: string): Promise<number> {
+    return this.#run((store) => store.count(key));
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.#primary.close(), this.#fallback.close()]);
   }

@@ -134,6 +134,17 @@ function contract(name: string, open: () => Promise<Subject>): void {
       expect(await store.take([quota(absent, 1)])).toEqual({ taken: true, counts: [1] });
     });
 
+    it("counts a counter without touching it: 0 when absent", async () => {
+      const key = randomUUID();
+      expect(await store.count(key)).toBe(0);
+      await store.increment(key, W);
+      await store.increment(key, W);
+      expect(await store.count(key)).toBe(2);
+      expect(await store.count(key)).toBe(2);
+      await store.reset([key]);
+      expect(await store.count(key)).toBe(0);
+    });
+
     it("reset forgets counters", async () => {
       const [a, b] = [randomUUID(), randomUUID()];
       await store.take([quota(a, 1), quota(b, 1)]);

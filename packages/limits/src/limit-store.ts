@@ -33,6 +33,9 @@ export interface LimitStore {
   /** Forgets the counters. */
   reset(keys: readonly string[]): Promise<void>;
 
+  /** A counter's count now, without touching it; 0 for an absent (or expired) one. */
+  count(key: string): Promise<number>;
+
   /** Releases the adapter's resources (timers, connections it opened). */
   close(): Promise<void>;
 }

@@ -80,6 +80,10 @@ export class MemoryLimitStore implements LimitStore {
     for (const key of keys) this.#entries.delete(key);
   }
 
+  async count(key: string): Promise<number> {
+    return this.#live(key, this.#now())?.count ?? 0;
+  }
+
   async close(): Promise<void> {
     if (this.#sweep) clearInterval(this.#sweep);
     this.#entries.clear();

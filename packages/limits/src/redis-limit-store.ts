@@ -161,6 +161,10 @@ export class RedisLimitStore implements LimitStore {
     await this.#redis.del(...keys.map((key) => this.#key(key)));
   }
 
+  async count(key: string): Promise<number> {
+    return Number((await this.#redis.get(this.#key(key))) ?? 0);
+  }
+
   async close(): Promise<void> {
     if (!this.#owned) return;
     const redis = this.#redis;

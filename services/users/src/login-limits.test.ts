@@ -20,6 +20,7 @@ import type { UsersTables } from "./store/tables.js";
 const PASSWORD = "correct horse battery";
 const SETTINGS = {
   USERS_LOGIN_MAX_FAILURES: "5",
+  USERS_LOGIN_ACCOUNT_MAX_FAILURES: "1000",
   USERS_LOGIN_FAILURE_WINDOW_SECONDS: "60",
   USERS_LOGIN_LOCK_SECONDS: "2",
   USERS_LOGIN_LOCK_MAX_SECONDS: "4",
@@ -264,6 +265,31 @@ describe("login limits, per account and client address", () => {
     const statuses = answers.map((answer) => answer.status).sort();
     expect(statuses).toEqual([...Array(5).fill(401), ...Array(7).fill(429)]);
     expect(await audit("auth.login-failed", email)).toHaveLength(5);
+  });
+});
+
+describe("login limits, per account from every address", () => {
+  let spread: Users;
+  beforeAll(async () => {
+    spread = await Users.start({ ...SETTINGS, USERS_LOGIN_ACCOUNT_MAX_FAILURES: "6" });
+  }, 60_000);
+  afterAll(async () => {
+    await spread?.stop();
+  });
+
+  it("a guesser on many addresses (or choosing its address) gets 6 guesses a window; the owner's known address still signs in", async () => {
+    const owner = newAddress();
+    const email = await spread.signUp(owner);
+    expect((await spread.login(email, PASSWORD, owner)).status).toBe(200);
+    // Six guesses from six addresses: each within its own pair budget, all counted for the account.
+    for (let guess = 0; guess < 6; guess++)
+      expect((await spread.login(email, `wrong ${guess}`, newAddress())).status).toBe(401);
+    // The seventh, from yet another address, is refused before the password is checked: even the right one.
+    expectRefused(await spread.login(email, PASSWORD, newAddress()), /sign-in/);
+    // The owner, from the address they signed in from, is not kept out.
+    expect((await spread.login(email, PASSWORD, owner)).status).toBe(200);
+    // On a new device, the owner waits for the window like anybody else.
+    expectRefused(await spread.login(email, PASSWORD, newAddress()), /sign-in/);
   });
 });
 

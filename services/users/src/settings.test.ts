@@ -16,6 +16,7 @@ describe("users settings", () => {
       "BLOSSOM_SERVICE_SECRET",
       "REDIS_URL",
       "USERS_ACCESS_TOKEN_TTL_SECONDS",
+      "USERS_LOGIN_ACCOUNT_MAX_FAILURES",
       "USERS_LOGIN_ADDRESS_MAX_FAILURES",
       "USERS_LOGIN_ADDRESS_WINDOW_SECONDS",
       "USERS_LOGIN_FAILURE_WINDOW_SECONDS",
@@ -40,11 +41,17 @@ describe("users settings", () => {
       signingKey: undefined,
       adminPassword: undefined,
       limits: {
-        login: { maxFailures: 5, windowSeconds: 900, lockSeconds: 60, maxLockSeconds: 900 },
+        login: {
+          maxFailures: 5,
+          accountMaxFailures: 20,
+          windowSeconds: 900,
+          lockSeconds: 60,
+          maxLockSeconds: 900,
+        },
         loginAddress: { maxFailures: 30, windowSeconds: 600 },
         signUp: { max: 5, windowSeconds: 600 },
       },
-      trustedProxies: [],
+      trustedProxies: ["loopback"],
       redisUrl: undefined,
     });
     expect(
@@ -76,6 +83,7 @@ describe("users settings", () => {
     });
     expect(readUsersSettings(settings, "development").limits.login).toEqual({
       maxFailures: 5,
+      accountMaxFailures: 20,
       windowSeconds: 900,
       lockSeconds: 1,
       maxLockSeconds: 4,

@@ -63,6 +63,13 @@ export const usersSettings = {
       description: `failed logins per account and client address within USERS_LOGIN_FAILURE_WINDOW_SECONDS before that pair is locked (default ${LIMIT_DEFAULTS.loginMaxFailures}; off under NODE_ENV=test unless set)`,
     }),
   ),
+  USERS_LOGIN_ACCOUNT_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 20,
+    description:
+      "failed logins per account from every address within USERS_LOGIN_FAILURE_WINDOW_SECONDS; past it only addresses the account signed in from in the last 30 days may try until the window ends",
+  }),
   USERS_LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({
     minimum: 1,
     maximum: 86_400,
@@ -105,12 +112,14 @@ export const usersSettings = {
     default: 600,
     description: "window of USERS_SIGNUP_MAX_PER_ADDRESS",
   }),
-  USERS_TRUSTED_PROXIES: Type.Optional(
-    Type.String({
-      description:
-        "comma-separated addresses or CIDR ranges (or loopback, linklocal, uniquelocal) of the proxies in front of the users service, the gateway's among them, whose X-Forwarded-For is believed for the client address of the limits; unset = none",
-    }),
-  ),
+  // Loopback by default: on one machine (`npm start`, `blossom cluster`) the gateway reaches users
+  // over loopback, and without it every client through the gateway would share one address (and
+  // one sign-up budget). Kubernetes sets the pod network (deploy/k8s/base/kustomization.yaml).
+  USERS_TRUSTED_PROXIES: Type.String({
+    default: "loopback",
+    description:
+      "comma-separated addresses or CIDR ranges (or loopback, linklocal, uniquelocal) of the proxies in front of the users service, the gateway's among them, whose X-Forwarded-For is believed for the client address of the limits; none = trust nobody",
+  }),
   // Platform-wide, declared by the platform for the gateway too; declared here as well (the same
   // constraint) so that the launcher hands it to the users service (`settingsOf`).
   REDIS_URL: Type.Optional(
@@ -145,7 +154,14 @@ export interface UsersSettings {
 export interface UsersLimits {
   /** Failed logins per (account, client address), and the growing lock past them. */
   login:
-    | { maxFailures: number; windowSeconds: number; lockSeconds: number; maxLockSeconds: number }
+    | {
+        maxFailures: number;
+        /** Failures per account from every address, before unknown addresses are refused. */
+        accountMaxFailures: number;
+        windowSeconds: number;
+        lockSeconds: number;
+        maxLockSeconds: number;
+      }
     | undefined;
   /** Failed logins per client address across accounts. */
   loginAddress: { maxFailures: number; windowSeconds: number } | undefined;
@@ -184,10 +200,9 @@ export function readUsersSettings(
   }
   if (values.USERS_LOGIN_LOCK_MAX_SECONDS < values.USERS_LOGIN_LOCK_SECONDS)
     problems.push("USERS_LOGIN_LOCK_MAX_SECONDS: must be at least USERS_LOGIN_LOCK_SECONDS");
-  const trustedProxies = (values.USERS_TRUSTED_PROXIES ?? "")
-    .split(",")
+  const trustedProxies = values.USERS_TRUSTED_PROXIES.split(",")
     .map((entry) => entry.trim())
-    .filter(Boolean);
+    .filter((entry) => entry !== "" && entry !== "none");
   try {
     proxyAddr.compile(trustedProxies);
   } catch (error) {
@@ -215,6 +230,7 @@ export function readUsersSettings(
           ? undefined
           : {
               maxFailures: loginMax,
+              accountMaxFailures: values.USERS_LOGIN_ACCOUNT_MAX_FAILURES,
               windowSeconds: values.USERS_LOGIN_FAILURE_WINDOW_SECONDS,
               lockSeconds: values.USERS_LOGIN_LOCK_SECONDS,
               maxLockSeconds: values.USERS_LOGIN_LOCK_MAX_SECONDS,

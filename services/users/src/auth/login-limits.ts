@@ -9,6 +9,13 @@ import type { UsersLimits } from "../settings.js";
 const STRIKE_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 /**
+ * How long an address the account signed in from stays "known" to it (sliding: every sign-in
+ * renews it). A known address is exempt from the account-wide limit, so the owner is not kept out
+ * by a guesser spread over many addresses.
+ */
+const KNOWN_ADDRESS_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
  * Login limits, counted in a `LimitStore` (memory, or Redis shared by every replica).
  *
  * The balance (README "Login and sign-up limits"):
@@ -23,9 +30,12 @@ const STRIKE_MEMORY_MS = 24 * 60 * 60 * 1000;
  * - **Per address across accounts** (credential stuffing): `maxFailures` failed logins in the
  *   window, whatever the emails, then every login from the address is refused until the window
  *   ends. Successful logins do not count.
- * - Left open on purpose: a guesser spread over many addresses gets each address's budget for one
- *   account (no account-wide lock: that is exactly what would let anyone lock a victim out). The
- *   gateway's per-address login limit and the scrypt cost are the other lines.
+ * - **Per account, from every address** (a guesser spread over many addresses, or one that can
+ *   choose its address): `accountMaxFailures` failed logins in the window, then only the addresses
+ *   the account signed in from in the last 30 days may still try (each within its own pair
+ *   budget) until the window ends. A guesser gets at most that many guesses per window whatever
+ *   its addresses; the owner, on a device they used before, is never kept out by it; the owner on
+ *   a new device waits at most one window.
  *
  * Attempts are admitted by reservation (`take`), before the password is checked: concurrent
  * guesses never get more than the budget verified, and a refused attempt costs no scrypt and
@@ -58,6 +68,9 @@ export class LoginLimits {
       failuresKey: `login:failures:${account}:${client}`,
       strikesKey: `login:strikes:${account}:${client}`,
       addressKey: `login:address:${client}`,
+      accountKey: `login:account:${account}`,
+      knownKey: `login:known:${account}:${client}`,
+      countsAccount: false,
       accountCount: undefined,
       addressCount: undefined,
     };
@@ -68,6 +81,15 @@ export class LoginLimits {
         limit: this.#login.maxFailures,
         windowMs: this.#login.windowSeconds * 1000,
       });
+    // An address the account signed in from is exempt from the account-wide budget.
+    if (this.#login && (await this.#store.count(ticket.knownKey)) === 0) {
+      ticket.countsAccount = true;
+      quotas.push({
+        key: ticket.accountKey,
+        limit: this.#login.accountMaxFailures,
+        windowMs: this.#login.windowSeconds * 1000,
+      });
+    }
     if (this.#address)
       quotas.push({
         key: ticket.addressKey,
@@ -77,15 +99,16 @@ export class LoginLimits {
     if (quotas.length === 0) return { admitted: true, ticket };
     const result = await this.#store.take(quotas);
     if (!result.taken) {
-      const accountFull = this.#login !== undefined && result.full.includes(0);
+      const addressFull = this.#address !== undefined && result.full.includes(quotas.length - 1);
       return {
         admitted: false,
         retryAfterSeconds: Math.max(1, Math.ceil(result.retryAfterMs / 1000)),
-        limit: accountFull ? "account" : "address",
+        limit: addressFull && result.full.length === 1 ? "address" : "account",
       };
     }
     const counts = [...result.counts];
     if (this.#login) ticket.accountCount = counts.shift();
+    if (ticket.countsAccount) counts.shift();
     if (this.#address) ticket.addressCount = counts.shift();
     return { admitted: true, ticket };
   }
@@ -112,14 +135,22 @@ export class LoginLimits {
 
   /** The admitted attempt signed in: the pair's failures and lock history go, and it was no address failure. */
   async succeeded(ticket: LoginTicket): Promise<void> {
-    if (this.#login) await this.#store.reset([ticket.failuresKey, ticket.strikesKey]);
-    if (this.#address) await this.#store.giveBack([ticket.addressKey]);
+    if (this.#login) {
+      await this.#store.reset([ticket.failuresKey, ticket.strikesKey]);
+      await this.#store.increment(ticket.knownKey, KNOWN_ADDRESS_MS, { sliding: true });
+    }
+    const notFailures = [
+      ...(ticket.countsAccount ? [ticket.accountKey] : []),
+      ...(this.#address ? [ticket.addressKey] : []),
+    ];
+    await this.#store.giveBack(notFailures);
   }
 
   /** The admitted attempt ended in an error of ours (no answer on the password): it does not count. */
   async abandoned(ticket: LoginTicket): Promise<void> {
     const keys = [
       ...(this.#login ? [ticket.failuresKey] : []),
+      ...(ticket.countsAccount ? [ticket.accountKey] : []),
       ...(this.#address ? [ticket.addressKey] : []),
     ];
     await this.#store.giveBack(keys);
@@ -135,6 +166,12 @@ export interface LoginTicket {
   readonly failuresKey: string;
   readonly strikesKey: string;
   readonly addressKey: string;
+  /** The account's failures from every address. */
+  readonly accountKey: string;
+  /** Set while the account has signed in from this address recently. */
+  readonly knownKey: string;
+  /** Whether this attempt counts in the account-wide budget (the address is not known). */
+  countsAccount: boolean;
   accountCount: number | undefined;
   addressCount: number | undefined;
 }
