@@ -24,6 +24,13 @@ import {
   type UpstreamStreamResponse,
 } from "./upstream-request.js";
 
+/** One attempt of a call on one instance: `send` or `sendStreaming`. */
+type Attempt<T> = (
+  instance: UpstreamInstance,
+  prepared: PreparedRequest,
+  attemptTimeout: TimeoutPolicy,
+) => Promise<T>;
+
 /** What `ServiceClient.stats()` reports. */
 export interface ServiceClientStats {
   service: string;
@@ -95,15 +102,7 @@ export class ServiceClient {
     );
   }
 
-  async #call<T>(
-    request: UpstreamRequest,
-    streaming: boolean,
-    attempt: (
-      instance: UpstreamInstance,
-      prepared: PreparedRequest,
-      attemptTimeout: TimeoutPolicy,
-    ) => Promise<T>,
-  ): Promise<T> {
+  async #call<T>(request: UpstreamRequest, streaming: boolean, attempt: Attempt<T>): Promise<T> {
     if (this.#closing !== undefined) {
       throw new UpstreamUnavailableError({ upstream: this.service, reason: "client-closed" });
     }
@@ -128,11 +127,7 @@ export class ServiceClient {
     request: UpstreamRequest,
     token: string | undefined,
     streaming: boolean,
-    attempt: (
-      instance: UpstreamInstance,
-      prepared: PreparedRequest,
-      attemptTimeout: TimeoutPolicy,
-    ) => Promise<T>,
+    attempt: Attempt<T>,
   ): Promise<T> {
     const propagated = this.#options.headers();
     // The caller's own credential replaces any token the request context would forward.
