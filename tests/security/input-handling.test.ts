@@ -90,6 +90,7 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
           );
         const text = await callAs(ann.tokens.accessToken, door.base, "POST", "/api/orders", '{"items":[]}', {
           "content-type": "text/plain",
+          "idempotency-key": randomUUID(),
         });
         expectProblem(text, 400, "validation-error", `text/plain ${door.name}`);
       }

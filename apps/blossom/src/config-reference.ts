@@ -43,7 +43,7 @@ export function renderConfigReference(): string {
 }
 
 function row(variable: string, schema: TSchema): string {
-  const description = escape(String(schema.description ?? ""));
+  const description = cellText(String(schema.description ?? ""));
   return `| \`${variable}\` | ${defaultOf(schema)} | ${accepts(schema)} | ${description} |`;
 }
 
@@ -75,7 +75,7 @@ function accepts(schema: TSchema): string {
     case "boolean":
       return "`true`, `false`";
     case "string":
-      if (schema.pattern) return `string matching \`${escape(String(schema.pattern))}\``;
+      if (schema.pattern) return `string matching \`${cellText(String(schema.pattern))}\``;
       if (schema.minLength) return `string of ${schema.minLength}+ characters`;
       return "string";
     default:
@@ -84,6 +84,6 @@ function accepts(schema: TSchema): string {
 }
 
 /** A table cell's text: pipes would end the cell. */
-function escape(text: string): string {
+function cellText(text: string): string {
   return text.replace(/\|/g, "\\|");
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { logSafeUrl } from "./log-safe-url.js";
 import { HttpProblem, isHttpProblem, PROBLEM_CONTENT_TYPE, type ProblemKind } from "./problem.js";
+import { correlationIdOf } from "./request-context.js";
 
 const KIND_BY_STATUS: Record<number, ProblemKind> = {
   400: "malformedBody",
@@ -149,6 +150,7 @@ export function answerFrameworkError(
     "request",
   );
   reply.header("x-request-id", request.id);
+  reply.header("x-correlation-id", correlationIdOf(request));
   sendProblem(request, reply, problem);
 }
 

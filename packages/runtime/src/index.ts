@@ -11,7 +11,18 @@ export {
   REDACTED_PATHS,
 } from "./logger.js";
 export { type MetricsServer, serveMetrics } from "./metrics-server.js";
-export { OPENAPI_PATH, ProblemSchema, withProblemResponses } from "./openapi.js";
+export {
+  ID_RESPONSE_HEADERS,
+  noContentResponse,
+  OPENAPI_PATH,
+  ProblemSchema,
+  problemResponse,
+  problemStatuses,
+  type ResponseHeader,
+  withHeadersOnEveryResponse,
+  withProblemResponses,
+  withResponseHeaders,
+} from "./openapi.js";
 export { preferredWaitSeconds } from "./prefer-wait.js";
 export {
   HttpProblem,

@@ -1,4 +1,5 @@
 import { fastifySwagger } from "@fastify/swagger";
+import { type TUnsafe, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { PROBLEM_CONTENT_TYPE } from "./problem.js";
 
@@ -10,7 +11,7 @@ const HIDDEN_PREFIXES = ["/health/", OPENAPI_PATH, "/docs"];
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
-/** The RFC 9457 problem every error answer is; the shared `default` response of each operation. */
+/** The RFC 9457 problem every error answer is: the schema of every problem response of every operation. */
 export const ProblemSchema = {
   type: "object",
   required: ["type", "title", "status"],
@@ -27,13 +28,166 @@ export const ProblemSchema = {
 
 type Json = Record<string, unknown>;
 
+/** An OpenAPI header object: a header an answer carries besides its body. */
+export interface ResponseHeader {
+  description: string;
+  required?: boolean;
+  schema: Json;
+}
+
+/**
+ * The ids every answer carries (the server factory sets them on each request, the gateway as
+ * well, and on the router's own 400 and 414 too).
+ */
+export const ID_RESPONSE_HEADERS: Readonly<Record<string, ResponseHeader>> = {
+  "X-Request-Id": {
+    description:
+      "This request's id: the caller's `X-Request-Id` when it is 1 to 128 of `A-Za-z0-9._:-`, else a new UUID. Every log line about the request names it.",
+    required: true,
+    schema: { type: "string", minLength: 1, maxLength: 128 },
+  },
+  "X-Correlation-Id": {
+    description:
+      "The id of the whole conversation: the caller's `X-Correlation-Id` when it is 1 to 128 of `A-Za-z0-9._:-`, else the request id. It travels on to every service and event the request causes.",
+    required: true,
+    schema: { type: "string", minLength: 1, maxLength: 128 },
+  },
+};
+
+const RETRY_AFTER: ResponseHeader = {
+  description: "Seconds to wait before trying again.",
+  schema: { type: "integer", minimum: 0 },
+};
+
+const WWW_AUTHENTICATE: ResponseHeader = {
+  description: 'The bearer challenge (RFC 6750), with `error="invalid_token"` for a token that was refused.',
+  schema: { type: "string" },
+};
+
+/** Headers of the problem answers of one status, besides the ids. */
+const PROBLEM_HEADERS: Readonly<Record<string, Record<string, ResponseHeader>>> = {
+  "401": { "WWW-Authenticate": WWW_AUTHENTICATE },
+  "429": { "Retry-After": RETRY_AFTER },
+  "503": { "Retry-After": RETRY_AFTER },
+};
+
+/** What each problem status every operation may answer means; see `problemStatuses`. */
+const PROBLEM_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  "400":
+    "The request is not valid: `validation-error` names each offending field in `errors`; `malformed-body` for a body that is not JSON",
+  "401":
+    "No valid bearer token: none where the route needs one, or one that is refused (expired, badly signed), on any route it is sent to",
+  "403": "The caller's role (or service) may not call this route",
+  "404": "Nothing of that id, or nothing the caller may see (answered alike)",
+  "413": "The request body is larger than the limit (1 MiB by default)",
+  "414": "A path segment is longer than 100 characters",
+  "415": "The request body is not `application/json`",
+  "429": "Too many requests: try again after `Retry-After` seconds",
+  "503": "Overloaded, or a dependency is unavailable for a moment: try again after `Retry-After` seconds",
+};
+
+/**
+ * The problem statuses an operation may answer whatever it does, derived from what its route
+ * declares: 400 when it takes any input (parameters or a body), 401 always (a token that is sent
+ * is verified even on public routes), 403 for admin and service routes, 404 and 414 when its path
+ * has parameters, 413 and 415 when it takes a body, 429 (rate limits) and 503 (overload, a
+ * dependency down) always. A route declares any other (409, 422, its own 403 or 404) in
+ * `schema.response` with `problemResponse`.
+ */
+export function problemStatuses(operation: Json): string[] {
+  const parameters = (operation.parameters as Array<{ in?: unknown }> | undefined) ?? [];
+  const body = operation.requestBody !== undefined;
+  const access = operation["x-blossom-access"];
+  return [
+    ...(parameters.length > 0 || body ? ["400"] : []),
+    "401",
+    ...(access === "admin" || access === "service" ? ["403"] : []),
+    ...(parameters.some((parameter) => parameter.in === "path") ? ["404", "414"] : []),
+    ...(body ? ["413", "415"] : []),
+    "429",
+    "503",
+  ];
+}
+
+/**
+ * A problem answer a route declares besides the derived ones (`problemStatuses`), e.g.
+ * `response: { 201: View, 409: problemResponse("A product with this SKU exists (`sku-taken`)") }`.
+ * The document shows it as the shared Problem (problem+json); the server serializes the problem
+ * it throws by the same schema. Typed `never`: it is thrown as an `HttpProblem`, never sent by hand.
+ */
+export function problemResponse(description: string): TUnsafe<never> {
+  return Type.Unsafe<never>({ ...ProblemSchema, description });
+}
+
+/**
+ * An answer without a body (204): `response: { 204: noContentResponse("Signed out") }`, sent
+ * with `reply.code(204).send()`. The document shows no content (`type: "null"`).
+ */
+export function noContentResponse(description: string): TUnsafe<undefined> {
+  return Type.Unsafe<undefined>({ type: "null", description });
+}
+
+/**
+ * `schema` (a response's) with headers for the document: @fastify/swagger turns a response
+ * schema's `headers` into the response's header objects; the serializer ignores them.
+ */
+export function withResponseHeaders<T extends object>(
+  schema: T,
+  headers: Readonly<Record<string, { description: string } & Json>>,
+): T {
+  return { ...schema, headers };
+}
+
 function isHidden(url: string): boolean {
   return HIDDEN_PREFIXES.some((prefix) => url === prefix || url.startsWith(prefix));
 }
 
+const isProblemStatus = (status: string) => status === "default" || Number(status) >= 400;
+
+const PROBLEM_CONTENT = {
+  [PROBLEM_CONTENT_TYPE]: { schema: { $ref: "#/components/schemas/Problem" } },
+};
+
+/** `responses` in status order, `default` last. */
+function sortedResponses(responses: Json): Json {
+  const order = (status: string) => (status === "default" ? 1000 : Number.parseInt(status, 10));
+  return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => order(a) - order(b)));
+}
+
 /**
- * Adds the shared problem schema and a `default` problem+json response to every operation, so
- * that error answers are documented once for the whole API.
+ * Every response of every operation of `document` with `headers` added (`only` picks the
+ * statuses, `default` included), beside the headers it documents already.
+ */
+export function withHeadersOnEveryResponse(
+  document: Json,
+  headers: Readonly<Record<string, ResponseHeader>>,
+  only: (status: string) => boolean = () => true,
+): Json {
+  const paths: Json = {};
+  for (const [path, item] of Object.entries((document.paths as Json | undefined) ?? {})) {
+    const next: Json = { ...(item as Json) };
+    for (const method of HTTP_METHODS) {
+      const operation = next[method] as Json | undefined;
+      if (!operation) continue;
+      const responses: Json = {};
+      for (const [status, response] of Object.entries((operation.responses as Json | undefined) ?? {})) {
+        const own = response as Json;
+        responses[status] = only(status)
+          ? { ...own, headers: { ...((own.headers as Json | undefined) ?? {}), ...headers } }
+          : own;
+      }
+      next[method] = { ...operation, responses };
+    }
+    paths[path] = next;
+  }
+  return { ...document, paths };
+}
+
+/**
+ * Adds the shared problem schema and the problem answers to every operation: the statuses it
+ * may answer whatever it does (`problemStatuses`), those its route declares, and a `default`
+ * for anything else (a 500, a 502 or 504 from the gateway); each one a problem+json `$ref` to
+ * the shared Problem. Every answer, success or problem, documents the id headers.
  */
 export function withProblemResponses(document: Json): Json {
   const components = { ...((document.components as Json | undefined) ?? {}) };
@@ -45,11 +199,21 @@ export function withProblemResponses(document: Json): Json {
       const operation = next[method] as Json | undefined;
       if (!operation) continue;
       const responses = { ...((operation.responses as Json | undefined) ?? {}) };
-      responses.default ??= {
-        description: "A problem (RFC 9457)",
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: "#/components/schemas/Problem" } } },
-      };
-      next[method] = { ...operation, responses };
+      for (const status of problemStatuses(operation))
+        responses[status] ??= { description: PROBLEM_DESCRIPTIONS[status] };
+      responses.default ??= { description: "A problem (RFC 9457)" };
+      for (const [status, response] of Object.entries(responses)) {
+        const own = response as Json;
+        const headers = {
+          ...((own.headers as Json | undefined) ?? {}),
+          ...(isProblemStatus(status) ? PROBLEM_HEADERS[status] : {}),
+          ...ID_RESPONSE_HEADERS,
+        };
+        responses[status] = isProblemStatus(status)
+          ? { description: own.description, headers, content: PROBLEM_CONTENT }
+          : { ...own, headers };
+      }
+      next[method] = { ...operation, responses: sortedResponses(responses) };
     }
     paths[path] = next;
   }

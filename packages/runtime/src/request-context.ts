@@ -17,6 +17,22 @@ export interface RequestContext {
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller's `X-Request-Id` or `X-Correlation-Id` when it is safe to log and echo, else undefined. */
+export function safeIdHeader(value: string | string[] | undefined): string | undefined {
+  const single = Array.isArray(value) ? value[0] : value;
+  return single && SAFE_ID.test(single) ? single : undefined;
+}
+
+/** The correlation id of a request: the caller's when safe, else the request's own id. */
+export function correlationIdOf(request: {
+  id: string;
+  headers: Record<string, string | string[] | undefined>;
+}): string {
+  return safeIdHeader(request.headers["x-correlation-id"]) ?? request.id;
+}
+
 /** Runs `fn` with `context` as the current request context (also across awaits). */
 export function runWithContext<T>(context: RequestContext, fn: () => T): T {
   return storage.run(context, fn);

@@ -29,7 +29,7 @@ import { logSafeUrl } from "./log-safe-url.js";
 import type { Logger } from "./logger.js";
 import { installStrictNumbers } from "./numeric-query.js";
 import { installOpenApi, registerOpenApiRoute } from "./openapi.js";
-import { currentContext, runWithContext } from "./request-context.js";
+import { correlationIdOf, currentContext, runWithContext, safeIdHeader } from "./request-context.js";
 
 /** A Fastify instance typed by TypeBox schemas: route handlers get typed bodies, params and replies. */
 export type App = FastifyInstance<
@@ -71,13 +71,6 @@ export interface ServerOptions {
   fastify?: Partial<FastifyServerOptions>;
 }
 
-const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  const single = Array.isArray(value) ? value[0] : value;
-  return single && SAFE_ID.test(single) ? single : undefined;
-}
-
 /**
  * The Fastify server every service and the gateway start from: TypeBox schemas (unknown body
  * fields are stripped, so no mass assignment), problem+json errors, request and correlation ids
@@ -91,7 +84,7 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // One access line per request comes from our onResponse hook; Fastify's own two are off.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),
-    genReqId: (request) => headerValue(request.headers["x-request-id"]) ?? randomUUID(),
+    genReqId: (request) => safeIdHeader(request.headers["x-request-id"]) ?? randomUUID(),
     // Let in-flight requests finish on close, but do not keep idle keep-alive sockets open.
     forceCloseConnections: "idle",
     // A request read while closing is still served (and told to close its connection): the
@@ -119,7 +112,7 @@ export function createServer(options: ServerOptions): { app: App; health: Health
   // Each request's HTTP server span, ended when the answer is sent (or the client went away).
   const serverSpans = new WeakMap<object, ServerSpan>();
   app.addHook("onRequest", (request, reply, done) => {
-    const correlationId = headerValue(request.headers["x-correlation-id"]) ?? request.id;
+    const correlationId = correlationIdOf(request);
     const traceparent = request.headers.traceparent;
     const tracestate = request.headers.tracestate;
     const authorization = request.headers.authorization;

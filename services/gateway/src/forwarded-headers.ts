@@ -25,6 +25,8 @@ export const RESPONSE_HEADERS = [
   "ratelimit-remaining",
   "ratelimit-reset",
   "preference-applied",
+  // A POST with an Idempotency-Key answered by replaying the first one (orders, payments).
+  "idempotent-replayed",
 ];
 
 export function forwardedRequestHeaders(

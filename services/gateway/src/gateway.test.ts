@@ -73,6 +73,43 @@ describe("gateway proxy", () => {
     expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
   });
 
+  it("passes on the answer headers the document names (a replay, a honoured wait), ids and rate limits its own", async () => {
+    const payments = await upstream((app) => {
+      app.post("/api/payments/methods", async (_request, reply) =>
+        reply
+          .code(201)
+          .header("idempotent-replayed", "true")
+          .header("x-request-id", "the-service-own-id")
+          .send({ id: "pm1" }),
+      );
+    });
+    const orders = await upstream((app) => {
+      app.get("/api/orders/:id", async (_request, reply) =>
+        reply.header("preference-applied", "wait=5").send({ id: "o1" }),
+      );
+    });
+    const gateway = await gatewayFor({ payments: [payments], orders: [orders] });
+    const auth = { authorization: `Bearer ${await key.token({ userId: "u1" })}` };
+    const replayed = await fetch(`${gateway}/api/payments/methods`, {
+      method: "POST",
+      headers: {
+        ...auth,
+        "content-type": "application/json",
+        "idempotency-key": "k1",
+        "x-request-id": "r-1",
+      },
+      body: "{}",
+    });
+    expect(replayed.status).toBe(201);
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+    // The ids are the gateway's (the same ones it sent on), never a service's own.
+    expect(replayed.headers.get("x-request-id")).toBe("r-1");
+    expect(replayed.headers.get("x-correlation-id")).toBe("r-1");
+    expect(replayed.headers.get("ratelimit-limit")).toMatch(/^\d+$/);
+    const waited = await fetch(`${gateway}/api/orders/o1`, { headers: { ...auth, prefer: "wait=5" } });
+    expect(waited.headers.get("preference-applied")).toBe("wait=5");
+  });
+
   it("passes a service's problem through unchanged", async () => {
     const users = await upstream((app) => {
       app.post("/api/users", async (_request, reply) =>

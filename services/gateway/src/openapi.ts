@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceClients } from "@blossom/host";
-import { type App, OPENAPI_PATH, runWithContext } from "@blossom/runtime";
+import { type App, OPENAPI_PATH, runWithContext, withHeadersOnEveryResponse } from "@blossom/runtime";
 // Loads @fastify/swagger's type augmentation (the `hide` schema option) for this project's own build.
 import type {} from "@fastify/swagger";
 import { fastifySwaggerUi } from "@fastify/swagger-ui";
 import { mergeOpenApi, type ServiceDocument } from "./openapi-merge.js";
 import { OPS_PREFIX } from "./ops-traces.js";
+import { RATE_LIMIT_RESPONSE_HEADERS } from "./rate-limit.js";
 import { UPSTREAM_SERVICES } from "./routing-table.js";
 
 type Json = Record<string, unknown>;
@@ -73,7 +74,11 @@ export class PlatformOpenApi {
     );
     const documents = results.filter((result): result is ServiceDocument => typeof result !== "string");
     const unavailable = results.filter((result): result is string => typeof result === "string");
-    const document = withGatewayOperations(mergeOpenApi(documents, unavailable), this.#own?.());
+    // Every answer through the gateway passes its rate limit: each response says so.
+    const document = withHeadersOnEveryResponse(
+      withGatewayOperations(mergeOpenApi(documents, unavailable), this.#own?.()),
+      RATE_LIMIT_RESPONSE_HEADERS,
+    );
     if (unavailable.length === 0) this.#cached = { document, at: Date.now() };
     return document;
   }

@@ -1,5 +1,5 @@
 import type { TokenVerifier } from "@blossom/auth";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, type ResponseHeader } from "@blossom/runtime";
 import { rateLimitMetrics, type ServiceMetrics } from "@blossom/telemetry";
 import rateLimit, { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyRequest } from "fastify";
@@ -21,6 +21,23 @@ export interface RateLimitOptions {
 }
 
 const WINDOW_MS = 60_000;
+
+const NON_NEGATIVE_INTEGER = { type: "integer", minimum: 0 };
+
+/**
+ * What this stage adds to every answer of every operation (draft RFC "RateLimit header fields",
+ * as @fastify/rate-limit's `enableDraftSpec` sends them): documented on each response of the
+ * platform's document. Not required: a gateway whose Redis fails lets requests through without
+ * them. Its refusal (429) carries `Retry-After`, as every 429 of the document says.
+ */
+export const RATE_LIMIT_RESPONSE_HEADERS: Readonly<Record<string, ResponseHeader>> = {
+  "RateLimit-Limit": {
+    description: "Requests allowed in the current one-minute window (per user, or per client IP)",
+    schema: NON_NEGATIVE_INTEGER,
+  },
+  "RateLimit-Remaining": { description: "Requests left in the current window", schema: NON_NEGATIVE_INTEGER },
+  "RateLimit-Reset": { description: "Seconds until the current window ends", schema: NON_NEGATIVE_INTEGER },
+};
 
 /**
  * The budget a request is counted in: `login` (password guessing, per IP) or `api` (per user or

@@ -46,6 +46,8 @@ export async function registerSecurityHeaders(app: App, options: SecurityHeaders
       "ratelimit-limit",
       "ratelimit-remaining",
       "ratelimit-reset",
+      "preference-applied",
+      "idempotent-replayed",
     ],
     maxAge: 600,
   });

@@ -1,9 +1,9 @@
+import { defineEvent, EventContractError } from "@blossom/event-contracts";
 import { migrateToLatest, type Store } from "@blossom/store";
 import { testStoreFactories } from "@blossom/testkit";
 import { Type } from "@sinclair/typebox";
 import { type Kysely, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { defineEvent, EventContractError } from "@blossom/event-contracts";
 import type { EventEnvelope } from "../envelope.js";
 import type { EventBus } from "../event-bus.js";
 import { Inbox } from "../inbox/inbox.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { EventContract } from "@blossom/event-contracts";
 import { traceEventCreation } from "@blossom/telemetry";
 import type { Static, TObject } from "@sinclair/typebox";
-import type { EventContract } from "@blossom/event-contracts";
 import { createEnvelope, type EventEnvelope } from "../envelope.js";
 import { type AnyServiceDb, asMessagingDb } from "../messaging-tables.js";
 

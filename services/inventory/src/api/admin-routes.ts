@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { requireAdmin } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, problemResponse } from "@blossom/runtime";
 import { isCheckViolation } from "@blossom/store";
 import { MAX_STOCK, planStockAdjustment } from "../domain/stock.js";
 import { ProductCreated } from "../events/contracts.js";
@@ -26,10 +26,20 @@ import {
 export function adminRoutes(app: App, context: ServiceContext<InventoryTables>): void {
   app.post(
     "/api/inventory/products",
-    { config: { auth: "admin" }, schema: { body: CreateProductBody, response: { 201: AdminProductView } } },
+    {
+      config: { auth: "admin" },
+      schema: {
+        body: CreateProductBody,
+        response: {
+          201: AdminProductView,
+          409: problemResponse("A product with this SKU exists (`sku-taken`)"),
+        },
+      },
+    },
     async (request, reply) => {
       const admin = requireAdmin(request);
-      const { sku, name, description, category, price, stock } = request.body;
+      // `description` is optional, "" when left out (the schema's default fills it in).
+      const { sku, name, description = "", category, price, stock } = request.body;
       const id = randomUUID();
       const created = await context.transaction(async (trx) => {
         const row = {
@@ -102,7 +112,17 @@ export function adminRoutes(app: App, context: ServiceContext<InventoryTables>):
     "/api/inventory/products/:id/stock",
     {
       config: { auth: "admin" },
-      schema: { params: ProductParams, body: AdjustStockBody, response: { 200: AdminProductView } },
+      schema: {
+        params: ProductParams,
+        body: AdjustStockBody,
+        response: {
+          200: AdminProductView,
+          409: problemResponse(
+            "The stock would fall below the units reserved for orders (`insufficient-stock`)",
+          ),
+          422: problemResponse(`The stock would exceed the limit of ${MAX_STOCK} units (\`unprocessable\`)`),
+        },
+      },
     },
     async (request) => {
       const admin = requireAdmin(request);

@@ -42,13 +42,19 @@ export const AdminProductView = Type.Composite([
 export const CreateProductBody = Type.Object({
   sku: Sku,
   name: Name,
-  description: Type.String({ maxLength: 2000, default: "" }),
+  description: Type.Optional(Type.String({ maxLength: 2000, default: "" })),
   category: Category,
   price: PriceInput,
   stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
 });
 
-/** Descriptive fields and price; at least one. Stock changes go through `POST …/stock`, and the SKU never changes. */
+const UPDATABLE = ["name", "description", "category", "price"] as const;
+
+/**
+ * Descriptive fields and price; at least one of them. Stock changes go through `POST …/stock`,
+ * and the SKU never changes: any other member is ignored, so a body of none of these four (say
+ * `{"sku": …}` alone) is refused, as the document says (`anyOf` one of them present).
+ */
 export const UpdateProductBody = Type.Object(
   {
     name: Type.Optional(Name),
@@ -56,7 +62,7 @@ export const UpdateProductBody = Type.Object(
     category: Type.Optional(Category),
     price: Type.Optional(PriceInput),
   },
-  { minProperties: 1 },
+  { anyOf: UPDATABLE.map((member) => ({ type: "object", required: [member] })) },
 );
 
 /** A stock correction: units added (positive) or removed (negative). */

@@ -1,6 +1,6 @@
 import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, problemResponse } from "@blossom/runtime";
 import { decodeCursor, encodeCursor } from "../domain/cursor.js";
 import { listNotifications } from "../store/notifications-store.js";
 import type { NotificationsTables } from "../store/tables.js";
@@ -15,7 +15,13 @@ export function listNotificationsRoute(app: App, context: ServiceContext<Notific
     "/api/notifications",
     {
       config: { auth: "user" },
-      schema: { querystring: NotificationsQuery, response: { 200: NotificationList } },
+      schema: {
+        querystring: NotificationsQuery,
+        response: {
+          200: NotificationList,
+          403: problemResponse("`userId` names another user and the caller is not an admin"),
+        },
+      },
     },
     async (request) => {
       const caller = requireUser(request);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, problemResponse, withResponseHeaders } from "@blossom/runtime";
 import { isUniqueViolation } from "@blossom/store";
 import { MAX_ORDER_TOTAL_AMOUNT, orderTotal, requestHash, withinOrderLimit } from "../domain/order-rules.js";
 import { OrderPlaced } from "../events/contracts.js";
@@ -9,7 +9,7 @@ import { findByIdempotencyKey, insertOrder, type OrderRow } from "../store/order
 import type { OrdersTables, StoredOrderLine } from "../store/tables.js";
 import { fetchPrices } from "./inventory-prices.js";
 import { toOrderView } from "./order-view.js";
-import { IdempotencyHeaders, OrderView, PlaceOrderBody } from "./schemas.js";
+import { IdempotencyHeaders, OrderView, PlaceOrderBody, ReplayedHeader } from "./schemas.js";
 import { ordersSettings } from "./settings.js";
 
 const keyReused = () =>
@@ -20,10 +20,19 @@ const keyReused = () =>
     detail: "this Idempotency-Key was used with a different body; use a new key for a new order",
   });
 
+const keyRequired = () =>
+  new HttpProblem({
+    status: 400,
+    slug: "idempotency-key-required",
+    title: "Idempotency-Key header required",
+    detail: "send a unique Idempotency-Key header with every new order, and the same one when retrying it",
+  });
+
 /**
  * `POST /api/orders`: accepts an order (202, pending) and starts the checkout saga. The
- * `Idempotency-Key` header is required: a retry with the same key and body answers the same
- * order (200); the same key with another body is refused (422).
+ * `Idempotency-Key` header is required (400 `idempotency-key-required` without one, before the
+ * schema's own check): a retry with the same key and body answers the same order (200,
+ * `Idempotent-Replayed: true`); the same key with another body is refused (422).
  */
 export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTables>): void {
   app.post(
@@ -32,27 +41,28 @@ export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTable
       config: { auth: "user" },
       schema: {
         body: PlaceOrderBody,
-
         headers: IdempotencyHeaders,
-        response: { 200: OrderView, 202: OrderView },
+        response: {
+          200: withResponseHeaders(OrderView, ReplayedHeader),
+          202: OrderView,
+          422: problemResponse(
+            "An unknown product (`unknown-product`), or an Idempotency-Key already used with another body (`idempotency-key-reused`)",
+          ),
+        },
+      },
+      // After authentication (the instance's preValidation hooks run first), before validation:
+      // a missing key gets its own problem type rather than a generic validation error.
+      preValidation: async (request) => {
+        if (!request.headers["idempotency-key"]) throw keyRequired();
       },
     },
     async (request, reply) => {
       const user = requireUser(request);
       const key = request.headers["idempotency-key"];
-      if (!key) {
-        throw new HttpProblem({
-          status: 400,
-          slug: "idempotency-key-required",
-          title: "Idempotency-Key header required",
-          detail:
-            "send a unique Idempotency-Key header with every new order, and the same one when retrying it",
-        });
-      }
       const hash = requestHash(request.body);
       const replay = (existing: OrderRow) => {
         if (existing.request_hash !== hash) throw keyReused();
-        return reply.code(200).send(toOrderView(existing));
+        return reply.code(200).header("idempotent-replayed", "true").send(toOrderView(existing));
       };
       const earlier = await findByIdempotencyKey(context.db, user.userId, key);
       if (earlier) return replay(earlier);

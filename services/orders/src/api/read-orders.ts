@@ -1,6 +1,12 @@
 import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem, preferredWaitSeconds } from "@blossom/runtime";
+import {
+  type App,
+  HttpProblem,
+  preferredWaitSeconds,
+  problemResponse,
+  withResponseHeaders,
+} from "@blossom/runtime";
 import { pendingOrderWatch } from "../saga/pending-order-watch.js";
 import { findOrder, listOrders, orderHistory } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
@@ -12,6 +18,7 @@ import {
   OrderPage,
   OrderParams,
   OrderView,
+  PreferenceAppliedHeader,
   WaitHeaders,
 } from "./schemas.js";
 
@@ -24,16 +31,26 @@ import {
 export function registerReadOrders(app: App, context: ServiceContext<OrdersTables>): void {
   const watch = pendingOrderWatch(context);
   // A held request must not keep a stopping server open: it is answered with what there is.
+  // The watch's query in flight, if any, is awaited once the server has closed (onClose), so
+  // none outlives the service into its closed database.
+  let watchClosed: Promise<void> | undefined;
   app.addHook("preClose", (done) => {
-    watch.close();
+    watchClosed = watch.close();
     done();
+  });
+  app.addHook("onClose", async () => {
+    await watchClosed;
   });
 
   app.get(
     "/api/orders/:id",
     {
       config: { auth: "user" },
-      schema: { params: OrderParams, headers: WaitHeaders, response: { 200: OrderView } },
+      schema: {
+        params: OrderParams,
+        headers: WaitHeaders,
+        response: { 200: withResponseHeaders(OrderView, PreferenceAppliedHeader) },
+      },
     },
     async (request, reply) => {
       const user = requireUser(request);
@@ -65,7 +82,13 @@ export function registerReadOrders(app: App, context: ServiceContext<OrdersTable
 
   app.get(
     "/api/orders",
-    { config: { auth: "user" }, schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } },
+    {
+      config: { auth: "user" },
+      schema: {
+        querystring: ListOrdersQuery,
+        response: { 200: OrderPage, 403: problemResponse("`all=true` without the admin role") },
+      },
+    },
     async (request) => {
       const user = requireUser(request);
       const { limit, cursor, all } = request.query;

@@ -24,9 +24,24 @@ export const PlaceOrderBody = Type.Object({
   }),
 });
 
+/** `POST /api/orders` takes no order without a key (400 `idempotency-key-required`). */
 export const IdempotencyHeaders = Type.Object({
-  "idempotency-key": Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  "idempotency-key": Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description:
+      "A new unique key for each new order, and the same one when retrying it: a retry answers the order the key made (200, `Idempotent-Replayed: true`).",
+  }),
 });
+
+/** Header of an answer that replays what an earlier request with the same Idempotency-Key did. */
+export const ReplayedHeader = {
+  "Idempotent-Replayed": {
+    type: "string",
+    enum: ["true"],
+    description: "`true`: this is the order an earlier request with the same Idempotency-Key placed.",
+  },
+};
 
 /** The longest a `GET /api/orders/:id` with `Prefer: wait` holds its answer. */
 export const MAX_ORDER_WAIT_SECONDS = 10;
@@ -39,6 +54,15 @@ export const WaitHeaders = Type.Object({
     }),
   ),
 });
+
+/** Header of a `GET /api/orders/:id` that waited as `Prefer: wait` asked. */
+export const PreferenceAppliedHeader = {
+  "Preference-Applied": {
+    type: "string",
+    pattern: "^wait=[0-9]+$",
+    description: `\`wait=N\`: the answer was held (up to N seconds, at most ${MAX_ORDER_WAIT_SECONDS}) until the pending order settled, as \`Prefer: wait=N\` asked.`,
+  },
+};
 
 export const OrderStatus = Type.Union([
   Type.Literal("pending"),

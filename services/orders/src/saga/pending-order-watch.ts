@@ -16,7 +16,8 @@ export class PendingOrderWatch {
   readonly #waiters = new Map<string, Set<() => void>>();
   #count = 0;
   #timer: NodeJS.Timeout | undefined;
-  #checking = false;
+  /** The query in flight, if any: `close()` hands it back so that it can be awaited. */
+  #checking: Promise<void> | undefined;
   #closed = false;
 
   constructor(
@@ -65,35 +66,40 @@ export class PendingOrderWatch {
     for (const wake of [...(this.#waiters.get(id) ?? [])]) wake();
   }
 
-  /** Answers every waiting request (on shutdown: nothing may hold the server open). */
-  close(): void {
+  /**
+   * Answers every waiting request at once (on shutdown: nothing may hold the server open) and
+   * schedules no more queries; resolves when the query in flight, if any, is over (before the
+   * database closes). Never rejects.
+   */
+  close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
     for (const id of [...this.#waiters.keys()]) this.settled(id);
+    return (this.#checking ?? Promise.resolve()).catch(() => {});
   }
 
   #schedule(): void {
     if (this.#timer || this.#checking || this.#closed || this.#waiters.size === 0) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#check();
+      this.#checking = this.#check().finally(() => {
+        this.#checking = undefined;
+        this.#schedule();
+      });
     }, this.intervalMs);
     this.#timer.unref();
   }
 
+  /** Never rejects. */
   async #check(): Promise<void> {
-    this.#checking = true;
     try {
       const ids = [...this.#waiters.keys()];
-      for (let start = 0; start < ids.length; start += 500) {
+      for (let start = 0; start < ids.length && !this.#closed; start += 500) {
         for (const id of await this.findSettled(ids.slice(start, start + 500))) this.settled(id);
       }
     } catch (error) {
       // The database is unreachable: the waiters time out and the clients ask again.
       this.onError(error);
-    } finally {
-      this.#checking = false;
-      this.#schedule();
     }
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, problemResponse, withResponseHeaders } from "@blossom/runtime";
 import type { Static } from "@sinclair/typebox";
 import type { FastifyRequest } from "fastify";
 import { detectBrand, last4, validateCard } from "../domain/card.js";
@@ -18,7 +18,14 @@ import {
 import type { PaymentsDb } from "../store/payments-store.js";
 import type { PaymentsTables } from "../store/tables.js";
 import { cardProblem, idempotencyKeyReused, invalidIdempotencyKey } from "./problems.js";
-import { CreatePaymentMethodBody, ListQuery, PaymentMethodPage, PaymentMethodView } from "./schemas.js";
+import {
+  CreatePaymentMethodBody,
+  CreatePaymentMethodHeaders,
+  ListQuery,
+  PaymentMethodPage,
+  PaymentMethodView,
+  ReplayedHeader,
+} from "./schemas.js";
 import { toPaymentMethodView } from "./views.js";
 
 export interface MethodsRoutesOptions {
@@ -67,7 +74,15 @@ export function paymentMethodsRoutes(
     "/api/payments/methods",
     {
       config: { auth: "user" },
-      schema: { body: CreatePaymentMethodBody, response: { 200: PaymentMethodView, 201: PaymentMethodView } },
+      schema: {
+        body: CreatePaymentMethodBody,
+        headers: CreatePaymentMethodHeaders,
+        // A replay is 201 as well (with Idempotent-Replayed): there is no 200.
+        response: {
+          201: withResponseHeaders(PaymentMethodView, ReplayedHeader),
+          422: problemResponse("The Idempotency-Key was used with another card (`idempotency-key-reused`)"),
+        },
+      },
     },
     async (request, reply) => {
       const { userId } = requireUser(request);

@@ -1,6 +1,6 @@
 import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem } from "@blossom/runtime";
+import { type App, HttpProblem, problemResponse } from "@blossom/runtime";
 import { paymentsOfOrder } from "../store/payments-store.js";
 import type { PaymentsTables } from "../store/tables.js";
 import { PaymentList, PaymentsQuery } from "./schemas.js";
@@ -9,7 +9,16 @@ import { toPaymentView } from "./views.js";
 export function paymentRecordsRoutes(app: App, context: ServiceContext<PaymentsTables>): void {
   app.get(
     "/api/payments",
-    { config: { auth: "user" }, schema: { querystring: PaymentsQuery, response: { 200: PaymentList } } },
+    {
+      config: { auth: "user" },
+      schema: {
+        querystring: PaymentsQuery,
+        response: {
+          200: PaymentList,
+          404: problemResponse("No payment of that order that the caller may see (answered alike)"),
+        },
+      },
+    },
     async (request) => {
       const caller = requireUser(request);
       const { orderId } = request.query;

@@ -13,6 +13,31 @@ export const CreatePaymentMethodBody = Type.Object({
   cvc: Type.String({ maxLength: 8 }),
 });
 
+/**
+ * POST /api/payments/methods: an optional Idempotency-Key (1 to 255 visible ASCII characters,
+ * `domain/idempotency.ts`); a retry with the same key and card answers the method it saved.
+ */
+export const CreatePaymentMethodHeaders = Type.Object({
+  "idempotency-key": Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: "^[!-~]+$",
+      description:
+        "Optional. The same key with the same card answers the method saved the first time (201, `Idempotent-Replayed: true`); with another card, 422 `idempotency-key-reused`.",
+    }),
+  ),
+});
+
+/** Header of an answer that replays what an earlier request with the same Idempotency-Key did. */
+export const ReplayedHeader = {
+  "Idempotent-Replayed": {
+    type: "string",
+    enum: ["true"],
+    description: "`true`: this is the method an earlier request with the same Idempotency-Key saved.",
+  },
+};
+
 export const CardBrand = Type.Union(
   ["visa", "mastercard", "amex", "discover", "diners", "jcb", "unionpay", "unknown"].map((brand) =>
     Type.Literal(brand),
