@@ -64,6 +64,7 @@ import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
 import {
   type ClusterRow,
   freePort,
+  GENEROUS_USERS_LIMITS,
   readClusterTable,
   spawnBlossom,
 } from "../tests/support/blossom-process.js";
@@ -112,10 +113,14 @@ const CLUSTER_READY_TIMEOUT_MS = 300_000;
 const CLUSTER_STOP_TIMEOUT_MS = 60_000;
 /** Units added to every product before the checkouts, so that no run sells out. */
 const RESTOCK_UNITS = 100_000;
-/** Far above what one user can send in a minute here: the limiter counts every request, refuses none. */
+/**
+ * Far above what one user can send in a minute here: the limiter counts every request, refuses
+ * none. The users service's sign-up and login budgets likewise (every customer is on 127.0.0.1).
+ */
 const RATE_LIMITS = {
   GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
   GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+  ...GENEROUS_USERS_LIMITS,
 };
 const MIN_PACED_ORDERS = 10;
 /**

@@ -22,7 +22,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
-import { type BlossomProcess, freePort } from "../tests/support/blossom-process.js";
+import { type BlossomProcess, freePort, GENEROUS_USERS_LIMITS } from "../tests/support/blossom-process.js";
 import type { Product } from "../tests/support/shop-client.js";
 import {
   type Customer,
@@ -128,6 +128,7 @@ async function startPlatform(id: SettingId, dir: string, settings: Config, cpuPr
       // Every customer shares 127.0.0.1: the limits meant for abuse would throttle the benchmark.
       GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
       GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+      ...GENEROUS_USERS_LIMITS,
     },
     id === "on" && cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProfileDir)}`] : [],
   );

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type BlossomProcess,
   type ClusterRow,
+  GENEROUS_USERS_LIMITS,
   readClusterTable,
   spawnBlossom,
 } from "./support/blossom-process.js";
@@ -50,6 +51,7 @@ describe("blossom cluster", () => {
       BLOSSOM_SEED: "true",
       GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
       GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+      ...GENEROUS_USERS_LIMITS,
     });
     const deadline = Date.now() + 280_000;
     while (!cluster.output().includes("Blossom cluster is ready")) {

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
+import {
+  type BlossomProcess,
+  freePort,
+  GENEROUS_USERS_LIMITS,
+  spawnBlossom,
+  waitForReady,
+} from "./support/blossom-process.js";
 import { eventually } from "./support/http.js";
 import { type ReceivedSpan, startOtlpReceiver } from "./support/otlp-receiver.js";
 import { type PreparedTopology, prepareTopology, SERVICES, TOPOLOGIES } from "./support/topologies.js";
@@ -41,6 +47,7 @@ describe.each(DISTRIBUTED)("one trace per checkout across processes ($name)", (t
       OTEL_BSP_SCHEDULE_DELAY: "200",
       GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
       GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+      ...GENEROUS_USERS_LIMITS,
     };
     for (const service of SERVICES) {
       const databaseUrl = prepared.env[`${service.toUpperCase()}_DATABASE_URL`] ?? "";

@@ -1,7 +1,12 @@
 import { dropPostgresDatabase } from "@blossom/store";
 import { testAdapters } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BlossomProcess, freePort, spawnBlossom } from "../support/blossom-process.js";
+import {
+  type BlossomProcess,
+  freePort,
+  GENEROUS_USERS_LIMITS,
+  spawnBlossom,
+} from "../support/blossom-process.js";
 import { call } from "../support/http.js";
 import { type Product, ShopClient } from "../support/shop-client.js";
 import { SERVICES } from "../support/topologies.js";
@@ -67,6 +72,7 @@ describe("chaos: the platform keeps its invariants under crashes, broker restart
       BLOSSOM_SEED: "true",
       GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
       GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+      ...GENEROUS_USERS_LIMITS,
       ORDERS_FAULT_LATENCY_MS: "200",
       ORDERS_FAULT_ERROR_RATE: "0.05",
     });

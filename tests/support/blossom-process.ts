@@ -72,14 +72,29 @@ export async function waitForReady(process_: BlossomProcess, timeoutMs = 120_000
 }
 
 /**
+ * The users service's login and sign-up budgets, raised far above what a test or a benchmark
+ * spends: every client of a test shares 127.0.0.1, so the per-address budgets meant for abuse
+ * (5 sign-ups, 30 failed logins per address) would refuse ordinary test sign-ups. Suites that test
+ * the limits set their own.
+ */
+export const GENEROUS_USERS_LIMITS = {
+  USERS_LOGIN_MAX_FAILURES: "100000",
+  USERS_LOGIN_ACCOUNT_MAX_FAILURES: "10000",
+  USERS_LOGIN_ADDRESS_MAX_FAILURES: "100000",
+  USERS_SIGNUP_MAX_PER_ADDRESS: "100000",
+} as const;
+
+/**
  * Variables for a platform under test: the gateway on `gatewayPort`, every service on a free
  * port, quiet logs, and rate limits out of the way (every test client shares 127.0.0.1, so the
- * per-IP login budget meant for brute force would throttle ordinary test sign-ins).
+ * per-IP login budget meant for brute force would throttle ordinary test sign-ins), the users
+ * service's own among them.
  */
 export function testEnv(gatewayPort: number): Record<string, string> {
   return {
     GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
     GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+    ...GENEROUS_USERS_LIMITS,
 
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_METRICS_PORT: "0",

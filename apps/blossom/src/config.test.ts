@@ -1,6 +1,8 @@
+import { ordersService } from "@blossom/orders";
 import { ConfigError } from "@blossom/runtime";
+import { usersService } from "@blossom/users";
 import { describe, expect, it } from "vitest";
-import { type PlatformConfig, readConfig, serviceSetting } from "./config.js";
+import { type PlatformConfig, readConfig, serviceSetting, settingsOf } from "./config.js";
 import { SERVICE_NAMES } from "./topology.js";
 
 /** The ConfigError `readConfig` throws for `environment`, or a failure if it does not throw one. */
@@ -236,5 +238,42 @@ describe("serviceSetting", () => {
       Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_URL`, "mysql://x"])),
     );
     expect(namesIn(error)).toEqual(SERVICE_NAMES.map((name) => `${name.toUpperCase()}_DATABASE_URL`).sort());
+  });
+});
+
+describe("settingsOf", () => {
+  it("hands each service its own settings, resolved once with the rest: typed, defaulted, nothing else", () => {
+    const config = readConfig({
+      ORDERS_SAGA_DEADLINE_SECONDS: "45",
+      USERS_LOGIN_MAX_FAILURES: "7",
+      PORT: "9000",
+    });
+    expect(settingsOf(config, ordersService)).toEqual({
+      ORDERS_SAGA_DEADLINE_SECONDS: 45,
+      ORDERS_SAGA_SWEEP_INTERVAL_MS: 1000,
+    });
+    expect(settingsOf(config, usersService)).toMatchObject({
+      USERS_LOGIN_MAX_FAILURES: 7,
+      USERS_SIGNUP_MAX_PER_ADDRESS: 5,
+      USERS_ACCESS_TOKEN_TTL_SECONDS: 900,
+    });
+    expect(settingsOf(config, usersService)).not.toHaveProperty("PORT");
+  });
+
+  it("reports every service's bad settings with the platform's, in one error; a variable two declare, once", () => {
+    const error = configErrorOf({
+      PORT: "abc",
+      ORDERS_SAGA_DEADLINE_SECONDS: "0",
+      NOTIFICATIONS_SMTP_URL: "http://mail",
+      USERS_LOGIN_MAX_FAILURES: "0",
+      REDIS_URL: "http://redis",
+    });
+    expect(namesIn(error)).toEqual([
+      "NOTIFICATIONS_SMTP_URL",
+      "ORDERS_SAGA_DEADLINE_SECONDS",
+      "PORT",
+      "REDIS_URL",
+      "USERS_LOGIN_MAX_FAILURES",
+    ]);
   });
 });

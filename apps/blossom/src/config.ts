@@ -1,7 +1,7 @@
 import { serviceSecretProblems } from "@blossom/auth";
 import { parseServiceLocation } from "@blossom/client";
 
-import type { AnyServiceDefinition } from "@blossom/host";
+import { type AnyServiceDefinition, resolveSettings, type Settings } from "@blossom/host";
 import { ConfigError, type FaultInjection, loadConfig } from "@blossom/runtime";
 import { type Static, type TProperties, Type } from "@sinclair/typebox";
 import { GATEWAY, GATEWAY_DEFAULT_METRICS_PORT, SERVICES } from "./topology.js";
@@ -54,13 +54,15 @@ function perServiceProperties(): TProperties {
       description: `chaos tests only: share (0..1) of the ${definition.name} service's requests answered 503 injected-fault`,
     });
   }
-  // Each service's own variables (names prefixed with the service), declared beside its code.
-  for (const { definition } of SERVICES) Object.assign(properties, definition.settings ?? {});
   return properties;
 }
 
-/** Every variable the platform reads, with its default: the README's configuration table comes from here. */
-export const ConfigSchema = Type.Object({
+/**
+ * The platform's own variables, and each service's port, URLs, log level and faults. Each
+ * service's own settings are declared beside its code (`ServiceDefinition.settings`) and
+ * resolved with them, service by service (`resolveSettings`).
+ */
+const PlatformSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("production"), Type.Literal("test")], {
     default: "development",
     description: "development, test or production",
@@ -188,16 +190,37 @@ export const ConfigSchema = Type.Object({
     description:
       "port of the gateway's internal listener for GET /metrics (0 = any free port); the public port answers 404 for /metrics",
   }),
+  // Declared by the users service too, alike (same constraint and description), so that a bad
+  // value is reported once.
   REDIS_URL: Type.Optional(
     Type.String({
       pattern: "^rediss?://",
-      description: "Redis shared by gateway replicas for rate-limit counters; unset = in memory",
+      description:
+        "Redis shared by gateway replicas for rate-limit counters and by users replicas for login and sign-up limits; unset = in memory",
     }),
   ),
   ...perServiceProperties(),
 });
 
-export type PlatformConfig = Static<typeof ConfigSchema>;
+/**
+ * Every variable the platform reads, with its default: the platform's and each service's own
+ * (names prefixed with the service). docs/configuration.md and the README's table come from here.
+ */
+export const ConfigSchema = Type.Object({ ...PlatformSchema.properties, ...serviceSettingsProperties() });
+
+function serviceSettingsProperties(): TProperties {
+  const properties: TProperties = {};
+  for (const { definition } of SERVICES) Object.assign(properties, definition.settings);
+  return properties;
+}
+
+export type PlatformConfig = Static<typeof PlatformSchema> & {
+  /**
+   * Each service's own settings, by service name: resolved once, here, for every service (before
+   * anything starts), and handed to its host as they are.
+   */
+  readonly settings: ReadonlyMap<string, Settings<TProperties>>;
+};
 
 /**
  * Reads the configuration once; refuses settings that are unsafe in production. `runnables`
@@ -236,13 +259,26 @@ export function readConfig(
       problems.push(`${name}: ${(error as Error).message}`);
     }
   }
-  let config: PlatformConfig;
-  try {
-    config = loadConfig(ConfigSchema, environment);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError([...error.problems, ...problems]);
-    throw error;
+  // The platform's variables, then every service's settings, all checked before anything starts:
+  // one error lists every problem (a variable declared twice, REDIS_URL, is reported once).
+  const invalid: string[] = [];
+  const collect = <T>(resolve: () => T): T | undefined => {
+    try {
+      return resolve();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      invalid.push(...error.problems);
+      return undefined;
+    }
+  };
+  const platform = collect(() => loadConfig(PlatformSchema, environment));
+  const settings = new Map<string, Settings<TProperties>>();
+  for (const { definition } of SERVICES) {
+    const resolved = collect(() => resolveSettings(definition.settings, environment));
+    if (resolved) settings.set(definition.name, resolved);
   }
+  if (!platform || invalid.length > 0) throw new ConfigError([...new Set([...invalid, ...problems])]);
+  const config: PlatformConfig = { ...platform, settings };
 
   if (config.BLOSSOM_DISCOVERY === "nats" && !config.NATS_URL) {
     problems.push("BLOSSOM_DISCOVERY = nats: instances register in NATS, so NATS_URL must be set");
@@ -262,30 +298,44 @@ export function readConfig(
 }
 
 /** A per-service variable, e.g. `serviceSetting(config, "orders", "DATABASE_URL")`. */
+export function serviceSetting(config: PlatformConfig, service: string, suffix: "PORT"): number | undefined;
+export function serviceSetting(
+  config: PlatformConfig,
+  service: string,
+  suffix: "DATABASE_URL" | "URL" | "LOG_LEVEL",
+): string | undefined;
 export function serviceSetting(
   config: PlatformConfig,
   service: string,
   suffix: "PORT" | "DATABASE_URL" | "URL" | "LOG_LEVEL",
-) {
-  return (config as Record<string, unknown>)[`${env(service)}_${suffix}`] as string | number | undefined;
+): string | number | undefined {
+  const value = perServiceValue(config, `${env(service)}_${suffix}`);
+  return typeof value === "string" || typeof value === "number" ? value : undefined;
 }
 
 /** The faults a service injects into its own answers (`<SERVICE>_FAULT_*`; zero = none). */
 export function faultsOf(config: PlatformConfig, service: string): FaultInjection {
-  const values = config as Record<string, unknown>;
+  const latencyMs = perServiceValue(config, `${env(service)}_FAULT_LATENCY_MS`);
+  const errorRate = perServiceValue(config, `${env(service)}_FAULT_ERROR_RATE`);
   return {
-    latencyMs: Number(values[`${env(service)}_FAULT_LATENCY_MS`] ?? 0),
-    errorRate: Number(values[`${env(service)}_FAULT_ERROR_RATE`] ?? 0),
+    latencyMs: typeof latencyMs === "number" ? latencyMs : 0,
+    errorRate: typeof errorRate === "number" ? errorRate : 0,
   };
 }
 
-/** The values of a service's own variables, for `ServiceContext.settings`. */
-export function settingsOf(
-  config: PlatformConfig,
-  definition: AnyServiceDefinition,
-): Record<string, unknown> {
-  const values = config as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(definition.settings ?? {}).map((name) => [name, values[name]]));
+/**
+ * A variable of `perServiceProperties`: their names are made from the service names at run time,
+ * so `PlatformConfig` cannot list them.
+ */
+function perServiceValue(config: PlatformConfig, name: string): unknown {
+  return (config as Record<string, unknown>)[name];
+}
+
+/** A service's own settings, as `readConfig` resolved them, for its host (`ServiceContext.settings`). */
+export function settingsOf(config: PlatformConfig, definition: AnyServiceDefinition): Settings<TProperties> {
+  const settings = config.settings.get(definition.name);
+  if (!settings) throw new Error(`${definition.name} is not a service of this platform`);
+  return settings;
 }
 
 /**
@@ -300,5 +350,5 @@ export function serviceSecretOf(config: PlatformConfig): string {
 }
 
 function serviceSecretValue(config: PlatformConfig): unknown {
-  return (config as Record<string, unknown>).BLOSSOM_SERVICE_SECRET;
+  return config.settings.get("users")?.BLOSSOM_SERVICE_SECRET;
 }

@@ -19,7 +19,7 @@ export function loggerFactory(config: PlatformConfig): (service: string) => Logg
   return (service) =>
     createLogger({
       service,
-      level: (serviceSetting(config, service, "LOG_LEVEL") as string | undefined) ?? config.LOG_LEVEL,
+      level: serviceSetting(config, service, "LOG_LEVEL") ?? config.LOG_LEVEL,
       ...(destination ? { destination } : {}),
     });
 }

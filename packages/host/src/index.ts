@@ -12,3 +12,4 @@ export {
   type ServiceDefinition,
 } from "./service-definition.js";
 export { ServiceHost, type ServiceHostOptions } from "./service-host.js";
+export { type NoSettings, resolveSettings, type Settings } from "./settings.js";

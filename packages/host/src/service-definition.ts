@@ -6,9 +6,14 @@ import type { ServiceMetrics } from "@blossom/telemetry";
 import type { Static, TObject, TProperties } from "@sinclair/typebox";
 import type { Kysely, Transaction } from "kysely";
 import type { CallerClients } from "./caller-clients.js";
+import type { NoSettings, Settings } from "./settings.js";
 
-/** What a service's routes and handlers get from the host: its own database, outbox and logger. */
-export interface ServiceContext<DB> {
+/**
+ * What a service's routes and handlers get from the host: its own database, outbox and logger,
+ * and its settings, typed by the schema `S` its definition declares (code that reads none may
+ * leave `S` out).
+ */
+export interface ServiceContext<DB, S extends TProperties = NoSettings> {
   readonly name: string;
   readonly logger: Logger;
   readonly store: Store<DB & MessagingTables>;
@@ -19,8 +24,12 @@ export interface ServiceContext<DB> {
    * service's own service token when the process's clients offer one (`ServiceClients.forCaller`).
    */
   readonly clients: CallerClients;
-  /** This service's validated settings (see `ServiceDefinition.settings`). */
-  readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * This service's settings (see `ServiceDefinition.settings`): typed, converted, defaulted and
+   * validated once, before the service starts. Read them as they are; derive what needs parsing
+   * once, where the service is created.
+   */
+  readonly settings: Readonly<Settings<S>>;
   /** "development", "test" or "production". */
   readonly environment: string;
   /**
@@ -53,13 +62,13 @@ export interface ServiceClients {
 }
 
 /** One consumed event type and what the service does with it, inside the inbox transaction. */
-export interface EventBinding<DB> {
+export interface EventBinding<DB, S extends TProperties = NoSettings> {
   readonly contract: EventContract;
   handle(event: {
     data: unknown;
     envelope: EventEnvelope;
     trx: Transaction<DB & MessagingTables>;
-    context: ServiceContext<DB>;
+    context: ServiceContext<DB, S>;
     /** 1 on the first delivery, 2 on the first redelivery, … (a handler may give up on the last). */
     attempt: number;
     /** The consumer's `maxDeliver`: the attempt after which the event is dead-lettered. */
@@ -72,20 +81,23 @@ export interface EventBinding<DB> {
   }): Promise<void>;
 }
 
-/** Binds a handler to a consumed contract; the data it receives is validated and typed. */
-export function on<DB, S extends TObject>(
-  contract: EventContract<S>,
+/**
+ * Binds a handler to a consumed contract; the data it receives is validated and typed. `S`, the
+ * service's settings schema, is needed only by a handler that reads `context.settings`.
+ */
+export function on<DB, C extends TObject, S extends TProperties = NoSettings>(
+  contract: EventContract<C>,
   handle: (event: {
-    data: Static<S>;
-    envelope: EventEnvelope<Static<S>>;
+    data: Static<C>;
+    envelope: EventEnvelope<Static<C>>;
     trx: Transaction<DB & MessagingTables>;
-    context: ServiceContext<DB>;
+    context: ServiceContext<DB, S>;
     attempt: number;
     maxAttempts: number;
     afterCommit(effect: () => void): void;
   }) => Promise<void>,
-): EventBinding<DB> {
-  return { contract, handle: handle as EventBinding<DB>["handle"] };
+): EventBinding<DB, S> {
+  return { contract, handle: handle as EventBinding<DB, S>["handle"] };
 }
 
 /**
@@ -93,14 +105,14 @@ export function on<DB, S extends TObject>(
  * either topology: it opens the database, applies `migrations`, registers `routes`, subscribes
  * `consumes`, and relays the outbox of the contracts in `publishes`.
  */
-export interface ServiceDefinition<DB> {
+export interface ServiceDefinition<DB, S extends TProperties = NoSettings> {
   /** Lower-case name: the route prefix `/api/<name>`, the database, the consumer name. */
   readonly name: string;
   readonly description: string;
   /** Must include `messagingMigrations` (outbox and inbox tables). */
   readonly migrations: Migrations;
   readonly publishes: EventContract[];
-  readonly consumes?: EventBinding<DB>[];
+  readonly consumes?: EventBinding<DB, S>[];
   readonly consumerOptions?: SubscribeOptions;
   /**
    * Whether the service keeps an audit log (its migrations include `auditLogMigration`): the
@@ -110,31 +122,33 @@ export interface ServiceDefinition<DB> {
 
   /**
    * The environment variables this service reads (names prefixed with the service, e.g.
-   * `USERS_ACCESS_TOKEN_TTL_SECONDS`), as TypeBox properties with defaults. The launcher validates
-   * them with the platform's configuration, once, and hands the values to `context.settings`.
+   * `USERS_ACCESS_TOKEN_TTL_SECONDS`), as TypeBox properties with defaults (`{}`: none). They are
+   * resolved once (`resolveSettings`: converted, defaulted, validated; the launcher does it for
+   * every service before anything starts) and handed to the service as `context.settings`,
+   * typed `Settings<S>`.
    */
-  readonly settings?: TProperties;
+  readonly settings: S;
   /**
    * Refuses settings that are unsafe in production (development keys or passwords); returns one
-   * message per problem. Called by the launcher before anything starts.
+   * message per problem. Called by the launcher, with the resolved settings, before anything starts.
    */
-  checkProduction?(settings: Record<string, unknown>): string[];
-  routes(app: App, context: ServiceContext<DB>): void | Promise<void>;
+  checkProduction?(settings: Settings<S>): string[];
+  routes(app: App, context: ServiceContext<DB, S>): void | Promise<void>;
   /**
    * Background work the service runs while it is up (a saga deadline sweep, a delivery loop):
    * started after the service listens, stopped when it stops accepting requests — before the
    * final outbox flush, so events the work wrote still leave.
    */
-  start?(context: ServiceContext<DB>): BackgroundTask | Promise<BackgroundTask>;
+  start?(context: ServiceContext<DB, S>): BackgroundTask | Promise<BackgroundTask>;
   /** Development data written once at start (idempotently), e.g. a demo catalog. */
 
-  seed?(context: ServiceContext<DB>): Promise<void>;
+  seed?(context: ServiceContext<DB, S>): Promise<void>;
 }
 
 /**
- * A service definition whatever its tables: how the launcher holds all five in one list.
- * `ServiceDefinition<DB>` is invariant in `DB` (routes receive and return it), so no one
- * concrete type covers them all.
+ * A service definition whatever its tables and settings: how the launcher holds all five in one
+ * list. `ServiceDefinition<DB, S>` is invariant in `DB` (routes receive and return it), and each
+ * service's settings are its own, so no one concrete type covers them all.
  */
 // biome-ignore lint/suspicious/noExplicitAny: see above; each definition is typed where it is written.
-export type AnyServiceDefinition = ServiceDefinition<any>;
+export type AnyServiceDefinition = ServiceDefinition<any, any>;

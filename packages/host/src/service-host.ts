@@ -10,6 +10,7 @@ import {
 } from "@blossom/runtime";
 import { migrateToLatest, openStore, type Store } from "@blossom/store";
 import { messagingSystemOf, ServiceMetrics } from "@blossom/telemetry";
+import type { TProperties } from "@sinclair/typebox";
 import type { Kysely } from "kysely";
 import { registerAuditRoute } from "./audit/audit-log.js";
 import { CallerClients } from "./caller-clients.js";
@@ -20,8 +21,9 @@ import type {
   ServiceContext,
   ServiceDefinition,
 } from "./service-definition.js";
+import { type NoSettings, resolveSettings, type Settings } from "./settings.js";
 
-export interface ServiceHostOptions {
+export interface ServiceHostOptions<S extends TProperties = NoSettings> {
   /** The bus, shared by all services of the process. The host never closes it. */
   bus: EventBus;
   logger: Logger;
@@ -29,8 +31,12 @@ export interface ServiceHostOptions {
   clients: ServiceClients;
   /** Verifies bearer tokens on every request (the users service's keys); routes then call requireUser/requireAdmin. */
   verifier?: TokenVerifier;
-  /** The service's validated settings. */
-  settings?: Readonly<Record<string, unknown>>;
+  /**
+   * The service's settings, already resolved (`resolveSettings(definition.settings, raw)`: the
+   * launcher resolves every service's before anything starts; a test resolves the values it sets).
+   * Unset: the declared defaults.
+   */
+  settings?: Settings<S>;
   /** "development", "test" or "production". */
   environment?: string;
   /** Set: PostgreSQL. Unset: PGlite under `dataDir`. */
@@ -54,13 +60,13 @@ export interface ServiceHostOptions {
  * on the in-memory bus can order them: every consumer subscribes before any relay publishes,
  * and every outbox is flushed before any consumer stops.
  */
-export class ServiceHost<DB = unknown> {
+export class ServiceHost<DB = unknown, S extends TProperties = NoSettings> {
   readonly name: string;
   readonly app: App;
-  readonly context: ServiceContext<DB>;
+  readonly context: ServiceContext<DB, S>;
   readonly relay: OutboxRelay;
-  #definition: ServiceDefinition<DB>;
-  #options: ServiceHostOptions;
+  #definition: ServiceDefinition<DB, S>;
+  #options: ServiceHostOptions<S>;
   #subscription: Subscription | undefined;
   #background: BackgroundTask | undefined;
   #url: string | undefined;
@@ -72,9 +78,10 @@ export class ServiceHost<DB = unknown> {
   readonly #publishCommitted: (trx: object) => void;
 
   private constructor(
-    definition: ServiceDefinition<DB>,
-    options: ServiceHostOptions,
+    definition: ServiceDefinition<DB, S>,
+    options: ServiceHostOptions<S>,
     store: Store<DB & MessagingTables>,
+    settings: Settings<S>,
   ) {
     this.name = definition.name;
     this.#definition = definition;
@@ -137,7 +144,7 @@ export class ServiceHost<DB = unknown> {
       db: store.db,
       outbox,
       clients,
-      settings: options.settings ?? {},
+      settings,
       environment: options.environment ?? "development",
       metrics,
 
@@ -156,10 +163,12 @@ export class ServiceHost<DB = unknown> {
   }
 
   /** Phase 1: opens and migrates the database, seeds development data, registers routes. */
-  static async create<DB>(
-    definition: ServiceDefinition<DB>,
-    options: ServiceHostOptions,
-  ): Promise<ServiceHost<DB>> {
+  static async create<DB, S extends TProperties>(
+    definition: ServiceDefinition<DB, S>,
+    options: ServiceHostOptions<S>,
+  ): Promise<ServiceHost<DB, S>> {
+    // Before the database opens: defaults that do not validate fail here, not half-way up.
+    const settings = options.settings ?? resolveSettings(definition.settings, {});
     const store = await openStore<DB & MessagingTables>({
       service: definition.name,
       databaseUrl: options.databaseUrl,
@@ -171,7 +180,7 @@ export class ServiceHost<DB = unknown> {
     try {
       const applied = await migrateToLatest(store, definition.migrations);
       if (applied.length > 0) options.logger.info({ migrations: applied }, "migrations applied");
-      const host = new ServiceHost(definition, options, store);
+      const host = new ServiceHost(definition, options, store, settings);
       if (options.verifier) registerAuthentication(host.app as never, options.verifier);
 
       if (definition.audited) registerAuditRoute(host.app, definition.name, host.context.db);

@@ -17,14 +17,15 @@ export class ConfigError extends Error {
  * (numbers, booleans), defaults are applied, and every variable that still does not match is
  * reported in one `ConfigError` with the variable's name, the value's problem and the schema's
  * description, so an operator fixes all of them in one go. Unknown variables are ignored
- * (the environment holds much more than ours).
+ * (the environment holds much more than ours). Values may also be typed already (numbers,
+ * booleans), as a test passes them: they are checked the same way.
  */
-export function loadConfig<S extends TObject>(schema: S, env: Record<string, string | undefined>): Static<S> {
+export function loadConfig<S extends TObject>(schema: S, env: Readonly<Record<string, unknown>>): Static<S> {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const value = env[key];
     // An empty variable means "not set": `FOO= blossom start` should fall back to the default.
-    if (value !== undefined && value !== "") raw[key] = value;
+    if (value !== undefined && value !== null && value !== "") raw[key] = value;
   }
   const problems: string[] = [];
   // TypeBox's conversion truncates "8080.5" or "1e3" to an integer: insist on plain digits first.

@@ -1,6 +1,7 @@
 import type { BackgroundTask, ServiceContext } from "@blossom/host";
 import { reservationMetrics } from "@blossom/telemetry";
-import { holdSecondsFrom, sweepIntervalMs } from "./domain/hold.js";
+import { sweepIntervalMs } from "./domain/hold.js";
+import type { InventorySettingsSchema } from "./settings.js";
 import { expireReservations } from "./store/reservations-store.js";
 import type { InventoryTables } from "./store/tables.js";
 
@@ -11,8 +12,10 @@ import type { InventoryTables } from "./store/tables.js";
  * product releases them); the sweep brings statuses and `reserved` up to date for products
  * nobody touches.
  */
-export function startExpirySweep(context: ServiceContext<InventoryTables>): BackgroundTask {
-  const interval = sweepIntervalMs(holdSecondsFrom(context.settings));
+export function startExpirySweep(
+  context: ServiceContext<InventoryTables, InventorySettingsSchema>,
+): BackgroundTask {
+  const interval = sweepIntervalMs(context.settings.INVENTORY_RESERVATION_HOLD_SECONDS);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;

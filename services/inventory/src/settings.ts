@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { DEFAULT_HOLD_SECONDS } from "./domain/hold.js";
 
-/** The environment variables inventory reads; the launcher validates them and fills `context.settings`. */
+/** The environment variables inventory reads (resolved before it starts, handed to `context.settings`). */
 export const inventorySettings = {
   INVENTORY_RESERVATION_HOLD_SECONDS: Type.Integer({
     minimum: 1,
@@ -10,3 +10,5 @@ export const inventorySettings = {
     description: "how long a reservation holds an order's stock before it expires",
   }),
 };
+
+export type InventorySettingsSchema = typeof inventorySettings;

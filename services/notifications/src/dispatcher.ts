@@ -8,7 +8,7 @@ import { describeSmtpUrl, SmtpEmailChannel } from "./channels/smtp-email.js";
 import { type Channels, PermanentDeliveryError } from "./domain/channel.js";
 import { afterFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./domain/retry-policy.js";
 import { NotificationSent } from "./events/contracts.js";
-import { readSettings } from "./settings.js";
+import type { NotificationsSettingsSchema } from "./settings.js";
 import {
   claimDue,
   markFailed,
@@ -248,13 +248,13 @@ export class NotificationDispatcher implements BackgroundTask {
  * The channels the settings ask for: SMTP email when `NOTIFICATIONS_SMTP_URL` is set, else the
  * local mailbox; sms and push always go to their development sinks.
  */
-export function createChannels(context: ServiceContext<NotificationsTables>): Channels {
-  const settings = readSettings(context.settings);
-  const email = settings.smtpUrl
-    ? new SmtpEmailChannel({ url: settings.smtpUrl, from: settings.smtpFrom })
-    : new MailboxEmailChannel(context.db);
+export function createChannels(
+  context: ServiceContext<NotificationsTables, NotificationsSettingsSchema>,
+): Channels {
+  const { NOTIFICATIONS_SMTP_URL: smtpUrl, NOTIFICATIONS_SMTP_FROM: from } = context.settings;
+  const email = smtpUrl ? new SmtpEmailChannel({ url: smtpUrl, from }) : new MailboxEmailChannel(context.db);
   context.logger.info(
-    { email: settings.smtpUrl ? describeSmtpUrl(settings.smtpUrl) : "mailbox table" },
+    { email: smtpUrl ? describeSmtpUrl(smtpUrl) : "mailbox table" },
     "notification channels",
   );
   return {
@@ -266,12 +266,11 @@ export function createChannels(context: ServiceContext<NotificationsTables>): Ch
 
 /** A dispatcher over the configured channels, with the configured retry limit (not started). */
 export function createDispatcher(
-  context: ServiceContext<NotificationsTables>,
+  context: ServiceContext<NotificationsTables, NotificationsSettingsSchema>,
   options: DispatcherOptions = {},
 ): NotificationDispatcher {
-  const { maxAttempts } = readSettings(context.settings);
   return new NotificationDispatcher(context, createChannels(context), {
     ...options,
-    retry: { maxAttempts, ...options.retry },
+    retry: { maxAttempts: context.settings.NOTIFICATIONS_MAX_ATTEMPTS, ...options.retry },
   });
 }

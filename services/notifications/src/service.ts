@@ -3,11 +3,11 @@ import { notificationsRoutes } from "./api/routes.js";
 import { createDispatcher } from "./dispatcher.js";
 import { notificationsEvents } from "./events/contracts.js";
 import { notificationsHandlers } from "./events/handlers.js";
-import { notificationsSettings } from "./settings.js";
+import { type NotificationsSettingsSchema, notificationsSettings } from "./settings.js";
 import { notificationsMigrations } from "./store/migrations.js";
 import type { NotificationsTables } from "./store/tables.js";
 
-export const notificationsService: ServiceDefinition<NotificationsTables> = {
+export const notificationsService: ServiceDefinition<NotificationsTables, NotificationsSettingsSchema> = {
   name: "notifications",
   description: "Email, sms and push notifications.",
   migrations: notificationsMigrations,

@@ -8,8 +8,8 @@ import { TestPaymentProvider } from "./providers/test-provider.js";
 import {
   checkPaymentsProduction,
   fingerprintKeyOf,
+  type PaymentsSettingsSchema,
   paymentsSettings,
-  transientFailuresOf,
 } from "./settings.js";
 import { paymentsMigrations } from "./store/migrations.js";
 import type { PaymentsTables } from "./store/tables.js";
@@ -19,23 +19,27 @@ export interface PaymentsServiceOptions {
    * Makes the card provider of one running service. Default: the built-in test provider,
    * configured from the service's settings. A real processor plugs in here.
    */
-  provider?: (context: ServiceContext<PaymentsTables>) => PaymentProvider;
+  provider?: (context: PaymentsContext) => PaymentProvider;
   /** The bus consumer's options (the host tells handlers which attempt is the last from `maxDeliver`). */
   consumerOptions?: SubscribeOptions;
   /** The clock (tests). */
   now?: () => Date;
 }
 
-function testProvider(context: ServiceContext<PaymentsTables>): PaymentProvider {
-  return new TestPaymentProvider({ transientFailures: transientFailuresOf(context.settings) });
+type PaymentsContext = ServiceContext<PaymentsTables, PaymentsSettingsSchema>;
+
+function testProvider(context: PaymentsContext): PaymentProvider {
+  return new TestPaymentProvider({
+    transientFailures: context.settings.PAYMENTS_TEST_CARD_TRANSIENT_FAILURES,
+  });
 }
 
 export function createPaymentsService(
   options: PaymentsServiceOptions = {},
-): ServiceDefinition<PaymentsTables> {
+): ServiceDefinition<PaymentsTables, PaymentsSettingsSchema> {
   // One provider per running service (a process may host several, e.g. in tests).
-  const providers = new WeakMap<ServiceContext<PaymentsTables>, PaymentProvider>();
-  const providerOf = (context: ServiceContext<PaymentsTables>): PaymentProvider => {
+  const providers = new WeakMap<PaymentsContext, PaymentProvider>();
+  const providerOf = (context: PaymentsContext): PaymentProvider => {
     let provider = providers.get(context);
     if (!provider) {
       provider = (options.provider ?? testProvider)(context);
@@ -66,4 +70,5 @@ export function createPaymentsService(
   };
 }
 
-export const paymentsService: ServiceDefinition<PaymentsTables> = createPaymentsService();
+export const paymentsService: ServiceDefinition<PaymentsTables, PaymentsSettingsSchema> =
+  createPaymentsService();

@@ -1,8 +1,9 @@
-import { type TProperties, Type } from "@sinclair/typebox";
+import type { Settings } from "@blossom/host";
+import { Type } from "@sinclair/typebox";
 import { DEFAULT_TRANSIENT_FAILURES } from "./providers/test-provider.js";
 
-/** The environment variables of payments (validated by the launcher, handed over in `context.settings`). */
-export const paymentsSettings: TProperties = {
+/** The environment variables of payments (resolved before it starts, handed over in `context.settings`). */
+export const paymentsSettings = {
   PAYMENTS_CARD_FINGERPRINT_KEY: Type.Optional(
     Type.String({
       minLength: 32,
@@ -22,17 +23,15 @@ export const paymentsSettings: TProperties = {
 /** Used outside production when no key is set; refused in production. Not a secret. */
 export const DEVELOPMENT_FINGERPRINT_KEY = "blossom-development-card-fingerprint-key (not a secret)";
 
-export function fingerprintKeyOf(settings: Readonly<Record<string, unknown>>): string {
-  const key = settings.PAYMENTS_CARD_FINGERPRINT_KEY;
-  return typeof key === "string" && key.length > 0 ? key : DEVELOPMENT_FINGERPRINT_KEY;
+export type PaymentsSettingsSchema = typeof paymentsSettings;
+export type PaymentsSettings = Settings<PaymentsSettingsSchema>;
+
+/** The key that fingerprints payment-method requests: the configured one, else the development one. */
+export function fingerprintKeyOf(settings: PaymentsSettings): string {
+  return settings.PAYMENTS_CARD_FINGERPRINT_KEY ?? DEVELOPMENT_FINGERPRINT_KEY;
 }
 
-export function transientFailuresOf(settings: Readonly<Record<string, unknown>>): number {
-  const value = settings.PAYMENTS_TEST_CARD_TRANSIENT_FAILURES;
-  return typeof value === "number" ? value : DEFAULT_TRANSIENT_FAILURES;
-}
-
-export function checkPaymentsProduction(settings: Record<string, unknown>): string[] {
+export function checkPaymentsProduction(settings: PaymentsSettings): string[] {
   if (fingerprintKeyOf(settings) === DEVELOPMENT_FINGERPRINT_KEY) {
     return [
       "PAYMENTS_CARD_FINGERPRINT_KEY is unset: production needs its own secret key (32+ characters), or card fingerprints could be reversed",

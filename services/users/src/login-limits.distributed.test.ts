@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { MemoryBus } from "@blossom/bus";
-import { type ServiceClients, ServiceHost } from "@blossom/host";
+import { resolveSettings, type ServiceClients, ServiceHost } from "@blossom/host";
 import { addressBucket } from "@blossom/limits";
 import { createLogger } from "@blossom/runtime";
 import { testAdapters } from "@blossom/testkit";
@@ -13,6 +13,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS_KEY_PREFIX } from "./auth/limit-counters.js";
 import { usersService } from "./service.js";
+import type { UsersSettingsSchema } from "./settings.js";
 import type { UsersTables } from "./store/tables.js";
 
 // Runs with the distributed suites (BLOSSOM_TEST_ADAPTERS names nats), where Redis runs beside
@@ -47,7 +48,7 @@ function trackedAddress(): string {
 }
 
 interface Replica {
-  host: ServiceHost<UsersTables>;
+  host: ServiceHost<UsersTables, UsersSettingsSchema>;
   login(email: string, password: string, from: string): Promise<{ status: number; body: unknown }>;
   signUp(email: string, from: string): Promise<number>;
   stop(): Promise<void>;
@@ -69,7 +70,7 @@ async function startReplica(redisUrl: string, logs?: string[]): Promise<Replica>
     host: "127.0.0.1",
     port: 0,
     seed: false,
-    settings: { ...SETTINGS, REDIS_URL: redisUrl },
+    settings: resolveSettings(usersService.settings, { ...SETTINGS, REDIS_URL: redisUrl }),
     environment: "test",
   }).catch((error: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemoryBus } from "@blossom/bus";
-import { type ServiceClients, ServiceHost } from "@blossom/host";
+import { resolveSettings, type ServiceClients, ServiceHost } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lockSeconds } from "./auth/login-limits.js";
 import { usersService } from "./service.js";
+import type { UsersSettingsSchema } from "./settings.js";
 import type { UsersTables } from "./store/tables.js";
 
 // The users service's own login and sign-up limits, through its real interface (the host's
@@ -50,7 +51,7 @@ const newAddress = () => `198.51.100.${nextAddress++}`;
 /** A users service built by the real host on PGlite, and requests to it from a given client address. */
 class Users {
   constructor(
-    readonly host: ServiceHost<UsersTables>,
+    readonly host: ServiceHost<UsersTables, UsersSettingsSchema>,
     readonly dataDir: string,
   ) {}
 
@@ -64,7 +65,7 @@ class Users {
       host: "127.0.0.1",
       port: 0,
       seed: false,
-      settings,
+      settings: resolveSettings(usersService.settings, settings),
       environment: "test",
     });
     return new Users(host, dataDir);

@@ -1,8 +1,14 @@
 import { DEVELOPMENT_SERVICE_SECRET } from "@blossom/auth";
+import { resolveSettings } from "@blossom/host";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { usersService } from "./service.js";
-import { readUsersSettings } from "./settings.js";
+import { usersConfig, usersSettings } from "./settings.js";
+
+/** The settings as the host hands them over (resolved once, as the launcher does). */
+const resolve = (raw: Record<string, unknown>) => resolveSettings(usersSettings, raw);
+/** Resolved, then what the service derives from them. */
+const read = (raw: Record<string, unknown>) => usersConfig(resolve(raw));
 
 async function privateJwk(): Promise<string> {
   const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
@@ -32,14 +38,32 @@ describe("users settings", () => {
     ]);
   });
 
-  it("reads typed values with the defaults, converting strings as the environment gives them", () => {
-    expect(readUsersSettings({})).toEqual({
-      accessTokenTtlSeconds: 900,
-      refreshTokenTtlSeconds: 2_592_000,
-      serviceTokenTtlSeconds: 300,
-      serviceSecret: DEVELOPMENT_SERVICE_SECRET,
+  it("resolves typed values with the defaults, converting strings as the environment gives them", () => {
+    expect(resolve({})).toEqual({
+      USERS_ACCESS_TOKEN_TTL_SECONDS: 900,
+      USERS_REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
+      USERS_SERVICE_TOKEN_TTL_SECONDS: 300,
+      BLOSSOM_SERVICE_SECRET: DEVELOPMENT_SERVICE_SECRET,
+      USERS_LOGIN_MAX_FAILURES: 5,
+      USERS_LOGIN_ACCOUNT_MAX_FAILURES: 20,
+      USERS_LOGIN_FAILURE_WINDOW_SECONDS: 900,
+      USERS_LOGIN_LOCK_SECONDS: 60,
+      USERS_LOGIN_LOCK_MAX_SECONDS: 900,
+      USERS_LOGIN_ADDRESS_MAX_FAILURES: 30,
+      USERS_LOGIN_ADDRESS_WINDOW_SECONDS: 600,
+      USERS_SIGNUP_MAX_PER_ADDRESS: 5,
+      USERS_SIGNUP_WINDOW_SECONDS: 600,
+      USERS_TRUSTED_PROXIES: "loopback",
+    });
+    expect(resolve({ USERS_ACCESS_TOKEN_TTL_SECONDS: "120", BLOSSOM_ADMIN_PASSWORD: "" })).toMatchObject({
+      USERS_ACCESS_TOKEN_TTL_SECONDS: 120,
+    });
+    expect(resolve({ BLOSSOM_ADMIN_PASSWORD: "" })).not.toHaveProperty("BLOSSOM_ADMIN_PASSWORD");
+  });
+
+  it("derives the limits, the trusted proxies and no signing key from the defaults", () => {
+    expect(usersConfig(resolve({}))).toEqual({
       signingKey: undefined,
-      adminPassword: undefined,
       limits: {
         login: {
           maxFailures: 5,
@@ -52,66 +76,56 @@ describe("users settings", () => {
         signUp: { max: 5, windowSeconds: 600 },
       },
       trustedProxies: ["loopback"],
-      redisUrl: undefined,
-    });
-    expect(
-      readUsersSettings({ USERS_ACCESS_TOKEN_TTL_SECONDS: "120", BLOSSOM_ADMIN_PASSWORD: "" }),
-    ).toMatchObject({
-      accessTokenTtlSeconds: 120,
-      adminPassword: undefined,
     });
   });
 
-  it("turns the limits off under NODE_ENV=test unless set (test clients share 127.0.0.1), and keeps a set one", () => {
-    expect(readUsersSettings({}, "test").limits).toEqual({
-      login: undefined,
-      loginAddress: undefined,
-      signUp: undefined,
-    });
-    expect(readUsersSettings({}, "production").limits.login?.maxFailures).toBe(5);
-    const settings = {
+  it("keeps the limits on whatever the environment, with the values set", () => {
+    const settings = resolve({
       USERS_SIGNUP_MAX_PER_ADDRESS: "2",
       USERS_LOGIN_LOCK_SECONDS: "1",
       USERS_LOGIN_LOCK_MAX_SECONDS: "4",
       USERS_TRUSTED_PROXIES: "127.0.0.1, 10.0.0.0/8",
       REDIS_URL: "redis://redis:6379",
-    };
-    expect(readUsersSettings(settings, "test")).toMatchObject({
-      limits: { login: undefined, loginAddress: undefined, signUp: { max: 2, windowSeconds: 600 } },
+    });
+    expect(settings.REDIS_URL).toBe("redis://redis:6379");
+    expect(usersConfig(settings)).toMatchObject({
+      limits: {
+        login: {
+          maxFailures: 5,
+          accountMaxFailures: 20,
+          windowSeconds: 900,
+          lockSeconds: 1,
+          maxLockSeconds: 4,
+        },
+        loginAddress: { maxFailures: 30, windowSeconds: 600 },
+        signUp: { max: 2, windowSeconds: 600 },
+      },
       trustedProxies: ["127.0.0.1", "10.0.0.0/8"],
-      redisUrl: "redis://redis:6379",
     });
-    expect(readUsersSettings(settings, "development").limits.login).toEqual({
-      maxFailures: 5,
-      accountMaxFailures: 20,
-      windowSeconds: 900,
-      lockSeconds: 1,
-      maxLockSeconds: 4,
-    });
+    expect(usersConfig(resolve({ USERS_TRUSTED_PROXIES: "none" })).trustedProxies).toEqual([]);
   });
 
   it("refuses bad limits: a cap below the first lock, a malformed proxy, a budget of 0, a non-Redis URL", () => {
-    expect(() =>
-      readUsersSettings({ USERS_LOGIN_LOCK_SECONDS: 600, USERS_LOGIN_LOCK_MAX_SECONDS: 60 }),
-    ).toThrow(/USERS_LOGIN_LOCK_MAX_SECONDS: must be at least USERS_LOGIN_LOCK_SECONDS/);
-    expect(() => readUsersSettings({ USERS_TRUSTED_PROXIES: "gateway.internal" })).toThrow(
-      /USERS_TRUSTED_PROXIES/,
+    expect(() => read({ USERS_LOGIN_LOCK_SECONDS: 600, USERS_LOGIN_LOCK_MAX_SECONDS: 60 })).toThrow(
+      /USERS_LOGIN_LOCK_MAX_SECONDS: must be at least USERS_LOGIN_LOCK_SECONDS/,
     );
-    expect(() => readUsersSettings({ USERS_LOGIN_MAX_FAILURES: 0 })).toThrow(/USERS_LOGIN_MAX_FAILURES/);
-    expect(() => readUsersSettings({ REDIS_URL: "http://redis:6379" })).toThrow(/REDIS_URL/);
+    expect(() => read({ USERS_TRUSTED_PROXIES: "gateway.internal" })).toThrow(/USERS_TRUSTED_PROXIES/);
+    expect(() => read({ USERS_LOGIN_MAX_FAILURES: 0 })).toThrow(/USERS_LOGIN_MAX_FAILURES/);
+    expect(() => read({ REDIS_URL: "http://redis:6379" })).toThrow(/REDIS_URL/);
   });
 
   it("refuses bad values, naming the variable but not quoting a secret", () => {
-    expect(() => readUsersSettings({ USERS_ACCESS_TOKEN_TTL_SECONDS: 5 })).toThrow(
-      /USERS_ACCESS_TOKEN_TTL_SECONDS/,
-    );
-    expect(() => readUsersSettings({ BLOSSOM_ADMIN_PASSWORD: "short" })).toThrow(/BLOSSOM_ADMIN_PASSWORD/);
-    const secret = '{"kty":"OKP","crv":"Ed25519","d":"ONP8oMaw3IQa9vMnveCHnVGlbMhdovQsDZAJU_vjTKU"}';
-    expect(() => readUsersSettings({ USERS_SIGNING_KEY: secret })).toThrow(
-      /USERS_SIGNING_KEY has no public part/,
-    );
+    expect(() => read({ USERS_ACCESS_TOKEN_TTL_SECONDS: 5 })).toThrow(/USERS_ACCESS_TOKEN_TTL_SECONDS/);
+    expect(() => read({ BLOSSOM_ADMIN_PASSWORD: "short" })).toThrow(/BLOSSOM_ADMIN_PASSWORD/);
     try {
-      readUsersSettings({ USERS_SIGNING_KEY: secret });
+      read({ BLOSSOM_ADMIN_PASSWORD: "short" });
+    } catch (error) {
+      expect(String(error)).not.toContain("short");
+    }
+    const secret = '{"kty":"OKP","crv":"Ed25519","d":"ONP8oMaw3IQa9vMnveCHnVGlbMhdovQsDZAJU_vjTKU"}';
+    expect(() => read({ USERS_SIGNING_KEY: secret })).toThrow(/USERS_SIGNING_KEY has no public part/);
+    try {
+      read({ USERS_SIGNING_KEY: secret });
     } catch (error) {
       expect(String(error)).not.toContain("ONP8oMaw");
     }
@@ -121,7 +135,7 @@ describe("users settings", () => {
 describe("checkProduction", () => {
   const SECRET = "a-production-service-secret-of-40-characters";
   const check = (settings: Record<string, unknown>) =>
-    usersService.checkProduction?.(settings) ?? ["missing"];
+    usersService.checkProduction?.(resolve(settings)) ?? ["missing"];
 
   it("accepts a configured private Ed25519 key, a service secret of its own, and no (or a strong) admin password", async () => {
     const key = await privateJwk();

@@ -1,21 +1,15 @@
 import { DEVELOPMENT_SERVICE_SECRET, serviceSecretProblems } from "@blossom/auth";
+import type { Settings } from "@blossom/host";
 import proxyAddr from "@fastify/proxy-addr";
-import { type Static, Type } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
+import { Type } from "@sinclair/typebox";
 import { isWeakAdminPassword } from "./domain/admin.js";
 import { type Ed25519PrivateJwk, parseSigningKey } from "./domain/signing-key.js";
-
-/** The budgets of the limits when their variable is unset (outside NODE_ENV=test). */
-export const LIMIT_DEFAULTS = {
-  loginMaxFailures: 5,
-  loginAddressMaxFailures: 30,
-  signUpMaxPerAddress: 5,
-} as const;
 
 /**
  * The variables the users service reads, merged by the launcher into the platform's
  * configuration (and its README table). Secrets carry no constraint that could make the
- * configuration loader quote them in an error: their checks are here, and never print the value.
+ * configuration loader quote them in an error: their checks are in `usersConfig`, and never
+ * print the value.
  */
 export const usersSettings = {
   USERS_ACCESS_TOKEN_TTL_SECONDS: Type.Integer({
@@ -54,15 +48,14 @@ export const usersSettings = {
       description: "password of the development admin admin@blossom.local (unset: generated and logged)",
     }),
   ),
-  // Login and sign-up limits (see README "Login and sign-up limits"). The three budgets have no
-  // schema default: unset, they take the defaults below, except under NODE_ENV=test, where
-  // every test client shares 127.0.0.1 and they are off unless a test sets them.
-  USERS_LOGIN_MAX_FAILURES: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      description: `failed logins per account and client address within USERS_LOGIN_FAILURE_WINDOW_SECONDS before that pair is locked (default ${LIMIT_DEFAULTS.loginMaxFailures}; off under NODE_ENV=test unless set)`,
-    }),
-  ),
+  // Login and sign-up limits (see README "Login and sign-up limits"). Always on: test harnesses,
+  // whose clients all share 127.0.0.1, raise the budgets explicitly (as they raise the gateway's).
+  USERS_LOGIN_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    default: 5,
+    description:
+      "failed logins per account and client address within USERS_LOGIN_FAILURE_WINDOW_SECONDS before that pair is locked",
+  }),
   USERS_LOGIN_ACCOUNT_MAX_FAILURES: Type.Integer({
     minimum: 1,
     maximum: 10_000,
@@ -88,24 +81,23 @@ export const usersSettings = {
     default: 900,
     description: "longest lock of an account for one client address (the doubling stops there)",
   }),
-  USERS_LOGIN_ADDRESS_MAX_FAILURES: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      description: `failed logins per client address, whatever the accounts, within USERS_LOGIN_ADDRESS_WINDOW_SECONDS; past it the address's logins are refused until the window ends (default ${LIMIT_DEFAULTS.loginAddressMaxFailures}; off under NODE_ENV=test unless set)`,
-    }),
-  ),
+  USERS_LOGIN_ADDRESS_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description:
+      "failed logins per client address, whatever the accounts, within USERS_LOGIN_ADDRESS_WINDOW_SECONDS; past it the address's logins are refused until the window ends",
+  }),
   USERS_LOGIN_ADDRESS_WINDOW_SECONDS: Type.Integer({
     minimum: 1,
     maximum: 86_400,
     default: 600,
     description: "window of USERS_LOGIN_ADDRESS_MAX_FAILURES",
   }),
-  USERS_SIGNUP_MAX_PER_ADDRESS: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      description: `sign-ups per client address within USERS_SIGNUP_WINDOW_SECONDS (default ${LIMIT_DEFAULTS.signUpMaxPerAddress}; off under NODE_ENV=test unless set)`,
-    }),
-  ),
+  USERS_SIGNUP_MAX_PER_ADDRESS: Type.Integer({
+    minimum: 1,
+    default: 5,
+    description: "sign-ups per client address within USERS_SIGNUP_WINDOW_SECONDS",
+  }),
   USERS_SIGNUP_WINDOW_SECONDS: Type.Integer({
     minimum: 1,
     maximum: 86_400,
@@ -121,7 +113,7 @@ export const usersSettings = {
       "comma-separated addresses or CIDR ranges (or loopback, linklocal, uniquelocal) of the proxies in front of the users service, the gateway's among them, whose X-Forwarded-For is believed for the client address of the limits; none = trust nobody",
   }),
   // Platform-wide, declared by the platform for the gateway too; declared here as well (the same
-  // constraint) so that the launcher hands it to the users service (`settingsOf`).
+  // constraint) so that the users service gets it in its own settings.
   REDIS_URL: Type.Optional(
     Type.String({
       pattern: "^rediss?://",
@@ -131,76 +123,51 @@ export const usersSettings = {
   ),
 };
 
-const SettingsSchema = Type.Object(usersSettings);
-type RawSettings = Static<typeof SettingsSchema>;
+export type UsersSettingsSchema = typeof usersSettings;
+/** The users service's settings as `context.settings` holds them. */
+export type UsersSettings = Settings<UsersSettingsSchema>;
 
-export interface UsersSettings {
-  accessTokenTtlSeconds: number;
-  refreshTokenTtlSeconds: number;
-  serviceTokenTtlSeconds: number;
-  /** Checks the credentials services present for a service token. */
-  serviceSecret: string;
+/** What the users service derives from its settings, once, when it is created. */
+export interface UsersConfig {
   /** The configured signing key; unset outside production means "generate and keep one in the database". */
   signingKey: Ed25519PrivateJwk | undefined;
-  adminPassword: string | undefined;
-  /** Each limit, or undefined when it is off. */
   limits: UsersLimits;
   /** Proxies whose X-Forwarded-For is believed (empty: the client is the connection's peer). */
   trustedProxies: string[];
-  /** Where the limit counters are shared; unset = this process's memory. */
-  redisUrl: string | undefined;
 }
 
 export interface UsersLimits {
   /** Failed logins per (account, client address), and the growing lock past them. */
-  login:
-    | {
-        maxFailures: number;
-        /** Failures per account from every address, before unknown addresses are refused. */
-        accountMaxFailures: number;
-        windowSeconds: number;
-        lockSeconds: number;
-        maxLockSeconds: number;
-      }
-    | undefined;
+  login: {
+    maxFailures: number;
+    /** Failures per account from every address, before unknown addresses are refused. */
+    accountMaxFailures: number;
+    windowSeconds: number;
+    lockSeconds: number;
+    maxLockSeconds: number;
+  };
   /** Failed logins per client address across accounts. */
-  loginAddress: { maxFailures: number; windowSeconds: number } | undefined;
+  loginAddress: { maxFailures: number; windowSeconds: number };
   /** Sign-ups per client address. */
-  signUp: { max: number; windowSeconds: number } | undefined;
+  signUp: { max: number; windowSeconds: number };
 }
 
-const cache = new WeakMap<object, Map<string, UsersSettings>>();
-
 /**
- * The typed settings, from `context.settings` (already validated by the launcher; validated
- * again here for hosts built directly, e.g. in tests), for `environment` (`context.environment`:
- * under "test", an unset budget means that limit is off). Throws one error listing every problem.
+ * What needs parsing or checking across variables, from the settings the host resolved: the
+ * signing key (a private Ed25519 JWK), the trusted proxies, and the limits. Pure; throws one error
+ * listing every problem, each naming its variable and never quoting a secret.
  */
-export function readUsersSettings(
-  settings: Readonly<Record<string, unknown>>,
-  environment = "development",
-): UsersSettings {
-  const cached = cache.get(settings)?.get(environment);
-  if (cached) return cached;
-  const raw: Record<string, unknown> = {};
-  for (const name of Object.keys(usersSettings)) {
-    const value = settings[name];
-    if (value !== undefined && value !== null && value !== "") raw[name] = value;
-  }
-  const values = Value.Default(SettingsSchema, Value.Convert(SettingsSchema, raw)) as RawSettings;
-  const problems = [...Value.Errors(SettingsSchema, values)].map((error) => {
-    const name = error.path.replace(/^\//, "").split("/")[0] ?? error.path;
-    return `${name}: ${error.message}`;
-  });
+export function usersConfig(settings: UsersSettings): UsersConfig {
+  const problems: string[] = [];
   let signingKey: Ed25519PrivateJwk | undefined;
-  if (typeof values.USERS_SIGNING_KEY === "string") {
-    const parsed = parseSigningKey(values.USERS_SIGNING_KEY);
+  if (settings.USERS_SIGNING_KEY !== undefined) {
+    const parsed = parseSigningKey(settings.USERS_SIGNING_KEY);
     if (parsed.ok) signingKey = parsed.jwk;
     else problems.push(`USERS_SIGNING_KEY ${parsed.problem}`);
   }
-  if (values.USERS_LOGIN_LOCK_MAX_SECONDS < values.USERS_LOGIN_LOCK_SECONDS)
+  if (settings.USERS_LOGIN_LOCK_MAX_SECONDS < settings.USERS_LOGIN_LOCK_SECONDS)
     problems.push("USERS_LOGIN_LOCK_MAX_SECONDS: must be at least USERS_LOGIN_LOCK_SECONDS");
-  const trustedProxies = values.USERS_TRUSTED_PROXIES.split(",")
+  const trustedProxies = settings.USERS_TRUSTED_PROXIES.split(",")
     .map((entry) => entry.trim())
     .filter((entry) => entry !== "" && entry !== "none");
   try {
@@ -208,49 +175,28 @@ export function readUsersSettings(
   } catch (error) {
     problems.push(`USERS_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
-  if (problems.length > 0)
-    throw new Error(`invalid users settings:\n  ${[...new Set(problems)].join("\n  ")}`);
-  // Under NODE_ENV=test an unset budget is off: test suites sign many users up and in from one
-  // address (127.0.0.1), as the gateway's harness raises its own limits for the same reason.
-  const budget = (value: number | undefined, fallback: number) =>
-    value ?? (environment === "test" ? undefined : fallback);
-  const loginMax = budget(values.USERS_LOGIN_MAX_FAILURES, LIMIT_DEFAULTS.loginMaxFailures);
-  const addressMax = budget(values.USERS_LOGIN_ADDRESS_MAX_FAILURES, LIMIT_DEFAULTS.loginAddressMaxFailures);
-  const signUpMax = budget(values.USERS_SIGNUP_MAX_PER_ADDRESS, LIMIT_DEFAULTS.signUpMaxPerAddress);
-  const typed: UsersSettings = {
-    accessTokenTtlSeconds: values.USERS_ACCESS_TOKEN_TTL_SECONDS,
-    refreshTokenTtlSeconds: values.USERS_REFRESH_TOKEN_TTL_SECONDS,
-    serviceTokenTtlSeconds: values.USERS_SERVICE_TOKEN_TTL_SECONDS,
-    serviceSecret: values.BLOSSOM_SERVICE_SECRET,
+  if (problems.length > 0) throw new Error(`invalid users settings:\n  ${problems.join("\n  ")}`);
+  return {
     signingKey,
-    adminPassword: values.BLOSSOM_ADMIN_PASSWORD,
     limits: {
-      login:
-        loginMax === undefined
-          ? undefined
-          : {
-              maxFailures: loginMax,
-              accountMaxFailures: values.USERS_LOGIN_ACCOUNT_MAX_FAILURES,
-              windowSeconds: values.USERS_LOGIN_FAILURE_WINDOW_SECONDS,
-              lockSeconds: values.USERS_LOGIN_LOCK_SECONDS,
-              maxLockSeconds: values.USERS_LOGIN_LOCK_MAX_SECONDS,
-            },
-      loginAddress:
-        addressMax === undefined
-          ? undefined
-          : { maxFailures: addressMax, windowSeconds: values.USERS_LOGIN_ADDRESS_WINDOW_SECONDS },
-      signUp:
-        signUpMax === undefined
-          ? undefined
-          : { max: signUpMax, windowSeconds: values.USERS_SIGNUP_WINDOW_SECONDS },
+      login: {
+        maxFailures: settings.USERS_LOGIN_MAX_FAILURES,
+        accountMaxFailures: settings.USERS_LOGIN_ACCOUNT_MAX_FAILURES,
+        windowSeconds: settings.USERS_LOGIN_FAILURE_WINDOW_SECONDS,
+        lockSeconds: settings.USERS_LOGIN_LOCK_SECONDS,
+        maxLockSeconds: settings.USERS_LOGIN_LOCK_MAX_SECONDS,
+      },
+      loginAddress: {
+        maxFailures: settings.USERS_LOGIN_ADDRESS_MAX_FAILURES,
+        windowSeconds: settings.USERS_LOGIN_ADDRESS_WINDOW_SECONDS,
+      },
+      signUp: {
+        max: settings.USERS_SIGNUP_MAX_PER_ADDRESS,
+        windowSeconds: settings.USERS_SIGNUP_WINDOW_SECONDS,
+      },
     },
     trustedProxies,
-    redisUrl: values.REDIS_URL,
   };
-  const perEnvironment = cache.get(settings) ?? new Map<string, UsersSettings>();
-  perEnvironment.set(environment, typed);
-  cache.set(settings, perEnvironment);
-  return typed;
 }
 
 /**
@@ -259,10 +205,10 @@ export function readUsersSettings(
  * default admin password, and the development service secret (anyone can read it in the source,
  * and mint credentials with it). Each message starts with the variable's name and never quotes its value.
  */
-export function checkUsersProduction(settings: Record<string, unknown>): string[] {
+export function checkUsersProduction(settings: UsersSettings): string[] {
   const problems: string[] = [];
   const key = settings.USERS_SIGNING_KEY;
-  if (typeof key !== "string" || key.trim() === "") {
+  if (key === undefined || key.trim() === "") {
     problems.push(
       "USERS_SIGNING_KEY is not set: production signs access tokens only with a key you provide (a private Ed25519 JWK as JSON)",
     );
@@ -272,7 +218,7 @@ export function checkUsersProduction(settings: Record<string, unknown>): string[
   }
   problems.push(...serviceSecretProblems(settings.BLOSSOM_SERVICE_SECRET));
   const adminPassword = settings.BLOSSOM_ADMIN_PASSWORD;
-  if (typeof adminPassword === "string" && adminPassword !== "" && isWeakAdminPassword(adminPassword)) {
+  if (adminPassword !== undefined && isWeakAdminPassword(adminPassword)) {
     problems.push(
       "BLOSSOM_ADMIN_PASSWORD is weak (a well-known default, or under 12 characters): production refuses it, and creates no default admin anyway",
     );

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { DEVELOPMENT_SERVICE_SECRET, serviceCredential, TokenVerifier } from "@blossom/auth";
 import { type EventEnvelope, MemoryBus } from "@blossom/bus";
-import { type ServiceClients, ServiceHost } from "@blossom/host";
+import { resolveSettings, type ServiceClients, ServiceHost } from "@blossom/host";
 import { createLogger, propagationHeaders } from "@blossom/runtime";
 import {
   calculateJwkThumbprint,
@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rotateSigningKey } from "./auth/key-ring.js";
 import { usersService } from "./service.js";
+import type { UsersSettingsSchema } from "./settings.js";
 import type { UsersTables } from "./store/tables.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -35,7 +36,7 @@ interface Reply<T = Record<string, unknown>> {
 }
 
 interface RunningUsers {
-  host: ServiceHost<UsersTables>;
+  host: ServiceHost<UsersTables, UsersSettingsSchema>;
   url: string;
   dataDir: string;
   events: EventEnvelope[];
@@ -49,6 +50,17 @@ interface RunningUsers {
   /** Stops everything; removes the data directory unless `keepData`. */
   stop(keepData?: boolean): Promise<void>;
 }
+
+/**
+ * Login and sign-up limits out of the way: every request here comes from 127.0.0.1 (the limits
+ * have their own suite, login-limits.test.ts).
+ */
+const GENEROUS_LIMITS = {
+  USERS_LOGIN_MAX_FAILURES: 100_000,
+  USERS_LOGIN_ACCOUNT_MAX_FAILURES: 10_000,
+  USERS_LOGIN_ADDRESS_MAX_FAILURES: 100_000,
+  USERS_SIGNUP_MAX_PER_ADDRESS: 100_000,
+};
 
 /** Every answer's text, from every instance: checked for secrets at the end. */
 const answers: string[] = [];
@@ -95,7 +107,7 @@ async function startUsers(
     host: "127.0.0.1",
     port: 0,
     seed: true,
-    settings: options.settings ?? {},
+    settings: resolveSettings(usersService.settings, { ...GENEROUS_LIMITS, ...options.settings }),
     environment: options.environment ?? "test",
     verifier,
   }).catch(async (error: unknown) => {

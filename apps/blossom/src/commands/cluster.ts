@@ -64,10 +64,7 @@ export async function clusterCommand(
 
   const tty = process.stdout.isTTY === true;
   const logFormat = config.LOG_FORMAT === "auto" ? (tty ? "pretty" : "json") : config.LOG_FORMAT;
-  const gatewayPort =
-    (serviceSetting(config, GATEWAY, "PORT") as number | undefined) ??
-    (config.PORT as number | undefined) ??
-    GATEWAY_DEFAULT_PORT;
+  const gatewayPort = serviceSetting(config, GATEWAY, "PORT") ?? config.PORT ?? GATEWAY_DEFAULT_PORT;
   const plan = planInstances(replicas, gatewayPort);
   const labelWidth = Math.max(...plan.map((instance) => instance.label.length));
   // The same node, loader flags and entry point as this process: tsx from sources, or built JS.
@@ -204,7 +201,7 @@ async function prepareDatabases(
 ): Promise<Map<string, string>> {
   const databases = new Map<string, string>();
   for (const service of SERVICE_NAMES) {
-    const configured = serviceSetting(config, service, "DATABASE_URL") as string | undefined;
+    const configured = serviceSetting(config, service, "DATABASE_URL");
     if (configured !== undefined) {
       databases.set(service, configured);
       continue;

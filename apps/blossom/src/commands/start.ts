@@ -24,8 +24,8 @@ export interface RunningPlatform {
 }
 
 function portOf(config: PlatformConfig, name: string, defaultPort: number, only: boolean): number {
-  const own = serviceSetting(config, name, "PORT") as number | undefined;
-  const shared = only || name === GATEWAY ? (config.PORT as number | undefined) : undefined;
+  const own = serviceSetting(config, name, "PORT");
+  const shared = only || name === GATEWAY ? config.PORT : undefined;
   return own ?? shared ?? defaultPort;
 }
 
@@ -50,13 +50,14 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
   // configured URLs are static, else the default local ports, updated with real ports after listen.
   // With BLOSSOM_DISCOVERY=nats, a service without its own URL is found in the instance bucket,
   // where its replicas register themselves (`blossom cluster`).
+  const natsUrl = config.NATS_URL;
   const registry: InstanceRegistry | undefined =
-    config.BLOSSOM_DISCOVERY === "nats" && config.NATS_URL
+    config.BLOSSOM_DISCOVERY === "nats" && natsUrl
       ? await retryStartup(
           "NATS (instance registry)",
           () =>
             openInstanceRegistry({
-              natsUrl: config.NATS_URL as string,
+              natsUrl,
               prefix: config.BLOSSOM_NATS_PREFIX,
               name: names.join("+"),
               onError: (error) => launcher.warn({ err: error }, "NATS instance registry"),
@@ -66,7 +67,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
       : undefined;
   const urls: Record<string, string> = {};
   for (const { definition, defaultPort } of SERVICES) {
-    const configured = serviceSetting(config, definition.name, "URL") as string | undefined;
+    const configured = serviceSetting(config, definition.name, "URL");
     if (registry && configured === undefined) continue;
     urls[definition.name] =
       configured ?? `http://127.0.0.1:${portOf(config, definition.name, defaultPort, only) || defaultPort}`;
@@ -114,7 +115,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             clients,
             logger: logger(definition.name),
             databaseUrl:
-              (serviceSetting(config, definition.name, "DATABASE_URL") as string | undefined) ??
+              serviceSetting(config, definition.name, "DATABASE_URL") ??
               (only ? config.DATABASE_URL : undefined),
             dataDir: config.BLOSSOM_DATA_DIR,
             host: config.HOST,

@@ -1,14 +1,5 @@
-/** How long a reservation holds stock when the setting is absent: 15 minutes. */
+/** How long a reservation holds stock when `INVENTORY_RESERVATION_HOLD_SECONDS` is unset: 15 minutes. */
 export const DEFAULT_HOLD_SECONDS = 900;
-
-/**
- * The hold time from the service's settings (`INVENTORY_RESERVATION_HOLD_SECONDS`, validated
- * by the launcher); the default when absent or not a positive number.
- */
-export function holdSecondsFrom(settings: Readonly<Record<string, unknown>>): number {
-  const value = settings.INVENTORY_RESERVATION_HOLD_SECONDS;
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : DEFAULT_HOLD_SECONDS;
-}
 
 /**
  * How often the expiry sweep runs: half the hold time, between 1 s and 60 s. Expiry does not

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_HOLD_SECONDS, holdSecondsFrom, sweepIntervalMs } from "./hold.js";
+import { DEFAULT_HOLD_SECONDS, sweepIntervalMs } from "./hold.js";
 import {
   cancelAction,
   confirmAction,
@@ -117,9 +117,7 @@ describe("stock", () => {
 });
 
 describe("hold time", () => {
-  it("comes from INVENTORY_RESERVATION_HOLD_SECONDS, 900 s by default", () => {
-    expect(holdSecondsFrom({ INVENTORY_RESERVATION_HOLD_SECONDS: 60 })).toBe(60);
-    expect(holdSecondsFrom({})).toBe(DEFAULT_HOLD_SECONDS);
+  it("is 900 s unless INVENTORY_RESERVATION_HOLD_SECONDS says otherwise (see settings.test.ts)", () => {
     expect(DEFAULT_HOLD_SECONDS).toBe(900);
   });
 

@@ -1,7 +1,6 @@
 import { type EventBinding, on } from "@blossom/host";
 import { OrderCancelled, OrderConfirmed, OrderPlaced } from "@blossom/orders-contracts";
 import { reservationMetrics } from "@blossom/telemetry";
-import { holdSecondsFrom } from "../domain/hold.js";
 import {
   cancelAction,
   confirmAction,
@@ -10,6 +9,7 @@ import {
   planReservation,
   statusAfterCancel,
 } from "../domain/reservation.js";
+import type { InventorySettingsSchema } from "../settings.js";
 import {
   activateReservation,
   claimOrder,
@@ -35,38 +35,42 @@ import { StockRejected, StockReserved } from "./contracts.js";
  * says what was already done, so a second OrderPlaced for an order (another event id) reserves
  * nothing and a repeated confirm or cancel changes nothing. See stock-store.ts for the locking.
  */
-export const inventoryHandlers: EventBinding<InventoryTables>[] = [
-  on<InventoryTables, typeof OrderPlaced.schema>(OrderPlaced, async ({ data, trx, context, afterCommit }) => {
-    const { orderId } = data;
-    if (!(await claimOrder(trx, orderId))) {
-      context.logger.info({ order_id: orderId }, "order already known: nothing to reserve");
-      return;
-    }
-    const lines = mergeLines(data.items);
-    const levels = await lockProducts(
-      trx,
-      lines.map((line) => line.productId),
-    );
-    const plan = planReservation(lines, levels);
-    if (plan.outcome === "reject") {
-      // The claimed row stays `rejected`: nothing is held.
-      await context.outbox.add(trx, StockRejected, orderId, {
+export const inventoryHandlers: EventBinding<InventoryTables, InventorySettingsSchema>[] = [
+  on<InventoryTables, typeof OrderPlaced.schema, InventorySettingsSchema>(
+    OrderPlaced,
+    async ({ data, trx, context, afterCommit }) => {
+      const { orderId } = data;
+      if (!(await claimOrder(trx, orderId))) {
+        context.logger.info({ order_id: orderId }, "order already known: nothing to reserve");
+        return;
+      }
+      const lines = mergeLines(data.items);
+      const levels = await lockProducts(
+        trx,
+        lines.map((line) => line.productId),
+      );
+      const plan = planReservation(lines, levels);
+      if (plan.outcome === "reject") {
+        // The claimed row stays `rejected`: nothing is held.
+        await context.outbox.add(trx, StockRejected, orderId, {
+          orderId,
+          reason: "out_of_stock",
+          productIds: plan.productIds,
+        });
+        afterCommit(() => reservationMetrics(context.metrics).recorded("rejected"));
+        return;
+      }
+      await holdUnits(trx, plan.lines);
+      const holdSeconds = context.settings.INVENTORY_RESERVATION_HOLD_SECONDS;
+      const expiresAt = await activateReservation(trx, orderId, plan.lines, holdSeconds);
+      await context.outbox.add(trx, StockReserved, orderId, {
         orderId,
-        reason: "out_of_stock",
-        productIds: plan.productIds,
+        items: plan.lines,
+        expiresAt: expiresAt.toISOString(),
       });
-      afterCommit(() => reservationMetrics(context.metrics).recorded("rejected"));
-      return;
-    }
-    await holdUnits(trx, plan.lines);
-    const expiresAt = await activateReservation(trx, orderId, plan.lines, holdSecondsFrom(context.settings));
-    await context.outbox.add(trx, StockReserved, orderId, {
-      orderId,
-      items: plan.lines,
-      expiresAt: expiresAt.toISOString(),
-    });
-    afterCommit(() => reservationMetrics(context.metrics).recorded("reserved"));
-  }),
+      afterCommit(() => reservationMetrics(context.metrics).recorded("reserved"));
+    },
+  ),
 
   on<InventoryTables, typeof OrderConfirmed.schema>(
     OrderConfirmed,

@@ -9,13 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenVerifier } from "@blossom/auth";
 import { createEnvelope, type EventEnvelope, MemoryBus } from "@blossom/bus";
-import { ServiceHost } from "@blossom/host";
+import { resolveSettings, ServiceHost } from "@blossom/host";
 import { OrderCancelled, OrderConfirmed, OrderPlaced } from "@blossom/orders-contracts";
 import { createLogger } from "@blossom/runtime";
 import type { TestDatabase, TestStoreFactory } from "@blossom/testkit";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { DEFAULT_HOLD_SECONDS } from "../domain/hold.js";
 import { ProductCreated, StockRejected, StockReserved } from "../events/contracts.js";
 import { inventoryService } from "../service.js";
+import type { InventorySettingsSchema } from "../settings.js";
 import type { InventoryTables } from "../store/tables.js";
 
 export interface HttpAnswer<T = unknown> {
@@ -114,7 +116,7 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
     options.concurrency === undefined
       ? inventoryService
       : { ...inventoryService, consumerOptions: { concurrency: options.concurrency } };
-  const hosts: ServiceHost<InventoryTables>[] = [];
+  const hosts: ServiceHost<InventoryTables, InventorySettingsSchema>[] = [];
   const replicas = database.adapter === "postgres" ? (options.replicas ?? 1) : 1;
   await bus.subscribe(
     "probe",
@@ -141,7 +143,9 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
           host: "127.0.0.1",
           port: 0,
           seed: false,
-          settings: { INVENTORY_RESERVATION_HOLD_SECONDS: options.holdSeconds ?? 900 },
+          settings: resolveSettings(definition.settings, {
+            INVENTORY_RESERVATION_HOLD_SECONDS: options.holdSeconds ?? DEFAULT_HOLD_SECONDS,
+          }),
           environment: "test",
           relayPollIntervalMs: 50,
         }),

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenVerifier } from "@blossom/auth";
 import { createEnvelope, type EventContract, MemoryBus } from "@blossom/bus";
-import { type ServiceDefinition, ServiceHost } from "@blossom/host";
+import { resolveSettings, type ServiceDefinition, ServiceHost } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
 import type { Static, TObject } from "@sinclair/typebox";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -21,10 +21,11 @@ import { MailboxEmailChannel } from "../channels/mailbox-email.js";
 import { SmtpEmailChannel } from "../channels/smtp-email.js";
 import { type DispatcherOptions, NotificationDispatcher } from "../dispatcher.js";
 import { notificationsService } from "../service.js";
+import type { NotificationsSettingsSchema } from "../settings.js";
 import type { NotificationsTables } from "../store/tables.js";
 
 export interface Harness {
-  host: ServiceHost<NotificationsTables>;
+  host: ServiceHost<NotificationsTables, NotificationsSettingsSchema>;
   bus: MemoryBus;
   url: string;
   /** Publishes one event as its producer would and waits until notifications handled it. */
@@ -70,7 +71,7 @@ export async function startNotifications(options: HarnessOptions = {}): Promise<
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
   const verifier = new TokenVerifier({ fetchKeys: async () => ({ keys: [publicJwk] }) });
   const bus = new MemoryBus();
-  const definition: ServiceDefinition<NotificationsTables> = options.background
+  const definition: ServiceDefinition<NotificationsTables, NotificationsSettingsSchema> = options.background
     ? notificationsService
     : { ...notificationsService, start: undefined };
   const host = await ServiceHost.create(definition, {
@@ -87,7 +88,7 @@ export async function startNotifications(options: HarnessOptions = {}): Promise<
     port: 0,
     seed: false,
     environment: "test",
-    settings: options.settings ?? {},
+    settings: resolveSettings(definition.settings, options.settings ?? {}),
     verifier,
   });
   await host.subscribe();

@@ -10,7 +10,7 @@ import type { OrdersTables, StoredOrderLine } from "../store/tables.js";
 import { fetchPrices } from "./inventory-prices.js";
 import { toOrderView } from "./order-view.js";
 import { IdempotencyHeaders, OrderView, PlaceOrderBody, ReplayedHeader } from "./schemas.js";
-import { ordersSettings } from "./settings.js";
+import type { OrdersSettingsSchema } from "./settings.js";
 
 const keyReused = () =>
   new HttpProblem({
@@ -34,7 +34,10 @@ const keyRequired = () =>
  * schema's own check): a retry with the same key and body answers the same order (200,
  * `Idempotent-Replayed: true`); the same key with another body is refused (422).
  */
-export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTables>): void {
+export function registerPlaceOrder(
+  app: App,
+  context: ServiceContext<OrdersTables, OrdersSettingsSchema>,
+): void {
   app.post(
     "/api/orders",
     {
@@ -85,7 +88,7 @@ export function registerPlaceOrder(app: App, context: ServiceContext<OrdersTable
           detail: `The order totals ${total.amount} minor units; an order may total at most ${MAX_ORDER_TOTAL_AMOUNT}. Split it into several orders.`,
         });
       const id = randomUUID();
-      const { deadlineSeconds } = ordersSettings(context);
+      const deadlineSeconds = context.settings.ORDERS_SAGA_DEADLINE_SECONDS;
       let created: OrderRow;
       try {
         created = await context.transaction(async (trx) => {

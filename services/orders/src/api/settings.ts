@@ -1,7 +1,6 @@
-import type { ServiceContext } from "@blossom/host";
 import { Type } from "@sinclair/typebox";
 
-/** The orders service's own environment variables. */
+/** The orders service's own environment variables (resolved before it starts, handed to `context.settings`). */
 export const ordersSettingsSchema = {
   ORDERS_SAGA_DEADLINE_SECONDS: Type.Integer({
     minimum: 1,
@@ -15,16 +14,4 @@ export const ordersSettingsSchema = {
   }),
 };
 
-export interface OrdersSettings {
-  deadlineSeconds: number;
-  sweepIntervalMs: number;
-}
-
-export function ordersSettings(context: { settings: Readonly<Record<string, unknown>> }): OrdersSettings {
-  return {
-    deadlineSeconds: Number(context.settings.ORDERS_SAGA_DEADLINE_SECONDS ?? 30),
-    sweepIntervalMs: Number(context.settings.ORDERS_SAGA_SWEEP_INTERVAL_MS ?? 1000),
-  };
-}
-
-export type { ServiceContext };
+export type OrdersSettingsSchema = typeof ordersSettingsSchema;

@@ -9,12 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier } from "@blossom/auth";
 import { createEnvelope, type EventContract, type EventEnvelope, MemoryBus } from "@blossom/bus";
-import { type ServiceDefinition, ServiceHost } from "@blossom/host";
+import { resolveSettings, type ServiceDefinition, ServiceHost } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
 import type { Static, TObject } from "@sinclair/typebox";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { paymentsEvents } from "../events/contracts.js";
 import { paymentsService } from "../service.js";
+import type { PaymentsSettingsSchema } from "../settings.js";
 import type { PaymentsTables } from "../store/tables.js";
 
 export interface Answer<T = unknown> {
@@ -24,7 +25,7 @@ export interface Answer<T = unknown> {
 }
 
 export interface PaymentsHarness {
-  host: ServiceHost<PaymentsTables>;
+  host: ServiceHost<PaymentsTables, PaymentsSettingsSchema>;
   bus: MemoryBus;
   url: string;
   /** Every log line the service wrote, raw JSON. */
@@ -53,7 +54,10 @@ export interface PaymentsHarness {
 }
 
 export async function startPayments(
-  options: { service?: ServiceDefinition<PaymentsTables>; settings?: Record<string, unknown> } = {},
+  options: {
+    service?: ServiceDefinition<PaymentsTables, PaymentsSettingsSchema>;
+    settings?: Record<string, unknown>;
+  } = {},
 ): Promise<PaymentsHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), "blossom-payments-"));
   const logLines: string[] = [];
@@ -66,7 +70,8 @@ export async function startPayments(
   const publicJwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: TOKEN_ALGORITHM, use: "sig" };
   const verifier = new TokenVerifier({ fetchKeys: async () => ({ keys: [publicJwk] }) });
   const bus = new MemoryBus();
-  const host = await ServiceHost.create(options.service ?? paymentsService, {
+  const service = options.service ?? paymentsService;
+  const host = await ServiceHost.create(service, {
     bus,
     clients: {
       get(service: string): never {
@@ -80,7 +85,7 @@ export async function startPayments(
     seed: false,
     environment: "test",
     verifier,
-    ...(options.settings ? { settings: options.settings } : {}),
+    settings: resolveSettings(service.settings, options.settings ?? {}),
   });
   const published: EventEnvelope[] = [];
   await host.subscribe();

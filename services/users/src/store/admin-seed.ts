@@ -4,7 +4,7 @@ import { isUniqueViolation } from "@blossom/store";
 import { ADMIN_EMAIL, ADMIN_NAME, generateAdminPassword } from "../domain/admin.js";
 import { hashPassword, verifyPassword } from "../domain/password.js";
 import { UserRegistered } from "../events/contracts.js";
-import { readUsersSettings } from "../settings.js";
+import type { UsersSettingsSchema } from "../settings.js";
 import type { UsersTables } from "./tables.js";
 import { findUserByEmail, insertUser, updatePasswordHash } from "./users-store.js";
 
@@ -14,9 +14,9 @@ import { findUserByEmail, insertUser, updatePasswordHash } from "./users-store.j
  * An existing admin gets the configured password if it changed; an existing account of that
  * email that is not an admin is left alone (it is never promoted).
  */
-export async function seedAdmin(context: ServiceContext<UsersTables>): Promise<void> {
+export async function seedAdmin(context: ServiceContext<UsersTables, UsersSettingsSchema>): Promise<void> {
   if (context.environment === "production") return;
-  const { adminPassword } = readUsersSettings(context.settings, context.environment);
+  const adminPassword = context.settings.BLOSSOM_ADMIN_PASSWORD;
   const existing = await findUserByEmail(context.db, ADMIN_EMAIL);
   if (existing) {
     if (existing.role !== "admin") {
