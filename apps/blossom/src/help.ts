@@ -17,5 +17,5 @@ Usage:
 
 Each service uses PostgreSQL when <SERVICE>_DATABASE_URL (or DATABASE_URL for a single
 service) is set, and an embedded PGlite database under BLOSSOM_DATA_DIR otherwise. The bus is
-NATS JetStream when NATS_URL is set, and in-process otherwise. See README.md for every variable.
+NATS JetStream when NATS_URL is set, and in-process otherwise. See docs/configuration.md for every variable.
 `;
