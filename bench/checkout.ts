@@ -50,6 +50,7 @@
  *   BENCH_POSTGRES_URL, BENCH_NATS_URL, BENCH_REDIS_URL   the cluster's servers
  *                                   (default postgres://postgres@127.0.0.1:5432/postgres, nats://127.0.0.1:4222, redis://127.0.0.1:6379)
  */
+
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -58,15 +59,14 @@ import { join, resolve } from "node:path";
 import { NatsBus } from "@blossom/bus/nats";
 import { InstanceBucket } from "@blossom/client";
 import { dropPostgresDatabase } from "@blossom/store";
+import { freePort, spawnBlossom } from "@blossom/testkit";
 import pg from "pg";
 import { checkServers, requiredServers } from "../apps/blossom/src/commands/cluster-preflight.js";
 import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
 import {
   type ClusterRow,
-  freePort,
   GENEROUS_USERS_LIMITS,
   readClusterTable,
-  spawnBlossom,
 } from "../tests/support/blossom-process.js";
 import type { Product } from "../tests/support/shop-client.js";
 import {

@@ -22,19 +22,15 @@
  *   BENCH_GATEWAY_NGINX        nginx binary (default /usr/sbin/nginx)
  *   BENCH_GATEWAY_CPU_PROF     a directory: the gateways run with --cpu-prof and write their profiles there
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dropPostgresDatabase, ensurePostgresDatabase, withDatabaseName } from "@blossom/store";
+import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
 import autocannon from "autocannon";
-import {
-  type BlossomProcess,
-  freePort,
-  spawnBlossom,
-  waitForReady,
-} from "../tests/support/blossom-process.js";
 import {
   type BenchOptions,
   type BenchResult,

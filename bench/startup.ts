@@ -3,12 +3,12 @@
  * baselines measured in the same run: the runtime floor (`node -e 0`, and with tsx loaded) and
  * a bare Fastify hello server's RSS.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort } from "../tests/support/blossom-process.js";
+import { freePort, type BlossomProcess as Proc, spawnNode } from "@blossom/testkit";
 import {
   type BenchOptions,
   type BenchResult,
@@ -61,27 +61,6 @@ const VARIANTS: Variant[] = [
     args: ["apps/blossom/bin/blossom.js", "start"],
   },
 ];
-
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnNode(args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += String(chunk);
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += String(chunk);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-    child.once("exit", (code, signal) => done({ code, signal }));
-  });
-  return { child, output: () => output, exited };
-}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 

@@ -18,11 +18,13 @@
  *   BENCH_TELEMETRY_CUSTOMERS    customers placing orders at once (default 8)
  *   BENCH_TELEMETRY_CPU_PROF     a directory: the telemetry-on platform runs with --cpu-prof and writes its profile there
  */
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type BlossomProcess, freePort } from "@blossom/testkit";
 import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
-import { type BlossomProcess, freePort, GENEROUS_USERS_LIMITS } from "../tests/support/blossom-process.js";
+import { GENEROUS_USERS_LIMITS } from "../tests/support/blossom-process.js";
 import type { Product } from "../tests/support/shop-client.js";
 import {
   type Customer,

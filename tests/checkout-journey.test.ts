@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { eventually } from "@blossom/testkit";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call, eventually } from "./support/http.js";
+import { call } from "./support/http.js";
 import { type Order, type Product, product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 

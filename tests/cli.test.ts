@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { definitionOf, RUNNABLE_NAMES, SERVICE_NAMES } from "../apps/blossom/src/topology.js";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
 import { call } from "./support/http.js";
 
 /**

@@ -7,10 +7,9 @@ import {
   type Store,
   withDatabaseName,
 } from "@blossom/store";
-import { testAdapters } from "@blossom/testkit";
+import { eventually, testAdapters } from "@blossom/testkit";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "./support/http.js";
 
 /**
  * Replicas of one consumer service, as `blossom cluster` runs them: each its own process-like

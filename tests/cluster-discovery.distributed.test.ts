@@ -1,8 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { InstanceBucket, NatsKvDiscovery, NatsKvRegistrar, ServiceClient } from "@blossom/client";
-import { testAdapters } from "@blossom/testkit";
+import { eventually, testAdapters } from "@blossom/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually } from "./support/http.js";
 
 /**
  * Discovery for replicas that come and go (`BLOSSOM_DISCOVERY=nats`), on a real NATS JetStream:

@@ -1,16 +1,10 @@
 import { NatsBus } from "@blossom/bus/nats";
 import { InstanceBucket, NatsKvDiscovery } from "@blossom/client";
 import { dropPostgresDatabase } from "@blossom/store";
-import { testAdapters } from "@blossom/testkit";
+import { type BlossomProcess, eventually, spawnBlossom, testAdapters } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type BlossomProcess,
-  type ClusterRow,
-  GENEROUS_USERS_LIMITS,
-  readClusterTable,
-  spawnBlossom,
-} from "./support/blossom-process.js";
-import { call, eventually } from "./support/http.js";
+import { type ClusterRow, GENEROUS_USERS_LIMITS, readClusterTable } from "./support/blossom-process.js";
+import { call } from "./support/http.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 import { SERVICES } from "./support/topologies.js";
 

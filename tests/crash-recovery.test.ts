@@ -1,14 +1,14 @@
-import { sql } from "kysely";
-import { afterEach, describe, expect, it } from "vitest";
 import {
   type BlossomProcess,
   deathOf,
   freePort,
   killAll,
   spawnBlossom,
-  testEnv,
   waitForReady,
-} from "./support/blossom-process.js";
+} from "@blossom/testkit";
+import { sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { testEnv } from "./support/blossom-process.js";
 import { call } from "./support/http.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 

@@ -3,15 +3,10 @@ import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type BlossomProcess, eventually, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  type BlossomProcess,
-  freePort,
-  spawnBlossom,
-  testEnv,
-  waitForReady,
-} from "./support/blossom-process.js";
-import { call, eventually } from "./support/http.js";
+import { testEnv } from "./support/blossom-process.js";
+import { call } from "./support/http.js";
 
 /**
  * SIGTERM under load: the whole platform runs as its own process, 20 clients hammer the gateway

@@ -1,6 +1,6 @@
+import { type BlossomProcess, eventually, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "./support/blossom-process.js";
-import { call, eventually } from "./support/http.js";
+import { call } from "./support/http.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, SERVICES, TOPOLOGIES } from "./support/topologies.js";
 

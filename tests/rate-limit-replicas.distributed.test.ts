@@ -1,13 +1,7 @@
 import { randomInt } from "node:crypto";
+import { type BlossomProcess, freePort, killAll, spawnBlossom, waitForReady } from "@blossom/testkit";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type BlossomProcess,
-  freePort,
-  killAll,
-  spawnBlossom,
-  waitForReady,
-} from "./support/blossom-process.js";
 
 /**
  * The gateway's rate limit holds across replicas: two `blossom start gateway` processes sharing

@@ -1,14 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
 import {
   type BlossomProcess,
   deathOf,
+  eventually,
   freePort,
   killAll,
   spawnBlossom,
-  testEnv,
   waitForReady,
-} from "./support/blossom-process.js";
-import { call, eventually } from "./support/http.js";
+} from "@blossom/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import { testEnv } from "./support/blossom-process.js";
+import { call } from "./support/http.js";
 import { type Order, type Product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 

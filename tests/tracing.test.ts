@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { createLogger, createServer } from "@blossom/runtime";
 import { currentTracing, type StoredSpan, startTracing, type TraceSummary } from "@blossom/telemetry";
+import { eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestPlatform } from "./support/embedded-platform.js";
-import { call, eventually } from "./support/http.js";
+import { call } from "./support/http.js";
 import { ShopClient } from "./support/shop-client.js";
 import { newTraceId, tracedCheckout } from "./support/traced-checkout.js";
 

@@ -1,6 +1,7 @@
+import { eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call, eventually } from "./support/http.js";
+import { call } from "./support/http.js";
 import { ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 

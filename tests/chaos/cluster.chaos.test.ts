@@ -1,12 +1,7 @@
 import { dropPostgresDatabase } from "@blossom/store";
-import { testAdapters } from "@blossom/testkit";
+import { type BlossomProcess, freePort, spawnBlossom, testAdapters } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type BlossomProcess,
-  freePort,
-  GENEROUS_USERS_LIMITS,
-  spawnBlossom,
-} from "../support/blossom-process.js";
+import { GENEROUS_USERS_LIMITS } from "../support/blossom-process.js";
 import { call } from "../support/http.js";
 import { type Product, ShopClient } from "../support/shop-client.js";
 import { SERVICES } from "../support/topologies.js";

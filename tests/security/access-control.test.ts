@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { testSigningKey } from "@blossom/testkit";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type JsonResponse } from "../support/http.js";
@@ -7,7 +8,6 @@ import {
   ADMIN_PASSWORD,
   callAs,
   claimsOf,
-  newSigningKey,
   SERVICES,
   type SecurityPlatform,
   type ServiceName,
@@ -188,7 +188,7 @@ const PROTECTED: Record<ServiceName, string> = {
 describe("API2: only a genuine, current token of the users service is accepted", () => {
   it("refuses tampered, expired, future-issued, alg none, other-key, wrong issuer or audience and unknown-role tokens with 401", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const otherKey = await newSigningKey("mallory");
+    const otherKey = await testSigningKey("mallory");
     const token = ann.tokens.accessToken;
     const forged: Record<string, string> = {
       "role tampered to admin": tamperPayload(token, { role: "admin" }),
@@ -213,7 +213,7 @@ describe("API2: only a genuine, current token of the users service is accepted",
         .setAudience("blossom")
         .setIssuedAt()
         .setExpirationTime("10m")
-        .sign(Buffer.from(String(sp.key.jwk.x), "base64url")),
+        .sign(Buffer.from(String(sp.key.publicJwk.x), "base64url")),
       "another issuer": await signToken(sp.key, { sub: annId, iss: "evil" }),
       "another audience": await signToken(sp.key, { sub: annId, aud: "other-app" }),
       "an unknown role": await signToken(sp.key, { sub: annId, role: "superuser" }),

@@ -2,18 +2,21 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type BlossomProcess,
+  eventually,
   freePort,
   killAll,
   spawnBlossom,
-  testEnv,
+  type TestSigningKey,
+  testSigningKey,
   waitForReady,
-} from "../support/blossom-process.js";
-import { call, eventually, type JsonResponse } from "../support/http.js";
+} from "@blossom/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testEnv } from "../support/blossom-process.js";
+import { call, type JsonResponse } from "../support/http.js";
 import { ADDRESS, type Order, type Product } from "../support/shop-client.js";
-import { ADMIN_PASSWORD, type Door, newSigningKey, type SigningKey } from "./security-platform.js";
+import { ADMIN_PASSWORD, type Door } from "./security-platform.js";
 
 /**
  * OWASP API3 (excessive data exposure): the platform runs as `blossom start` does, in its own
@@ -56,7 +59,7 @@ const FORBIDDEN_KEYS = [
 ];
 
 let dir: string;
-let key: SigningKey;
+let key: TestSigningKey;
 let blossom: BlossomProcess;
 const processes: BlossomProcess[] = [];
 const urls = new Map<string, string>();
@@ -102,14 +105,14 @@ function walk(value: unknown, visit: (key: string | undefined, value: unknown) =
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "blossom-security-"));
-  key = await newSigningKey("exposure-suite-key");
+  key = await testSigningKey("exposure-suite-key");
   blossom = spawnBlossom(["start"], {
     ...testEnv(await freePort()),
     BLOSSOM_DATA_DIR: dir,
     NODE_ENV: "test",
     BLOSSOM_SEED: "true",
     LOG_LEVEL: "trace",
-    USERS_SIGNING_KEY: JSON.stringify(key.jwk),
+    USERS_SIGNING_KEY: JSON.stringify(key.privateJwk),
     BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD,
   });
   processes.push(blossom);
@@ -339,7 +342,7 @@ describe("API3: excessive data exposure, in answers and in log lines", () => {
   });
 
   it("no answer carries a password, a password hash, a full card number, a cvc or a private key", () => {
-    const secrets = [...PASSWORDS, ...ALL_CARD_NUMBERS, "scrypt$", String(key.jwk.d)];
+    const secrets = [...PASSWORDS, ...ALL_CARD_NUMBERS, "scrypt$", String(key.privateJwk.d)];
     for (const { what, text, answer } of answers) {
       for (const secret of secrets) expect(text.includes(secret), `${what} carries ${secret}`).toBe(false);
       walk(answer.body, (name, value) => {
@@ -359,7 +362,7 @@ describe("API3: excessive data exposure, in answers and in log lines", () => {
     expect(lines.length).toBeGreaterThan(100);
     expect(output).toContain('"msg":"payment method saved"');
     expect(output).toContain('"url":"/api/auth/login"');
-    const secrets = [...PASSWORDS, ...ALL_CARD_NUMBERS, ...issuedTokens, "scrypt$", String(key.jwk.d)];
+    const secrets = [...PASSWORDS, ...ALL_CARD_NUMBERS, ...issuedTokens, "scrypt$", String(key.privateJwk.d)];
     expect(issuedTokens.size).toBeGreaterThanOrEqual(8);
     for (const secret of secrets) {
       const leaking = lines.find((line) => line.includes(secret));

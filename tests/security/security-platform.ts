@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { type TestSigningKey, type TokenClaims, testSigningKey } from "@blossom/testkit";
 import { startTestPlatform, type TestPlatform } from "../support/embedded-platform.js";
 import { call, type JsonResponse } from "../support/http.js";
 import { ShopClient, type Tokens } from "../support/shop-client.js";
@@ -22,23 +22,11 @@ export interface Door {
   base: string;
 }
 
-export interface SigningKey {
-  kid: string;
-  privateKey: CryptoKey;
-  /** The private JWK (with `d`): what USERS_SIGNING_KEY holds. */
-  jwk: JWK;
-}
-
-export async function newSigningKey(kid: string): Promise<SigningKey> {
-  const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
-  return { kid, privateKey, jwk: { ...(await exportJWK(privateKey)), kid } };
-}
-
 export interface SecurityPlatform {
   platform: TestPlatform;
   gateway: string;
   /** The key the users service signs access tokens with. */
-  key: SigningKey;
+  key: TestSigningKey;
   service(name: ServiceName): string;
   /** The gateway and the owning service's port. */
   doors(name: ServiceName): Door[];
@@ -49,9 +37,9 @@ export async function startSecurityPlatform(
   env: Record<string, string> = {},
   names?: string[],
 ): Promise<SecurityPlatform> {
-  const key = await newSigningKey("security-suite-key");
+  const key = await testSigningKey("security-suite-key");
   const platform = await startTestPlatform(
-    { USERS_SIGNING_KEY: JSON.stringify(key.jwk), BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
+    { USERS_SIGNING_KEY: JSON.stringify(key.privateJwk), BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
     undefined,
     names,
   );
@@ -101,27 +89,9 @@ export function callAs<T = unknown>(
   return call<T>(base, method, path, body, { authorization: `Bearer ${token}`, ...headers });
 }
 
-export interface TokenClaims {
-  sub: string;
-  role?: string;
-  iss?: string;
-  aud?: string;
-  /** Seconds since the epoch. */
-  iat?: number;
-  exp?: number;
-}
-
-/** An EdDSA token signed with `key`, with the Blossom claims unless overridden. */
-export function signToken(key: SigningKey, claims: TokenClaims, kid = key.kid): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ role: claims.role ?? "customer" })
-    .setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" })
-    .setSubject(claims.sub)
-    .setIssuer(claims.iss ?? "blossom-users")
-    .setAudience(claims.aud ?? "blossom")
-    .setIssuedAt(claims.iat ?? now)
-    .setExpirationTime(claims.exp ?? now + 600)
-    .sign(key.privateKey);
+/** An EdDSA token signed with `key`, with the Blossom claims (a customer's) unless overridden. */
+export function signToken(key: TestSigningKey, claims: TokenClaims, kid = key.kid): Promise<string> {
+  return key.sign({ ...claims, role: claims.role ?? "customer" }, kid);
 }
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { call, eventually, type JsonResponse } from "./http.js";
+import { eventually } from "@blossom/testkit";
+import { call, type JsonResponse } from "./http.js";
 
 export interface Tokens {
   accessToken: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { testAdapters } from "@blossom/testkit";
+import { eventually, testAdapters } from "@blossom/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createEnvelope, type EventEnvelope, type NewEvent } from "./envelope.js";
 import type { DeliveryInfo, EventBus } from "./event-bus.js";
@@ -21,19 +21,6 @@ function event(
   extra: Partial<NewEvent> = {},
 ): EventEnvelope {
   return createEnvelope("contract-test", { type, subject, data, ...extra });
-}
-
-/** Polls until `check` holds (the NATS adapter's publish resolves before delivery). */
-async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 function latch(): { promise: Promise<void>; open: () => void } {
@@ -88,7 +75,11 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     }
     const placed = event(PLACED, "order-1");
     await bus.publish([placed]);
-    await waitFor(() => seen.billing?.length === 1 && seen.shipping?.length === 1, "both consumers");
+    await eventually(
+      () => seen.billing?.length === 1 && seen.shipping?.length === 1,
+      5_000,
+      "both consumers",
+    );
     expect(seen).toEqual({ billing: [placed.id], shipping: [placed.id] });
   });
 
@@ -102,7 +93,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     await bus.subscribe("billing", [PLACED], record);
     const events = Array.from({ length: 20 }, (_, n) => event(PLACED, `order-${n}`));
     await bus.publish(events);
-    await waitFor(() => handled.length >= events.length, "20 deliveries");
+    await eventually(() => handled.length >= events.length, 5_000, "20 deliveries");
     await sleep(150); // a duplicate would show up now
     expect(handled.sort()).toEqual(events.map((e) => e.id).sort());
   });
@@ -127,7 +118,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     );
     const events = Array.from({ length: 50 }, (_, n) => event(PLACED, `order-${n % 5}`, { n }));
     await bus.publish(events);
-    await waitFor(() => [...bySubject.values()].flat().length === 50, "50 deliveries");
+    await eventually(() => [...bySubject.values()].flat().length === 50, 5_000, "50 deliveries");
     for (const [subject, numbers] of bySubject) {
       const published = events.filter((e) => e.subject === subject).map((e) => (e.data as { n: number }).n);
       expect(numbers, subject).toEqual(published);
@@ -148,7 +139,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
       { maxDeliver: 5, backoffMs: [20, 40] },
     );
     await bus.publish([event(PLACED, "order-1")]);
-    await waitFor(() => attempts.length === 3, "three attempts");
+    await eventually(() => attempts.length === 3, 5_000, "three attempts");
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     const [first, second, third] = attempts.map((a) => a.at) as [number, number, number];
     expect(second - first).toBeGreaterThanOrEqual(18);
@@ -171,7 +162,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     );
     const placed = event(PLACED, "order-1", { total: 42 });
     await bus.publish([placed]);
-    await waitFor(async () => (await bus.deadLetters("billing")).length === 1, "a dead letter");
+    await eventually(async () => (await bus.deadLetters("billing")).length === 1, 5_000, "a dead letter");
     const [dead] = await bus.deadLetters("billing");
     expect(dead).toMatchObject({ consumer: "billing", attempts: 3, event: placed });
     expect(dead?.error).toContain("boom: card declined");
@@ -198,11 +189,15 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     const events = [event(PLACED, "order-1"), event(PLACED, "order-2"), event(PLACED, "order-bad")];
     // Memory resolves a publish only once it is handled: wait for it after opening the gate.
     const published = bus.publish(events);
-    await waitFor(async () => (await subscription.lag()) === 3, "a lag of 3 while the handlers wait");
+    await eventually(
+      async () => (await subscription.lag()) === 3,
+      5_000,
+      "a lag of 3 while the handlers wait",
+    );
     gate.open();
     await published;
-    await waitFor(async () => (await subscription.lag()) === 0, "no lag once handled");
-    await waitFor(() => reported.length === 1, "the dead letter reported");
+    await eventually(async () => (await subscription.lag()) === 0, 5_000, "no lag once handled");
+    await eventually(() => reported.length === 1, 5_000, "the dead letter reported");
     expect(reported).toEqual([events[2]?.id]);
   });
 
@@ -219,7 +214,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
       { maxDeliver: 5, backoffMs: [10] },
     );
     await bus.publish([event(PLACED, "order-1", { total: "not a number" })]);
-    await waitFor(async () => (await bus.deadLetters("billing")).length === 1, "a dead letter");
+    await eventually(async () => (await bus.deadLetters("billing")).length === 1, 5_000, "a dead letter");
     await sleep(100);
     expect(calls).toBe(1);
     expect((await bus.deadLetters("billing"))[0]).toMatchObject({
@@ -240,7 +235,11 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     );
     const events = [1, 2, 3].map((n) => event(PLACED, "order-1", { n }));
     await bus.publish(events);
-    await waitFor(async () => (await bus.deadLetters("billing")).length === 3, "three dead letters");
+    await eventually(
+      async () => (await bus.deadLetters("billing")).length === 3,
+      5_000,
+      "three dead letters",
+    );
     const firstTwo = await bus.deadLetters("billing", 2);
     expect(firstTwo.map((dead) => dead.event.id)).toEqual([events[0]?.id, events[1]?.id]);
     expect(firstTwo.map((dead) => dead.attempts)).toEqual([1, 1]);
@@ -258,7 +257,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     // JetStream keeps the stream, so a service deployed after its publisher still gets their
     // events; the memory bus has no storage (the launcher subscribes everyone before publishing).
     const expected = kind === "nats" ? ["order-early", "order-late"] : ["order-late"];
-    await waitFor(() => seen.length === expected.length, "the retained and later events");
+    await eventually(() => seen.length === expected.length, 5_000, "the retained and later events");
     await sleep(100);
     expect(seen).toEqual(expected);
   });
@@ -270,7 +269,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
       seen.push(received.type);
     });
     await bus.publish([event(PLACED, "o-1"), event(CANCELLED, "o-1"), event(CAPTURED, "p-1")]);
-    await waitFor(() => seen.length === 2, "two deliveries");
+    await eventually(() => seen.length === 2, 5_000, "two deliveries");
     await sleep(100);
     expect(seen.sort()).toEqual([PLACED, CAPTURED].sort());
   });
@@ -329,7 +328,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
       expect(received.id).toBe(placed.id);
       redelivered.push(info);
     });
-    await waitFor(() => redelivered.length === 1, "the redelivery");
+    await eventually(() => redelivered.length === 1, 5_000, "the redelivery");
     expect(redelivered[0]).toEqual({ attempt: 2, consumer: "billing" });
     await published;
   });
@@ -359,7 +358,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
       },
       { maxDeliver: 2 },
     );
-    await waitFor(async () => (await bus.deadLetters("billing")).length === 1, "the dead letter");
+    await eventually(async () => (await bus.deadLetters("billing")).length === 1, 5_000, "the dead letter");
     const [dead] = await bus.deadLetters("billing");
     expect(dead?.attempts).toBe(2);
     expect(calls).toBe(0);
@@ -383,7 +382,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
       },
     );
     await bus.publish([placed]);
-    await waitFor(() => received.length === 1, "the delivery");
+    await eventually(() => received.length === 1, 5_000, "the delivery");
     expect(received[0]).toEqual(placed);
   });
 
@@ -401,7 +400,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     });
     const placed = event(PLACED, "order-1", { total: 10 });
     await bus.publish([placed]);
-    await waitFor(() => seenByOther !== undefined, "the reader");
+    await eventually(() => seenByOther !== undefined, 5_000, "the reader");
     expect(seenByOther).toEqual({ total: 10 });
     expect(placed.data).toEqual({ total: 10 });
   });
@@ -442,7 +441,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
       const placed = event(PLACED, "order-1");
       await bus.publish([placed]);
       await bus.publish([placed]); // the outbox retrying after a crash
-      await waitFor(() => seen.length >= 1, "the delivery");
+      await eventually(() => seen.length >= 1, 5_000, "the delivery");
       await sleep(200);
       expect(seen).toEqual([placed.id]);
     });
@@ -462,7 +461,7 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
         });
       }
       await publisher.publish(Array.from({ length: 40 }, (_, n) => event(PLACED, `order-${n}`)));
-      await waitFor(() => ids.size === 40, "40 deliveries");
+      await eventually(() => ids.size === 40, 5_000, "40 deliveries");
       await sleep(150);
       expect((handledBy.a ?? 0) + (handledBy.b ?? 0)).toBe(40);
     });

@@ -1,7 +1,20 @@
 export { type TestAdapters, testAdapters } from "./adapters.js";
 export {
+  BLOSSOM_ENTRY,
+  type BlossomProcess,
+  deathOf,
+  killAll,
+  REPOSITORY_ROOT,
+  spawnBlossom,
+  spawnNode,
+  waitForReady,
+} from "./blossom-process.js";
+export {
   type StoreAdapter,
   type TestDatabase,
   type TestStoreFactory,
   testStoreFactories,
 } from "./databases.js";
+export { freePort } from "./ports.js";
+export { type TestSigningKey, type TokenClaims, testSigningKey } from "./signing.js";
+export { eventually } from "./wait.js";

@@ -1,12 +1,13 @@
+import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GatewayHarness, localSigningKey, type SigningKey } from "./test-harness.js";
+import { GatewayHarness } from "./test-harness.js";
 
 const harness = new GatewayHarness();
 afterEach(() => harness.close());
 
-let key: SigningKey;
+let key: TestSigningKey;
 beforeAll(async () => {
-  key = await localSigningKey();
+  key = await testSigningKey();
 });
 
 /**

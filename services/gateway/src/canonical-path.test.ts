@@ -1,14 +1,15 @@
+import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import { Client } from "undici";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canonicalPath } from "./canonical-path.js";
-import { GatewayHarness, localSigningKey, type SigningKey } from "./test-harness.js";
+import { GatewayHarness } from "./test-harness.js";
 
 const harness = new GatewayHarness();
 afterEach(() => harness.close());
 
-let key: SigningKey;
+let key: TestSigningKey;
 beforeAll(async () => {
-  key = await localSigningKey();
+  key = await testSigningKey();
 });
 
 describe("canonical path", () => {

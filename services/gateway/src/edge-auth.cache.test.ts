@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { testSigningKey } from "@blossom/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GatewayHarness, localSigningKey } from "./test-harness.js";
+import { GatewayHarness } from "./test-harness.js";
 
 const harness = new GatewayHarness();
 afterEach(async () => {
@@ -17,7 +18,7 @@ async function echoOrders(): Promise<Record<string, string[]>> {
 
 describe("edge token verification cache", () => {
   it("verifies a token once while it is valid, and again once its exp has passed", async () => {
-    const key = await localSigningKey();
+    const key = await testSigningKey();
     const verify = vi.spyOn(key.verifier, "verify");
     const gateway = await harness.gateway(await echoOrders(), { verifier: key.verifier });
     // A few seconds of validity: the first two calls must land before exp even on a busy machine.
@@ -41,8 +42,8 @@ describe("edge token verification cache", () => {
   });
 
   it("never remembers a refusal: a bad token is verified, and refused, every time", async () => {
-    const key = await localSigningKey();
-    const other = await localSigningKey();
+    const key = await testSigningKey();
+    const other = await testSigningKey();
     const verify = vi.spyOn(key.verifier, "verify");
     const gateway = await harness.gateway(await echoOrders(), { verifier: key.verifier });
     const forged = await other.token({ userId: "u1" });

@@ -1,16 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { requiresToken } from "./edge-auth.js";
-import { GatewayHarness, localSigningKey, type SigningKey } from "./test-harness.js";
+import { GatewayHarness } from "./test-harness.js";
 
 const harness = new GatewayHarness();
 afterEach(() => harness.close());
 
-let key: SigningKey;
-let otherKey: SigningKey;
+let key: TestSigningKey;
+let otherKey: TestSigningKey;
 beforeAll(async () => {
-  key = await localSigningKey();
-  otherKey = await localSigningKey();
+  key = await testSigningKey();
+  otherKey = await testSigningKey();
 });
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

@@ -1,11 +1,12 @@
+import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { routeFor } from "./routing-table.js";
-import { GatewayHarness, localSigningKey, type SigningKey } from "./test-harness.js";
+import { GatewayHarness } from "./test-harness.js";
 
-let key: SigningKey;
+let key: TestSigningKey;
 beforeAll(async () => {
-  key = await localSigningKey();
+  key = await testSigningKey();
 });
 
 const harness = new GatewayHarness();

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { testAdapters } from "@blossom/testkit";
+import { type TestSigningKey, testAdapters, testSigningKey } from "@blossom/testkit";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GatewayHarness, localSigningKey, type SigningKey } from "./test-harness.js";
+import { GatewayHarness } from "./test-harness.js";
 
 // Runs with the distributed suites (BLOSSOM_TEST_ADAPTERS names nats), where Redis runs beside
 // NATS and PostgreSQL; `npm test` does not pick this file up (vitest.config.ts).
@@ -10,10 +10,10 @@ const REDIS_URL = process.env.BLOSSOM_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 const PREFIX = `blossom-test:rate-limit:${randomUUID()}:`;
 
 const harness = new GatewayHarness();
-let key: SigningKey;
+let key: TestSigningKey;
 let redis: Redis;
 beforeAll(async () => {
-  key = await localSigningKey();
+  key = await testSigningKey();
   redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
 });

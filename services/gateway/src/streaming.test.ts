@@ -1,10 +1,11 @@
 import type { ServerResponse } from "node:http";
+import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GatewayHarness, localSigningKey, type SigningKey } from "./test-harness.js";
+import { GatewayHarness } from "./test-harness.js";
 
-let key: SigningKey;
+let key: TestSigningKey;
 beforeAll(async () => {
-  key = await localSigningKey();
+  key = await testSigningKey();
 });
 
 const harness = new GatewayHarness();

@@ -1,41 +1,14 @@
-import { type Principal, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier } from "@blossom/auth";
 import { ServiceClient, StaticDiscovery } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
 import Fastify, { type FastifyInstance } from "fastify";
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { createGateway, type GatewayOptions } from "./gateway.js";
 
 /**
- * Test helpers for the gateway's suites (not used by the gateway itself): a local Ed25519
- * signing key with the verifier that trusts it, real upstream Fastify servers, and gateways in
- * front of them, all closed by `close()`.
+ * Test helpers for the gateway's suites (not used by the gateway itself): real upstream Fastify
+ * servers and gateways in front of them, all closed by `close()`. The signing key and the
+ * verifier that trusts it are `@blossom/testkit`'s `testSigningKey()`.
  */
-export interface SigningKey {
-  verifier: TokenVerifier;
-  /** A signed access token for the user; `expiresIn` e.g. "15m" or a past timestamp (seconds). */
-  token(principal: Partial<Principal> & { userId: string }, expiresIn?: string | number): Promise<string>;
-}
-
-export async function localSigningKey(kid = "test-key"): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
-  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: "sig" };
-  return {
-    verifier: new TokenVerifier({ fetchKeys: async () => ({ keys: [publicJwk] }) }),
-    async token(principal, expiresIn = "15m") {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ role: principal.role ?? "customer" })
-        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid })
-        .setSubject(principal.userId)
-        .setIssuer(TOKEN_ISSUER)
-        .setAudience(TOKEN_AUDIENCE)
-        .setIssuedAt(typeof expiresIn === "number" ? Math.min(now, expiresIn - 60) : now)
-        .setExpirationTime(expiresIn)
-        .sign(privateKey);
-    },
-  };
-}
-
 export class GatewayHarness {
   readonly #servers: FastifyInstance[] = [];
   readonly #closers: Array<() => Promise<void>> = [];

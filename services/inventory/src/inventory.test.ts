@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { testStoreFactories } from "@blossom/testkit";
+import { eventually, testStoreFactories } from "@blossom/testkit";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StockRejected, StockReserved } from "./events/contracts.js";
 import { expireReservations } from "./store/reservations-store.js";
-import { eventually, type InventoryHarness, startInventory } from "./testing/harness.js";
+import { type InventoryHarness, startInventory } from "./testing/harness.js";
 
 interface Product {
   id: string;
@@ -345,7 +345,7 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
       await inv.publishOrderEvents([placed]); // the same event again (redelivery)
       await inv.placeOrder(order, lines); // the same order under another event id
       expect(await product(id)).toMatchObject({ reserved: 2, available: 8 });
-      await eventually(() => (inv.published.some((event) => event.subject === order) ? true : undefined));
+      await eventually(() => inv.published.some((event) => event.subject === order), 10_000);
       expect(await outboxCount(order)).toBe(1);
 
       const confirmId = randomUUID();
@@ -462,7 +462,7 @@ describe.each(testStoreFactories())("reservation expiry on $adapter", (factory) 
     const order = orderId();
     await inv.placeOrder(order, [{ productId: id, quantity: 2 }]);
     expect((await inv.outcome(order)).type).toBe(StockReserved.type);
-    await eventually(async () => ((await statusOf(order)) === "expired" ? true : undefined), 5_000);
+    await eventually(async () => (await statusOf(order)) === "expired", 5_000);
     expect(await stockOf(id)).toEqual({ stock: 2, reserved: 0 });
   });
 

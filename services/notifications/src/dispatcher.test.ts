@@ -1,17 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { OrderConfirmed } from "@blossom/orders-contracts";
+import { eventually, freePort } from "@blossom/testkit";
 import { UserRegistered } from "@blossom/users-contracts";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NotificationDispatcher } from "./dispatcher.js";
 import type { Channel } from "./domain/channel.js";
-import {
-  freePort,
-  type Harness,
-  type SmtpPeer,
-  startNotifications,
-  startSmtpPeer,
-} from "./test-support/harness.js";
+import { type Harness, type SmtpPeer, startNotifications, startSmtpPeer } from "./test-support/harness.js";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
@@ -191,9 +186,9 @@ describe("retries", () => {
         retry: { baseDelayMs: 50, maxDelayMs: 200 },
       })
       .start();
-    await waitFor(async () => ((await rows(harness, userId))[0]?.attempts ?? 0) >= 2);
+    await eventually(async () => ((await rows(harness, userId))[0]?.attempts ?? 0) >= 2, 10_000);
     peer = await startSmtpPeer({ port });
-    await waitFor(async () => (await rows(harness, userId))[0]?.status === "sent");
+    await eventually(async () => (await rows(harness, userId))[0]?.status === "sent", 10_000);
     expect(peer.mails).toHaveLength(1);
     await dispatcher.stop();
   });
@@ -283,11 +278,3 @@ describe("without SMTP", () => {
     expect(events).toEqual([{ type: "notifications.notification-sent.v1", subject: userId }]);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,16 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { EventEnvelope } from "@blossom/bus";
+import { eventually } from "@blossom/testkit";
 import { UserRegistered } from "@blossom/users-contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import { NotificationSent } from "./events/contracts.js";
 import { notificationsService } from "./service.js";
-import {
-  eventually,
-  type Harness,
-  type SmtpPeer,
-  startNotifications,
-  startSmtpPeer,
-} from "./test-support/harness.js";
+import { type Harness, type SmtpPeer, startNotifications, startSmtpPeer } from "./test-support/harness.js";
 
 let harness: Harness | undefined;
 let peer: SmtpPeer | undefined;

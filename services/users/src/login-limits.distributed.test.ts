@@ -8,7 +8,7 @@ import { MemoryBus } from "@blossom/bus";
 import { resolveSettings, type ServiceClients, ServiceHost } from "@blossom/host";
 import { addressBucket } from "@blossom/limits";
 import { createLogger } from "@blossom/runtime";
-import { testAdapters } from "@blossom/testkit";
+import { freePort, testAdapters } from "@blossom/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS_KEY_PREFIX } from "./auth/limit-counters.js";
@@ -91,15 +91,6 @@ async function startReplica(redisUrl: string, logs?: string[]): Promise<Replica>
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A free TCP port on loopback (bound then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
-  const address = server.address();
-  await new Promise<void>((closed) => server.close(() => closed()));
-  return typeof address === "object" && address ? address.port : 0;
 }
 
 /** A TCP relay to Redis that can be cut, as a network failure would. */

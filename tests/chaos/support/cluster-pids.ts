@@ -1,4 +1,4 @@
-import type { BlossomProcess } from "../../support/blossom-process.js";
+import type { BlossomProcess } from "@blossom/testkit";
 
 /**
  * Which process is which replica, from what `blossom cluster` prints: the ready table at first,

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { EventEnvelope } from "@blossom/bus";
-import { testStoreFactories } from "@blossom/testkit";
+import { eventually, testStoreFactories } from "@blossom/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually, type InventoryHarness, startInventory } from "../testing/harness.js";
+import { type InventoryHarness, startInventory } from "../testing/harness.js";
 import { StockRejected, StockReserved } from "./contracts.js";
 
 /**

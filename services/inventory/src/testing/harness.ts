@@ -7,13 +7,11 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TokenVerifier } from "@blossom/auth";
 import { createEnvelope, type EventEnvelope, MemoryBus } from "@blossom/bus";
 import { resolveSettings, ServiceHost } from "@blossom/host";
 import { OrderCancelled, OrderConfirmed, OrderPlaced } from "@blossom/orders-contracts";
 import { createLogger } from "@blossom/runtime";
-import type { TestDatabase, TestStoreFactory } from "@blossom/testkit";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { eventually, type TestDatabase, type TestStoreFactory, testSigningKey } from "@blossom/testkit";
 import { DEFAULT_HOLD_SECONDS } from "../domain/hold.js";
 import { ProductCreated, StockRejected, StockReserved } from "../events/contracts.js";
 import { inventoryService } from "../service.js";
@@ -74,16 +72,6 @@ export function ordersEnvelope(
   });
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export interface HarnessOptions {
   factory: TestStoreFactory;
   holdSeconds?: number;
@@ -98,11 +86,7 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
   const bus = new MemoryBus();
   const published: EventEnvelope[] = [];
   const problems: InventoryHarness["problems"] = [];
-  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { extractable: true });
-  const kid = randomUUID();
-  const verifier = new TokenVerifier({
-    fetchKeys: async () => ({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" }] }),
-  });
+  const key = await testSigningKey(randomUUID());
   const logger = createLogger({
     service: "inventory",
     level: "warn",
@@ -137,7 +121,7 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
               throw new Error(`inventory calls no other service (asked for ${service})`);
             },
           },
-          verifier,
+          verifier: key.verifier,
           dataDir,
           ...(database.adapter === "postgres" ? { databaseUrl: database.location } : {}),
           host: "127.0.0.1",
@@ -164,24 +148,8 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
   if (!first) throw new Error("no host started");
   const url = first.url;
 
-  const token = async (role: "admin" | "customer", userId = `${role}-1`) =>
-    new SignJWT({ role })
-      .setProtectedHeader({ alg: "EdDSA", kid })
-      .setIssuer("blossom-users")
-      .setAudience("blossom")
-      .setSubject(userId)
-      .setIssuedAt()
-      .setExpirationTime("10m")
-      .sign(privateKey);
-  const serviceToken = async (service: string) =>
-    new SignJWT({})
-      .setProtectedHeader({ alg: "EdDSA", kid })
-      .setIssuer("blossom-users")
-      .setAudience("blossom-internal")
-      .setSubject(`service:${service}`)
-      .setIssuedAt()
-      .setExpirationTime("5m")
-      .sign(privateKey);
+  const token = (role: "admin" | "customer", userId = `${role}-1`) => key.token({ userId, role }, "10m");
+  const serviceToken = (service: string) => key.serviceToken(service);
   const adminToken = await token("admin");
 
   const call = async <T>(method: string, path: string, body?: unknown, bearer?: string) => {
@@ -254,12 +222,15 @@ export async function startInventory(options: HarnessOptions): Promise<Inventory
         ),
       ]),
     outcome: (orderId) =>
-      eventually(() =>
-        published.find(
-          (event) =>
-            event.subject === orderId &&
-            (event.type === StockReserved.type || event.type === StockRejected.type),
-        ),
+      eventually(
+        () =>
+          published.find(
+            (event) =>
+              event.subject === orderId &&
+              (event.type === StockReserved.type || event.type === StockRejected.type),
+          ),
+        10_000,
+        `the outcome of ${orderId}`,
       ),
     async close() {
       for (const host of hosts) await host.stopAccepting();

@@ -2,17 +2,16 @@
  * Test support for the notifications suites (not built: see tsconfig.json): a real host on
  * PGlite and a MemoryBus, tokens signed by a local Ed25519 key, a real SMTP peer.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TokenVerifier } from "@blossom/auth";
 import { createEnvelope, type EventContract, MemoryBus } from "@blossom/bus";
 import { resolveSettings, type ServiceDefinition, ServiceHost } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
+import { testSigningKey } from "@blossom/testkit";
 import type { Static, TObject } from "@sinclair/typebox";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { sql } from "kysely";
 import { SMTPServer } from "smtp-server";
 import { DevPushChannel } from "../channels/dev-push.js";
@@ -66,10 +65,7 @@ export interface HarnessOptions {
 /** Starts notifications as the host runs it: migrations, routes, consumers, listening. */
 export async function startNotifications(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), "blossom-notifications-"));
-  const { publicKey, privateKey } = await generateKeyPair("EdDSA");
-  const kid = "test-key";
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
-  const verifier = new TokenVerifier({ fetchKeys: async () => ({ keys: [publicJwk] }) });
+  const key = await testSigningKey();
   const bus = new MemoryBus();
   const definition: ServiceDefinition<NotificationsTables, NotificationsSettingsSchema> = options.background
     ? notificationsService
@@ -89,7 +85,7 @@ export async function startNotifications(options: HarnessOptions = {}): Promise<
     seed: false,
     environment: "test",
     settings: resolveSettings(definition.settings, options.settings ?? {}),
-    verifier,
+    verifier: key.verifier,
   });
   await host.subscribe();
   const url = await host.listen();
@@ -109,16 +105,7 @@ export async function startNotifications(options: HarnessOptions = {}): Promise<
       await bus.publish([envelope]);
       return envelope.id;
     },
-    async token(userId, role = "customer") {
-      return new SignJWT({ role })
-        .setProtectedHeader({ alg: "EdDSA", kid })
-        .setIssuer("blossom-users")
-        .setAudience("blossom")
-        .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime("10m")
-        .sign(privateKey);
-    },
+    token: (userId, role = "customer") => key.token({ userId, role }, "10m"),
     async call(method, path, callOptions = {}) {
       const headers: Record<string, string> = {};
       if (callOptions.token) headers.authorization = `Bearer ${callOptions.token}`;
@@ -236,15 +223,6 @@ export async function startSmtpPeer(options: { port?: number; reject?: RegExp } 
   };
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on (for "the SMTP server is down"). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Headers (unfolded, lower-case names) and the decoded text body of a single-part message. */
 function parseMail(raw: string): { headers: Record<string, string>; text: string } {
   const split = raw.indexOf("\r\n\r\n");
@@ -266,19 +244,4 @@ function parseMail(raw: string): { headers: Record<string, string>; text: string
     text = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
   }
   return { headers, text: text.replace(/\r\n/g, "\n") };
-}
-
-/** Polls `check` until it returns something other than undefined. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 5000,
-  what = "the condition",
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }

@@ -3,16 +3,16 @@
  * memory bus, a local signing key for bearer tokens, the log lines it wrote, and a consumer that
  * records every event payments publishes.
  */
+
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier } from "@blossom/auth";
 import { createEnvelope, type EventContract, type EventEnvelope, MemoryBus } from "@blossom/bus";
 import { resolveSettings, type ServiceDefinition, ServiceHost } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
+import { testSigningKey } from "@blossom/testkit";
 import type { Static, TObject } from "@sinclair/typebox";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { paymentsEvents } from "../events/contracts.js";
 import { paymentsService } from "../service.js";
 import type { PaymentsSettingsSchema } from "../settings.js";
@@ -66,9 +66,7 @@ export async function startPayments(
     level: "trace",
     destination: { write: (line: string) => void logLines.push(line) },
   });
-  const { publicKey, privateKey } = await generateKeyPair(TOKEN_ALGORITHM);
-  const publicJwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: TOKEN_ALGORITHM, use: "sig" };
-  const verifier = new TokenVerifier({ fetchKeys: async () => ({ keys: [publicJwk] }) });
+  const key = await testSigningKey();
   const bus = new MemoryBus();
   const service = options.service ?? paymentsService;
   const host = await ServiceHost.create(service, {
@@ -84,7 +82,7 @@ export async function startPayments(
     port: 0,
     seed: false,
     environment: "test",
-    verifier,
+    verifier: key.verifier,
     settings: resolveSettings(service.settings, options.settings ?? {}),
   });
   const published: EventEnvelope[] = [];
@@ -104,15 +102,7 @@ export async function startPayments(
     url,
     logLines,
     published,
-    token: (userId, role = "customer") =>
-      new SignJWT({ role })
-        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: "test-key" })
-        .setIssuer(TOKEN_ISSUER)
-        .setAudience(TOKEN_AUDIENCE)
-        .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime("10m")
-        .sign(privateKey),
+    token: (userId, role = "customer") => key.token({ userId, role }, "10m"),
     async call<T>(
       method: string,
       path: string,
