@@ -13,10 +13,13 @@ export default defineConfig({
   test: {
     include: ["{packages,services,apps,tests}/**/*.test.ts"],
     // Chaos suites (*.chaos.test.ts) run alone, through vitest.chaos.config.ts (`npm run test:chaos`).
+    // Suites that run a tool besides Node (*.tools.test.ts: Prometheus, promtool, kubectl, curl,
+    // jq) run through vitest.tools.config.ts (`npm run test:tools`): `npm test` needs only Node.
     exclude: [
       "**/node_modules/**",
       "**/dist/**",
       "**/*.chaos.test.ts",
+      "**/*.tools.test.ts",
       ...(distributed ? [] : ["**/*.distributed.test.ts"]),
     ],
 

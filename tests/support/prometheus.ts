@@ -22,13 +22,17 @@ export function prometheusBinary(name: "prometheus" | "promtool"): string {
   throw new Error(`${name} is not installed: ${INSTALL_HINT}`);
 }
 
-/** Runs promtool; resolves with its output and exit code (a non-zero exit is not thrown). */
+/**
+ * Runs promtool; resolves with its output and exit code (a non-zero exit is not thrown). A
+ * missing promtool throws: it must fail the test, not pass for an empty output.
+ */
 export function promtool(
   args: string[],
   options: { cwd?: string; input?: string } = {},
 ): { code: number; output: string } {
+  const binary = prometheusBinary("promtool");
   try {
-    const output = execFileSync(prometheusBinary("promtool"), args, {
+    const output = execFileSync(binary, args, {
       cwd: options.cwd,
       input: options.input,
       encoding: "utf8",

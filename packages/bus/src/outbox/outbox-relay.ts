@@ -72,6 +72,9 @@ export class OutboxRelay {
     Pick<OutboxRelayOptions, "onStage" | "onPublished"> & { lockKey: number; service: string };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** Work under way (the loop, the fast path, `flush()`'s passes): `stop()` waits for all of it. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #stopping: Promise<void> | undefined;
   #again = false;
   #stopped = true;
   #retryDelay: number;
@@ -100,6 +103,7 @@ export class OutboxRelay {
 
   start(): void {
     this.#stopped = false;
+    this.#stopping = undefined;
     this.#sweepAll = true;
     this.wake();
   }
@@ -117,7 +121,7 @@ export class OutboxRelay {
     }
     this.#fresh.push(...events);
     // Not in the trace of the request that committed them: each event has its own `send` span.
-    this.#draining ??= runOutsideTraces(() => this.#drain()).finally(() => {
+    this.#draining ??= this.#track(runOutsideTraces(() => this.#drain())).finally(() => {
       this.#draining = undefined;
     });
   }
@@ -131,26 +135,39 @@ export class OutboxRelay {
     }
     // Not in the trace of the request that woke it: a pass relays many requests' events, each
     // under a `send` span in its own trace.
-    this.#running = runOutsideTraces(() => this.#loop()).finally(() => {
+    this.#running = this.#track(runOutsideTraces(() => this.#loop())).finally(() => {
       this.#running = undefined;
     });
   }
 
   /** Publishes everything pending now; rejects if the bus refuses (used on shutdown and in tests). */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.#track(this.#flush());
+  }
+
+  async #flush(): Promise<void> {
     await this.#draining;
     await this.#running;
     while ((await this.#pass(true)) > 0) {}
   }
 
-  /** Stops after the pass in flight; pending events stay in the outbox for the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the work in flight (the loop's pass, the fast path's batch, a `flush()` pass) and
+   * clears the poll timer: once it resolves, the relay runs no query and holds no timer, so the
+   * database may be closed. Pending events stay in the outbox for the next start. Never rejects.
+   */
+  stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#timer = undefined;
     // Events still waiting for the fast path stay in the outbox, for the next start.
     this.#fresh = [];
-    await this.#draining;
-    await this.#running;
+    this.#stopping ??= (async () => {
+      // Until nothing is left: work that ends may have started more (a failed batch wakes the loop).
+      // No timer is armed again: the loop arms one only while the relay is not stopped.
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    })();
+    return this.#stopping;
   }
 
   async pending(): Promise<number> {
@@ -160,6 +177,14 @@ export class OutboxRelay {
       .where("published_at", "is", null)
       .executeTakeFirstOrThrow();
     return Number(row.count);
+  }
+
+  /** Registers work so that `stop()` waits for it; returns the same promise. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    const done = () => this.#inFlight.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   async #loop(): Promise<void> {

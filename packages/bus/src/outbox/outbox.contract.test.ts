@@ -23,10 +23,27 @@ const silent = { info() {}, warn() {}, error() {} };
 
 type Db = Kysely<MessagingTables & { effects: { event_id: string; n: number } }>;
 
+// Closed in reverse order of opening: relays stop (and their passes end) before the bus and the
+// database they use close. Every one is closed even if another fails.
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
-  for (const resource of opened.splice(0).reverse()) await resource.close();
+  const errors: unknown[] = [];
+  for (const resource of opened.splice(0).reverse())
+    await resource.close().catch((error) => errors.push(error));
+  if (errors.length > 0) throw new AggregateError(errors, "closing the test's resources failed");
 });
+
+/**
+ * Polls `condition` until it holds, one call at a time (never a timer whose callbacks overlap or
+ * outlive the test: a query still running when the database closes is an unhandled rejection).
+ */
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
 
 /** A bus whose publish fails until told otherwise, recording what it was given. */
 class FlakyBus extends MemoryBus {
@@ -209,6 +226,48 @@ describe.each(testStoreFactories())("outbox and inbox on $adapter", (factory) =>
     expect(bus.received.map((event) => (event.data as { n: number }).n)).toEqual([1, 2]);
   });
 
+  it("stop() waits for the pass and the flush in flight and leaves no timer: the database may close at once", async () => {
+    const { store, db } = await database();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    /** Holds every publish until the gate opens. */
+    class GatedBus extends FlakyBus {
+      override async publish(events: EventEnvelope[]): Promise<void> {
+        calls += 1;
+        await gate;
+        await super.publish(events);
+      }
+    }
+    const bus = new GatedBus();
+    bus.failing = false;
+    opened.push(bus);
+    await outbox.add(db, Registered, "acct-1", { n: 1 });
+    const relayer = relay(db, bus, factory.adapter === "postgres");
+    relayer.start();
+    await eventually(async () => calls > 0);
+    // A flush started meanwhile: on PostgreSQL it finds the lock taken, on PGlite it waits its turn.
+    const flushing = relayer.flush().catch(() => {});
+    let stopped = false;
+    const stopping = relayer.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((done) => setTimeout(done, 50));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    await flushing;
+    expect(bus.received.map((event) => event.id)).toHaveLength(1);
+    expect(await relayer.pending()).toBe(0);
+    // Nothing of the relay's may run from here on (the poll interval is 20 ms): a query on the
+    // closed database would be an unhandled rejection, which fails the run.
+    await store.close();
+    await new Promise((done) => setTimeout(done, 100));
+    expect(calls).toBe(1);
+  });
+
   it("has one effect per event id however often it is delivered; a failed effect records nothing", async () => {
     const { db } = await database();
     const inbox = new Inbox("billing");
@@ -245,14 +304,9 @@ describe.each(testStoreFactories())("outbox and inbox on $adapter", (factory) =>
       const b = relay(db, bus, true);
       a.start();
       b.start();
-      await new Promise<void>((done) => {
-        const check = setInterval(async () => {
-          if ((await a.pending()) === 0) {
-            clearInterval(check);
-            done();
-          }
-        }, 20);
-      });
+      await eventually(async () => (await a.pending()) === 0);
+      // Both stopped, their passes over, before the checks and before the database closes.
+      await Promise.all([a.stop(), b.stop()]);
       const order = bus.received.map((event) => (event.data as { n: number }).n);
       // A crash between publish and mark may repeat an event, but two healthy replicas never
       // interleave: the advisory lock lets one relay at a time.

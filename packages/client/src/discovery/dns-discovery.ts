@@ -175,6 +175,8 @@ export class DnsDiscovery implements Discovery {
       urls = toInstanceUrls(target, await this.#resolve(target.host));
       if (urls.length === 0) throw new Error("no usable address in the answer");
     } catch (error) {
+      // Closed meanwhile: a lookup that was already under way reports nothing.
+      if (this.#closed) return;
       const kept = this.#lists.get(service)?.length ?? 0;
       const reason = error instanceof Error ? error.message : String(error);
       this.#report(

@@ -92,6 +92,11 @@ export class NatsKvDiscovery implements Discovery {
     const { kv, ttlMs } = this.#bucket;
     const status = await kv.status();
     const entries = await kv.watch({ key: ">" });
+    // Closed while the watch was being set up: stop it, and start no loop or timer.
+    if (this.#closed) {
+      entries.stop();
+      return;
+    }
     this.#stopWatch = () => entries.stop();
     let loaded: () => void = () => {};
     const initialLoad = new Promise<void>((resolve) => {
@@ -114,8 +119,13 @@ export class NatsKvDiscovery implements Discovery {
     })();
     this.#timer = setInterval(() => this.#expire(), Math.max(25, Math.floor(ttlMs / 4)));
     this.#timer.unref();
-    const limit = new Promise<void>((resolve) => setTimeout(resolve, INITIAL_LOAD_LIMIT_MS).unref());
+    let limitTimer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      limitTimer = setTimeout(resolve, INITIAL_LOAD_LIMIT_MS);
+      limitTimer.unref();
+    });
     await Promise.race([initialLoad, limit]);
+    clearTimeout(limitTimer);
   }
 
   #apply(entry: KvWatchEntry): void {
