@@ -20,6 +20,10 @@ export default defineConfig({
       "**/dist/**",
       "**/*.chaos.test.ts",
       "**/*.tools.test.ts",
+      // Suites that spawn and kill blossom processes (*.processes.test.ts) run through
+      // vitest.processes.config.ts (`npm run test:processes`): slow, so out of the command a
+      // contributor runs before every commit.
+      "**/*.processes.test.ts",
       ...(distributed ? [] : ["**/*.distributed.test.ts"]),
     ],
 
