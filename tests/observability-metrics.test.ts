@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RUNNABLE_NAMES } from "../apps/blossom/src/topology.js";
-import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
+import { scrapeEveryRunnable, startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
 
 const OBSERVABILITY = join(import.meta.dirname, "..", "deploy", "observability");
 // `promtool check metrics` on the same expositions needs Prometheus's promtool: it is in
@@ -66,12 +65,7 @@ describe("GET /metrics on every runnable of the embedded platform", () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform();
-    for (const name of RUNNABLE_NAMES) {
-      const response = await fetch(`${platform.metricsUrls.get(name)}/metrics`);
-      expect(response.status, name).toBe(200);
-      expect(response.headers.get("content-type"), name).toMatch(/^text\/plain; version=0\.0\.4/);
-      expositions.set(name, await response.text());
-    }
+    for (const [name, text] of await scrapeEveryRunnable(platform)) expositions.set(name, text);
   }, 120_000);
   afterAll(async () => {
     await platform?.destroy();

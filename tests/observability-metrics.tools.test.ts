@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RUNNABLE_NAMES } from "../apps/blossom/src/topology.js";
-import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
+import { scrapeEveryRunnable, startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
 import { promtool } from "./support/prometheus.js";
 
 // `npm run test:tools`: needs promtool (Debian's prometheus package). The checks that need only
@@ -11,11 +11,7 @@ describe("GET /metrics of every runnable of the embedded platform, checked by pr
 
   beforeAll(async () => {
     platform = await startTestPlatform();
-    for (const name of RUNNABLE_NAMES) {
-      const response = await fetch(`${platform.metricsUrls.get(name)}/metrics`);
-      expect(response.status, name).toBe(200);
-      expositions.set(name, await response.text());
-    }
+    for (const [name, text] of await scrapeEveryRunnable(platform)) expositions.set(name, text);
   }, 120_000);
   afterAll(async () => {
     await platform?.destroy();

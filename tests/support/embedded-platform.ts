@@ -47,3 +47,19 @@ export async function startTestPlatform(
     },
   };
 }
+
+/**
+ * Every runnable's `GET /metrics` text, by name (the gateway's from its internal listener); each
+ * answer must be a 200 in Prometheus' text format.
+ */
+export async function scrapeEveryRunnable(platform: RunningPlatform): Promise<Map<string, string>> {
+  const expositions = new Map<string, string>();
+  for (const name of RUNNABLE_NAMES) {
+    const response = await fetch(`${platform.metricsUrls.get(name)}/metrics`);
+    const type = response.headers.get("content-type") ?? "";
+    if (response.status !== 200 || !/^text\/plain; version=0\.0\.4/.test(type))
+      throw new Error(`${name}: GET /metrics answered ${response.status} ${type}`);
+    expositions.set(name, await response.text());
+  }
+  return expositions;
+}
