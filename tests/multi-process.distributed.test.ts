@@ -35,7 +35,9 @@ describe.each(DISTRIBUTED)("one process per service ($name)", (topology) => {
       if (databaseUrl) env.DATABASE_URL = databaseUrl;
       processes.push(spawnBlossom(["start", service], env));
     }
-    processes.push(spawnBlossom(["start", "gateway"], { ...common, PORT: String(gatewayPort) }));
+    processes.push(
+      spawnBlossom(["start", "gateway"], { ...common, PORT: String(gatewayPort), GATEWAY_METRICS_PORT: "0" }),
+    );
     await Promise.all(processes.map((process_) => waitForReady(process_, 90_000)));
   }, 120_000);
 

@@ -27,6 +27,8 @@ describe("rate limits across gateway processes", () => {
       processes.push(
         spawnBlossom(["start", "gateway"], {
           PORT: String(port),
+          // Two gateways on one machine: each its own metrics listener.
+          GATEWAY_METRICS_PORT: "0",
           REDIS_URL,
           GATEWAY_RATE_LIMIT_PER_MINUTE: String(BUDGET),
           // The test plays the ingress: it names the client in X-Forwarded-For, which lets every

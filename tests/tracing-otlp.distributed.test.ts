@@ -50,7 +50,10 @@ describe.each(DISTRIBUTED)("one trace per checkout across processes ($name)", (t
       if (databaseUrl) env.DATABASE_URL = databaseUrl;
       processes.set(service, spawnBlossom(["start", service], env));
     }
-    processes.set("gateway", spawnBlossom(["start", "gateway"], { ...common, PORT: String(gatewayPort) }));
+    processes.set(
+      "gateway",
+      spawnBlossom(["start", "gateway"], { ...common, PORT: String(gatewayPort), GATEWAY_METRICS_PORT: "0" }),
+    );
     await Promise.all([...processes.values()].map((process_) => waitForReady(process_, 90_000)));
   }, 120_000);
 
