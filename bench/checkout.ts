@@ -358,6 +358,7 @@ async function startCluster(
       BLOSSOM_NATS_PREFIX: prefix,
       BLOSSOM_DATA_DIR: join(dir, prefix),
       GATEWAY_PORT: "0",
+      GATEWAY_METRICS_PORT: "0",
       BLOSSOM_SEED: "true",
       BLOSSOM_ADMIN_PASSWORD: adminPassword,
       ...RATE_LIMITS,

@@ -29,7 +29,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dropPostgresDatabase, ensurePostgresDatabase, withDatabaseName } from "@blossom/store";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
+import { type BlossomProcess, freePort, spawnBlossom, spawnNode, waitForReady } from "@blossom/testkit";
 import autocannon from "autocannon";
 import {
   type BenchOptions,
@@ -43,7 +43,6 @@ import {
   table,
 } from "./report.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
 const NGINX = process.env.BENCH_GATEWAY_NGINX ?? "/usr/sbin/nginx";
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const READY_TIMEOUT_MS = 120_000;
@@ -152,6 +151,8 @@ function blossomEnv(dataDir: string, extra: Record<string, string>): Record<stri
   return {
     ...cleared,
     BLOSSOM_DATA_DIR: dataDir,
+    // Gateways of consecutive scenarios may overlap while one stops: no fixed metrics port.
+    GATEWAY_METRICS_PORT: "0",
     // Access logs off, as nginx's: the figures are about forwarding, not log shipping.
     LOG_LEVEL: "warn",
     LOG_FORMAT: "json",
@@ -219,25 +220,18 @@ interface Started {
 
 async function startFloor(body: string): Promise<Started> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--input-type=module", "-e", FLOOR_SERVER], {
-    cwd: ROOT,
-    env: { ...process.env, BENCH_BODY: body, BENCH_PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
+  const floor = spawnNode(["--input-type=module", "-e", FLOOR_SERVER], {
+    ...process.env,
+    BENCH_BODY: body,
+    BENCH_PORT: String(port),
   });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += String(chunk);
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += String(chunk);
-  });
-  const exited = new Promise((done) => child.once("exit", done));
+  const { child, exited } = floor;
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!output.includes("listening")) {
-    if (child.exitCode !== null) throw new Error(`floor server exited: ${output}`);
+  while (!floor.output().includes("listening")) {
+    if (child.exitCode !== null) throw new Error(`floor server exited: ${floor.output()}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`floor server never listened: ${output}`);
+      throw new Error(`floor server never listened: ${floor.output()}`);
     }
     await new Promise((done) => setTimeout(done, 20));
   }
