@@ -16,6 +16,8 @@ Usage:
   blossom --help | --version
 
 Each service uses PostgreSQL when <SERVICE>_DATABASE_URL (or DATABASE_URL for a single
-service) is set, and an embedded PGlite database under BLOSSOM_DATA_DIR otherwise. The bus is
+service) is set, and otherwise a schema and role of its own in one embedded PGlite cluster
+(BLOSSOM_DATA_DIR/pglite), which one process at a time can open: give services started as
+separate processes each their own BLOSSOM_DATA_DIR, or PostgreSQL. The bus is
 NATS JetStream when NATS_URL is set, and in-process otherwise. See docs/configuration.md for every variable.
 `;

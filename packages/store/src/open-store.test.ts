@@ -24,13 +24,13 @@ describe("openStore without a database URL", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("opens PGlite at <dataDir>/<service> and never loads pg", async () => {
+  it("opens schema <service> of the PGlite cluster at <dataDir>/pglite and never loads pg", async () => {
     const { openStore } = await import("./index.js");
     expect(loaded).toEqual(new Set());
     const store = await openStore({ service: "orders", dataDir: join(dataDir, "not", "yet", "there") });
     try {
       expect(store.kind).toBe("pglite");
-      expect(store.location).toBe(join(dataDir, "not", "yet", "there", "orders"));
+      expect(store.location).toBe(`${join(dataDir, "not", "yet", "there", "pglite")} (schema orders)`);
       await store.ping();
     } finally {
       await store.close();

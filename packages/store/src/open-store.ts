@@ -7,7 +7,7 @@ export interface OpenStoreOptions {
   service: string;
   /** Set: the service's PostgreSQL database. Unset: an embedded PGlite database. */
   databaseUrl?: string | undefined;
-  /** Parent directory of the embedded databases; this service's is `${dataDir}/${service}`. */
+  /** Parent directory of the embedded cluster, `${dataDir}/pglite`, where this service has schema `${service}`. */
   dataDir: string;
   /** PostgreSQL only: most pooled connections. Default 10. */
   poolMax?: number;
@@ -15,12 +15,15 @@ export interface OpenStoreOptions {
   onPoolError?: (err: Error) => void;
 }
 
-// The service name becomes a directory name: no separators, no "..".
+/** The embedded cluster's directory under the data directory. */
+export const EMBEDDED_CLUSTER_DIR = "pglite";
+
+// The service name becomes a schema and role name: no separators, no "..".
 const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
 
 /**
  * Opens a service's own database: PostgreSQL when `databaseUrl` is set, otherwise PGlite at
- * `${dataDir}/${service}` (created on first use). Only the chosen adapter's driver is loaded.
+ * `${dataDir}/pglite` in schema `${service}` (created on first use). Only the chosen adapter's driver is loaded.
  * Fails with a TypeError for a service name that is not a plain identifier, otherwise as
  * openPostgres / openPglite do.
  */
@@ -37,5 +40,6 @@ export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB
       onPoolError: options.onPoolError,
     });
   }
-  return openPglite<DB>({ dataDir: join(options.dataDir, service), service });
+  // One embedded cluster for every service, each in its own schema and role (see pglite-cluster.ts).
+  return openPglite<DB>({ dataDir: join(options.dataDir, EMBEDDED_CLUSTER_DIR), service });
 }

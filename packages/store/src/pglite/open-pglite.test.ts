@@ -1,12 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DataDirLockedError } from "./data-dir-lock.js";
 import { openPglite, PGLITE_IN_MEMORY } from "./open-pglite.js";
 
-// What the contract suite cannot cover through testkit: the in-memory mode and the guard
-// against opening one data directory twice.
+// What the contract suite cannot cover through testkit: the in-memory mode, services sharing one
+// cluster, and the guard against opening one data directory twice.
 describe("openPglite", () => {
   let root: string;
   beforeEach(async () => {
@@ -26,14 +27,79 @@ describe("openPglite", () => {
     }
   });
 
-  it("refuses to open a data directory that is already open, until it is closed", async () => {
-    const dataDir = join(root, "svc");
-    const first = await openPglite({ dataDir, service: "first" });
-    await expect(openPglite({ dataDir, service: "second" })).rejects.toThrow(DataDirLockedError);
+  it("gives each service on one cluster its own schema, which no other service can read or change", async () => {
+    const dataDir = join(root, "cluster");
+    const orders = await openPglite({ dataDir, service: "orders" });
+    const payments = await openPglite({ dataDir, service: "payments" });
+    try {
+      expect(orders.location).toBe(`${dataDir} (schema orders)`);
+      // Same table name in both: each lands in its own schema.
+      await sql`create table secrets (value text)`.execute(orders.db);
+      await sql`insert into secrets values ('order data')`.execute(orders.db);
+      await sql`create table secrets (value text)`.execute(payments.db);
+      const own = await sql<{ value: string }>`select value from secrets`.execute(payments.db);
+      expect(own.rows).toEqual([]);
+      for (const stray of [
+        sql`select * from orders.secrets`,
+        sql`insert into orders.secrets values ('forged')`,
+        sql`drop table orders.secrets`,
+        sql`create table public.leak (x int)`,
+        sql`create schema sneaky`,
+      ]) {
+        await expect(stray.execute(payments.db)).rejects.toThrow(/permission denied/);
+      }
+      // Interleaved transactions of two services do not see or break each other.
+      await Promise.all([
+        orders.db.transaction().execute(async (trx) => {
+          await sql`insert into secrets values ('a')`.execute(trx);
+          await new Promise((done) => setTimeout(done, 20));
+          await sql`insert into secrets values ('b')`.execute(trx);
+        }),
+        payments.db.transaction().execute(async (trx) => {
+          await sql`insert into secrets values ('c')`.execute(trx);
+        }),
+      ]);
+      const ordersRows = await sql<{ value: string }>`select value from secrets order by value`.execute(
+        orders.db,
+      );
+      expect(ordersRows.rows.map((row) => row.value)).toEqual(["a", "b", "order data"]);
+      const who = await sql<{ role: string }>`select current_user as role`.execute(payments.db);
+      expect(who.rows).toEqual([{ role: "payments" }]);
+    } finally {
+      await orders.close();
+      await payments.close();
+    }
+  });
+
+  it("refuses a second open of a service that is open, and a name PostgreSQL reserves", async () => {
+    const dataDir = join(root, "cluster");
+    const first = await openPglite({ dataDir, service: "svc" });
+    await expect(openPglite({ dataDir, service: "svc" })).rejects.toThrow(DataDirLockedError);
+    await expect(openPglite({ dataDir, service: "public" })).rejects.toThrow(/reserved/);
+    await expect(openPglite({ dataDir, service: "pg_catalog" })).rejects.toThrow(/reserved/);
     await first.close();
-    await expect(readFile(`${dataDir}.lock`)).rejects.toMatchObject({ code: "ENOENT" });
-    const again = await openPglite({ dataDir, service: "second" });
+    const again = await openPglite({ dataDir, service: "svc" });
     await again.close();
+  });
+
+  it("closes the cluster and releases its directory when the last service closes, keeping the data", async () => {
+    const dataDir = join(root, "cluster");
+    const a = await openPglite({ dataDir, service: "a" });
+    const b = await openPglite({ dataDir, service: "b" });
+    await sql`create table kept (x int)`.execute(a.db);
+    await sql`insert into kept values (7)`.execute(a.db);
+    await a.close();
+    // Still held by b.
+    expect(JSON.parse(await readFile(`${dataDir}.lock`, "utf8"))).toMatchObject({ pid: process.pid });
+    // Closing the last one while another opens: the opener waits and opens it anew.
+    const [, reopened] = await Promise.all([b.close(), openPglite({ dataDir, service: "a" })]);
+    try {
+      const rows = await sql<{ x: number }>`select x from kept`.execute(reopened.db);
+      expect(rows.rows).toEqual([{ x: 7 }]);
+    } finally {
+      await reopened.close();
+    }
+    await expect(readFile(`${dataDir}.lock`)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("refuses a directory locked by another live process", async () => {

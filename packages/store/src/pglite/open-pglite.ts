@@ -1,86 +1,97 @@
-import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import { Kysely, sql } from "kysely";
-import { PGliteDialect } from "kysely-pglite-dialect";
 import type { Store } from "../store.js";
-import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
-import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
-import { isInitialised, pgliteTemplate } from "./pglite-template.js";
+import { DataDirLockedError } from "./data-dir-lock.js";
+import { PgliteCluster } from "./pglite-cluster.js";
+import { PgliteServiceDialect } from "./pglite-dialect.js";
 
 export interface OpenPgliteOptions {
-  /** Directory holding the database files, created if missing; undefined keeps everything in memory. */
+  /**
+   * Directory of the embedded cluster, created if missing, shared by every service opened on
+   * it (each in its own schema and role); undefined keeps a private cluster in memory.
+   */
   dataDir?: string;
-  /** The owning service, for error messages. */
+  /** The owning service, for error messages; names its schema and role unless `schema` is set. */
   service: string;
+  /** The schema and role, when not the service's name (e.g. a test database of its own). */
+  schema?: string;
 }
 
 /** `location` of an in-memory PGlite store. */
 export const PGLITE_IN_MEMORY = "memory";
 
+// The clusters open in this process, by directory. Module state on purpose: a directory can be
+// opened by one PGlite only, whichever service asks first (see pglite-cluster.ts).
+const clusters = new Map<string, Promise<PgliteCluster>>();
+
 /**
- * Opens (and on first use initialises) an embedded PostgreSQL in this process.
+ * Opens a service's schema in the embedded PostgreSQL at `dataDir` (opening, and on first use
+ * initialising, the cluster when no other service in this process has it open).
  *
- * Cost, measured on a 2-core dev container: initdb takes about 2 s
- * idle (3-5 s under load), paid once per PGlite version (new databases start from a cached
- * template, ~0.5 s), plus 1-3 s for the first open in a process,
- * which loads the WebAssembly; reopening an existing data directory takes about 0.4-0.5 s.
+ * Cost, measured on a 2-core dev container: the first open in a process loads the WebAssembly
+ * (about 1 s; a new cluster starts from a cached initialised one instead of a 2 s initdb);
+ * every further service on the same cluster costs one schema check (milliseconds).
  *
- * PGlite has a single connection: Kysely queries and transactions are queued and run one at a
- * time, so transactions never interleave. Inside `db.transaction().execute(cb)` use only the
- * transaction handed to `cb`: a query on `db` itself would wait for the transaction to end, which
- * waits for that query: a deadlock.
+ * PGlite has a single connection shared by the services on it: Kysely queries and transactions
+ * are queued and run one at a time. Inside `db.transaction().execute(cb)` use only the
+ * transaction handed to `cb`: a query on `db` itself (or any other service's work on the same
+ * cluster, e.g. through an HTTP call made inside the transaction) would wait for the
+ * transaction to end, which waits for that query: a deadlock.
  *
- * Fails with DataDirLockedError when the directory is already open (here or in another live
- * process: two instances would corrupt it), or with an Error naming the service and directory
+ * Fails with DataDirLockedError when the service is already open on that cluster here, or the
+ * directory is held by another live process, or with an Error naming the service and directory
  * (cause attached) when PGlite cannot start.
  */
 export async function openPglite<DB>(options: OpenPgliteOptions): Promise<Store<DB>> {
+  const { service } = options;
+  const schema = options.schema ?? service;
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
-  let unlock: (() => Promise<void>) | undefined;
-  let pglite: PGlite;
+  let cluster: PgliteCluster;
   try {
-    if (dataDir !== undefined) {
-      await mkdir(dataDir, { recursive: true });
-      unlock = await lockDataDir(dataDir);
+    if (dataDir === undefined) {
+      cluster = await PgliteCluster.open(undefined);
+    } else {
+      cluster = await sharedCluster(dataDir);
+      // Its last service may have started closing it meanwhile: wait, then open it anew.
+      while (cluster.isClosing) {
+        await cluster.close();
+        cluster = await sharedCluster(dataDir);
+      }
     }
-    // A new database starts from an initialised cluster instead of running initdb (see pglite-template.ts).
-    const loadDataDir = isInitialised(dataDir) ? undefined : await pgliteTemplate();
-    pglite = await PGlite.create({
-      dataDir,
-      ...(loadDataDir ? { loadDataDir } : {}),
-      parsers: {
-        [PG_OID.int8]: parseInt8,
-        [PG_OID.date]: parseDate,
-      },
-    });
+    // No await between the check above and here: attach reserves the service synchronously.
+    await cluster.attach(schema);
   } catch (err) {
-    await unlock?.();
-    if (err instanceof DataDirLockedError) throw err;
-    throw new Error(`${options.service}: cannot open PGlite at ${dataDir ?? PGLITE_IN_MEMORY}`, {
-      cause: err,
-    });
+    if (err instanceof DataDirLockedError || err instanceof TypeError) throw err;
+    throw new Error(`${service}: cannot open PGlite at ${dataDir ?? PGLITE_IN_MEMORY}`, { cause: err });
   }
 
-  // Destroying Kysely's driver closes PGlite too.
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<DB>({ dialect: new PgliteServiceDialect(cluster, schema) });
   let closed: Promise<void> | undefined;
   return {
     kind: "pglite",
     db,
-    location: dataDir ?? PGLITE_IN_MEMORY,
+    location: dataDir === undefined ? PGLITE_IN_MEMORY : `${dataDir} (schema ${schema})`,
     async ping() {
       await sql`select 1`.execute(db);
     },
     close() {
-      closed ??= (async () => {
-        try {
-          await db.destroy();
-        } finally {
-          await unlock?.();
-        }
-      })();
+      // Kysely first (no new queries), then the cluster, which closes when its last service leaves.
+      closed ??= db.destroy().finally(() => cluster.detach(schema));
       return closed;
     },
   };
+}
+
+/** The cluster at `dataDir`, opened by the first service to ask; forgotten once closed. */
+function sharedCluster(dataDir: string): Promise<PgliteCluster> {
+  const known = clusters.get(dataDir);
+  if (known) return known;
+  const opening = PgliteCluster.open(dataDir, () => {
+    if (clusters.get(dataDir) === opening) clusters.delete(dataDir);
+  });
+  clusters.set(dataDir, opening);
+  opening.catch(() => {
+    if (clusters.get(dataDir) === opening) clusters.delete(dataDir);
+  });
+  return opening;
 }

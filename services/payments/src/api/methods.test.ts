@@ -54,7 +54,7 @@ afterAll(async () => {
 async function everyRow(): Promise<string> {
   const db = payments.host.store.db;
   const { rows: tables } = await sql<{ tablename: string }>`
-    select tablename from pg_tables where schemaname = 'public'`.execute(db);
+    select tablename from pg_tables where schemaname = current_schema()`.execute(db);
   const dump: Record<string, unknown> = {};
   for (const { tablename } of tables) {
     const { rows } = await sql`select * from ${sql.table(tablename)}`.execute(db);
