@@ -18,6 +18,19 @@ export function bootstrapTracing(argv: string[], env: Record<string, string | un
     environment: env.NODE_ENV || "development",
     // An invalid value is reported by the configuration check that follows; keep the default meanwhile.
     ...(Number.isInteger(buffer) && buffer >= 0 ? { bufferSpans: buffer } : {}),
+    usesPg: usesPostgres(env),
     env,
   });
+}
+
+/**
+ * Whether any service of this process may use PostgreSQL: a database URL is set
+ * (DATABASE_URL, <SERVICE>_DATABASE_URL or BLOSSOM_POSTGRES_URL). Otherwise every store is
+ * PGlite and `pg` is never loaded.
+ */
+export function usesPostgres(env: Record<string, string | undefined>): boolean {
+  return Object.entries(env).some(
+    ([name, value]) =>
+      (name.endsWith("DATABASE_URL") || name === "BLOSSOM_POSTGRES_URL") && Boolean(value?.trim()),
+  );
 }

@@ -3,7 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import type { QueryResult } from "kysely";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
-import { isInitialised, pgliteTemplate } from "./pglite-template.js";
+import { isInitialised, seedFromTemplate } from "./pglite-template.js";
 
 /**
  * One embedded PostgreSQL cluster that several services share, each in a schema of its own
@@ -53,12 +53,15 @@ export class PgliteCluster {
         await mkdir(dataDir, { recursive: true });
         unlock = await lockDataDir(dataDir);
       }
-      // A new cluster starts from an initialised one instead of running initdb (see pglite-template.ts).
-      const loadDataDir = isInitialised(dataDir) ? undefined : await pgliteTemplate();
+      // A new cluster starts as a copy of an initialised one instead of running initdb (see pglite-template.ts).
+      if (dataDir !== undefined && !isInitialised(dataDir)) await seedFromTemplate(dataDir);
       const pglite = await PGlite.create({
         dataDir,
-        ...(loadDataDir ? { loadDataDir } : {}),
         parsers: { [PG_OID.int8]: parseInt8, [PG_OID.date]: parseDate },
+        // PostgreSQL's default 128 MB of shared buffers is zeroed at start-up and stays resident:
+        // 32 MB (a development data set fits many times over) opens in 0.55 s instead of 0.9 s
+        // and holds 170 MB of memory instead of 280 (measured on this 2-core machine).
+        startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"],
       });
       return new PgliteCluster(pglite, unlock, onClosed);
     } catch (err) {
