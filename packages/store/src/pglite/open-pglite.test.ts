@@ -71,6 +71,39 @@ describe("openPglite", () => {
     }
   });
 
+  it("parses results to JavaScript values as PostgreSQL's driver does, with its trimmed parser table", async () => {
+    const store = await openPglite({ dataDir: join(root, "types"), service: "types_test" });
+    try {
+      const { rows } = await sql<Record<string, unknown>>`select
+          true as flag, 7::int4 as small, 8::int8 as big, 1.5::float8 as real, 'x'::varchar as label,
+          '{"a":1}'::jsonb as doc, '2024-02-29'::date as day, '2024-02-29T10:00:00Z'::timestamptz as at,
+          array[1, 2]::int4[] as ints, array[3, 4]::int8[] as bigs, array['a', null]::text[] as texts,
+          array['2024-01-01']::date[] as days, array['{"b":2}']::jsonb[] as docs,
+          '11111111-1111-1111-1111-111111111111'::uuid as id, 12.50::numeric as amount`.execute(store.db);
+      expect(rows).toEqual([
+        {
+          flag: true,
+          small: 7,
+          big: 8,
+          real: 1.5,
+          label: "x",
+          doc: { a: 1 },
+          day: "2024-02-29",
+          at: new Date("2024-02-29T10:00:00Z"),
+          ints: [1, 2],
+          bigs: [3, 4],
+          texts: ["a", null],
+          days: ["2024-01-01"],
+          docs: [{ b: 2 }],
+          id: "11111111-1111-1111-1111-111111111111",
+          amount: "12.50",
+        },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("refuses a second open of a service that is open, and a name PostgreSQL reserves", async () => {
     const dataDir = join(root, "cluster");
     const first = await openPglite({ dataDir, service: "svc" });
