@@ -58,6 +58,12 @@ export function ratio(a: number | undefined, b: number | undefined): string | un
   return `${quotient < 0.1 ? quotient.toPrecision(2) : fmt(quotient)}x`;
 }
 
+/** "<= 5,000 ok" or "<= 5,000 MISSED": `value` against an upper bound; undefined when not measured. */
+export function withinTarget(value: number | undefined, limit: number): string | undefined {
+  if (value === undefined || !Number.isFinite(value)) return undefined;
+  return `<= ${fmt(limit)} ${value <= limit ? "ok" : "MISSED"}`;
+}
+
 export function median(values: number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);

@@ -4,6 +4,8 @@
  *
  *   npm run bench                       every benchmark
  *   npm run bench -- events startup     a subset
+ *   npm run bench -- startup            blossom start built / from sources: first-ever, cold, warm and
+ *                                       after kill -9 start-up time and memory, against node/tsx floors
  *   npm run bench -- gateway            product reads direct / through nginx / through the gateway
  *   npm run bench -- telemetry          product read and checkout throughput, telemetry on vs off
  *   npm run bench -- checkout           checkout throughput and latency, embedded vs cluster; catalog
@@ -30,6 +32,7 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
   --store <kind>     database of the events benchmark: pglite (default, temp dir) or postgres
                      (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres)
   NATS: BENCH_NATS_URL, default nats://127.0.0.1:4222
+  startup: BENCH_STARTUP_ROUNDS (samples of every row in a full run, default 3; --quick 1)
   gateway: BENCH_GATEWAY_DURATION (s, default 5), BENCH_GATEWAY_CONNECTIONS (20), BENCH_GATEWAY_ROUNDS (2),
            BENCH_GATEWAY_NGINX (/usr/sbin/nginx), BENCH_GATEWAY_CPU_PROF (dir for the gateway's --cpu-prof)
   telemetry: BENCH_TELEMETRY_DURATION (s, default 5), BENCH_TELEMETRY_CONNECTIONS (10), BENCH_TELEMETRY_ROUNDS (2),

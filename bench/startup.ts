@@ -1,14 +1,29 @@
 /**
- * Start-up time and memory of `blossom start` (the whole platform in one process), against
- * baselines measured in the same run: the runtime floor (`node -e 0`, and with tsx loaded) and
- * a bare Fastify hello server's RSS.
+ * Start-up time and memory of `blossom start` (the whole platform in one process), built and from
+ * the sources, against baselines measured in the same run: the runtime floor (`node -e 0`, and
+ * with tsx loaded) and a bare Fastify hello server.
+ *
+ * Each variant is started four ways, in this order, on data directories of its own:
+ *   first-ever     empty data dir and an empty TMPDIR: the cached initialised PGlite cluster that
+ *                  new clusters are copied from (packages/store/src/pglite/pglite-template.ts,
+ *                  `os.tmpdir()/blossom-pglite-template-<version>-<uid>`) is rebuilt (initdb)
+ *   cold           empty data dir, that template cache present (the same TMPDIR, now filled)
+ *   warm           the cold start's data dir again; once measured, it is killed with SIGKILL
+ *   after kill -9  the same dir again: PostgreSQL recovers, and the data-dir lock file the killed
+ *                  process left behind is taken over
+ * Every start but the killed one ends with SIGTERM and must exit 0. Every start runs with a
+ * TMPDIR of its round, so nothing is read from or written to the machine's own template cache;
+ * tsx's transform cache (also under the temp dir) is linked in, so that "first-ever" differs
+ * from "cold" only by the template. Ports are all chosen by the OS (gateway, services, gateway
+ * metrics), so a running `npm start` does not disturb the run.
  */
 
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { freePort, type BlossomProcess as Proc, spawnNode } from "@blossom/testkit";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { constants, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { type BlossomProcess as Proc, spawnNode } from "@blossom/testkit";
 import {
   type BenchOptions,
   type BenchResult,
@@ -19,6 +34,8 @@ import {
   median,
   ratio,
   table,
+  withinTarget,
+  withTimeout,
 } from "./report.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -28,6 +45,8 @@ const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 30_000;
 const TSX = ["--conditions=source", "--import", "tsx"];
 const BUILT_ENTRY = join(ROOT, "apps/blossom/dist/main.js");
+/** Rounds in a full run (each round samples every row once); --quick runs one. */
+const FULL_ROUNDS = Number(process.env.BENCH_STARTUP_ROUNDS ?? 3);
 
 const HELLO_SERVER = `
 import Fastify from "fastify";
@@ -49,20 +68,68 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   {
-    id: "source",
-    label: "blossom start, sources (tsx)",
-    runtime: "tsx",
-    args: [...TSX, "apps/blossom/src/main.ts", "start"],
-  },
-  {
     id: "built",
     label: "blossom start, built (node)",
     runtime: "node",
     args: ["apps/blossom/bin/blossom.js", "start"],
   },
+  {
+    id: "source",
+    label: "blossom start, sources (tsx)",
+    runtime: "tsx",
+    args: [...TSX, "apps/blossom/src/main.ts", "start"],
+  },
 ];
 
+const PHASES = ["first-ever", "cold", "warm", "after kill -9"] as const;
+type Phase = (typeof PHASES)[number];
+
+/** Spawn -> "Blossom is ready" targets, ms (none for a first-ever start). */
+const READY_TARGET_MS: Partial<Record<Phase, number>> = { cold: 5000, warm: 3000, "after kill -9": 4000 };
+/** VmRSS target right after "Blossom is ready", MiB (every phase). */
+const RSS_TARGET_MIB = 350;
+
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Every process this benchmark starts, so that none outlives it, whatever happens.
+
+const running = new Set<Proc>();
+
+function spawnTracked(args: string[], env?: NodeJS.ProcessEnv): Proc {
+  const proc = spawnNode(args, env);
+  running.add(proc);
+  void proc.exited.then(() => running.delete(proc));
+  return proc;
+}
+
+/** SIGKILL to every process still running and to its descendants (synchronous: usable on exit). */
+function killEverything(): void {
+  for (const proc of running) {
+    const pid = proc.child.pid;
+    if (pid === undefined || proc.child.exitCode !== null || proc.child.signalCode !== null) continue;
+    for (const child of descendants(pid)) {
+      try {
+        process.kill(child, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+    proc.child.kill("SIGKILL");
+  }
+}
+
+async function killAndWait(): Promise<void> {
+  killEverything();
+  await withTimeout(
+    Promise.all([...running].map((proc) => proc.exited)),
+    10_000,
+    "processes still running after SIGKILL",
+  ).catch((error: unknown) => process.stderr.write(`startup: ${errorMessage(error)}\n`));
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc readings (Linux).
 
 /** VmRSS and VmHWM (peak) of a process, in MiB. */
 function memoryOf(pid: number): { rss: number; peak: number } {
@@ -71,8 +138,8 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
 }
 
-/** RSS (MiB) of every descendant of `pid` (e.g. an esbuild service tsx may start). */
-function descendantsRss(pid: number): number {
+/** Every descendant of `pid` (e.g. an esbuild service tsx may start). */
+function descendants(pid: number): number[] {
   const parents = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -85,22 +152,87 @@ function descendantsRss(pid: number): number {
       // The process ended while we were looking.
     }
   }
-  let total = 0;
+  const found: number[] = [];
   const queue = [pid];
   while (queue.length > 0) {
     const parent = queue.shift();
     for (const [child, ppid] of parents) {
       if (ppid !== parent) continue;
       queue.push(child);
-      try {
-        total += memoryOf(child).rss;
-      } catch {
-        // Gone already.
-      }
+      found.push(child);
+    }
+  }
+  return found;
+}
+
+/** RSS (MiB) of every descendant of `pid`. */
+function descendantsRss(pid: number): number {
+  let total = 0;
+  for (const child of descendants(pid)) {
+    try {
+      total += memoryOf(child).rss;
+    } catch {
+      // Gone already.
     }
   }
   return total;
 }
+
+const load1 = () => loadavg()[0] ?? Number.NaN;
+
+// ---------------------------------------------------------------------------------------------
+// The PGlite template cache and the data-dir lock, as the store derives them.
+
+/** The name pglite-template.ts gives the template cache: `blossom-pglite-template-<version>-<uid>`. */
+function templateName(): string {
+  // Resolved from the store package, as the store resolves it (the package does not export its package.json).
+  const entry = createRequire(join(ROOT, "packages/store/package.json")).resolve("@electric-sql/pglite");
+  const { version } = JSON.parse(readFileSync(join(dirname(entry), "..", "package.json"), "utf8")) as {
+    version: string;
+  };
+  const user = typeof process.getuid === "function" ? process.getuid() : "user";
+  return `blossom-pglite-template-${version}-${user}`;
+}
+
+/** Whether `tempDir` holds an initialised template cache (the test pglite-template.ts makes). */
+function templateCached(tempDir: string): boolean {
+  return existsSync(join(tempDir, templateName(), "PG_VERSION"));
+}
+
+/** Template caches in `tempDir` under any name: to tell a renamed cache from a missing one. */
+function anyTemplate(tempDir: string): string[] {
+  return readdirSync(tempDir).filter((name) => name.startsWith("blossom-pglite-template-"));
+}
+
+/** The pid in the embedded cluster's lock file (`<BLOSSOM_DATA_DIR>/pglite.lock`, data-dir-lock.ts), if any. */
+function lockOwner(dataDir: string): number | undefined {
+  try {
+    const { pid } = JSON.parse(readFileSync(join(dataDir, "pglite.lock"), "utf8")) as { pid?: unknown };
+    return typeof pid === "number" ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A fresh TMPDIR for one round of one variant: empty but for a link to tsx's transform cache
+ * (`<tmpdir>/tsx-<euid>`), so that the sources variant's first-ever start does not also pay for
+ * compiling every file.
+ */
+async function freshTempDir(parent: string): Promise<string> {
+  const dir = join(parent, "tmp");
+  await mkdir(dir);
+  const user = typeof process.geteuid === "function" ? process.geteuid() : undefined;
+  if (user !== undefined) {
+    const tsxCache = join(tmpdir(), `tsx-${user}`);
+    mkdirSync(tsxCache, { recursive: true });
+    await symlink(tsxCache, join(dir, `tsx-${user}`));
+  }
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines.
 
 async function stop(proc: Proc): Promise<{ code: number | null; signal: string | null; ms: number }> {
   const started = performance.now();
@@ -125,7 +257,7 @@ async function readMany(url: string, count: number): Promise<number> {
 /** Spawn-to-exit time (ms) of a process that does nothing: the runtime's floor. */
 async function floor(runtime: Runtime): Promise<number> {
   const started = performance.now();
-  const proc = spawnNode(runtime === "tsx" ? [...TSX, "-e", "0"] : ["-e", "0"]);
+  const proc = spawnTracked(runtime === "tsx" ? [...TSX, "-e", "0"] : ["-e", "0"]);
   const { code } = await proc.exited;
   if (code !== 0) throw new Error(`${runtime} -e 0 exited ${code}: ${proc.output()}`);
   return performance.now() - started;
@@ -135,19 +267,26 @@ interface ServerSample {
   readyMs: number;
   printedReadyS?: number;
   rssReady: number;
+  peakReady: number;
   rssAfterReads: number;
-  peak: number;
+  peakAfterReads: number;
   childrenRss: number;
   readsMs: number;
-  stopMs: number;
+  /** Undefined for the start that is killed. */
+  stopMs?: number;
   exitCode: number | null;
   exitSignal: string | null;
+  /** 1-minute load average when the process was spawned. */
+  load: number;
+  /** After kill -9: the pid in the lock file the killed process left behind, when there was one. */
+  staleLockPid?: number;
 }
 
 async function helloServer(runtime: Runtime): Promise<ServerSample> {
   const args = [...(runtime === "tsx" ? TSX : []), "--input-type=module", "-e", HELLO_SERVER];
+  const load = load1();
   const started = performance.now();
-  const proc = spawnNode(args);
+  const proc = spawnTracked(args);
   try {
     let url: string | undefined;
     while (!url) {
@@ -158,108 +297,155 @@ async function helloServer(runtime: Runtime): Promise<ServerSample> {
     }
     const pid = proc.child.pid ?? 0;
     const readyMs = performance.now() - started;
-    const rssReady = memoryOf(pid).rss;
+    const ready = memoryOf(pid);
     const readsMs = await readMany(url, READS);
     const after = memoryOf(pid);
     const childrenRss = descendantsRss(pid);
     const stopped = await stop(proc);
     return {
       readyMs,
-      rssReady,
+      rssReady: ready.rss,
+      peakReady: ready.peak,
       rssAfterReads: after.rss,
-      peak: after.peak,
+      peakAfterReads: after.peak,
       childrenRss,
       readsMs,
       stopMs: stopped.ms,
       exitCode: stopped.code,
       exitSignal: stopped.signal,
+      load,
     };
   } finally {
     if (proc.child.exitCode === null) proc.child.kill("SIGKILL");
   }
 }
 
-/** The environment of a default embedded platform: no NATS, no PostgreSQL, all service ports free. */
-function blossomEnv(dataDir: string, gatewayPort: number, services: string[]): NodeJS.ProcessEnv {
+// ---------------------------------------------------------------------------------------------
+// blossom start.
+
+/**
+ * The environment of a default embedded platform: no NATS, no PostgreSQL, no Redis, no tracing,
+ * every port chosen by the OS, `tempDir` as the temp dir (where the PGlite template cache lives).
+ */
+function blossomEnv(dataDir: string, tempDir: string, services: string[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of [
+  const inherited = [
     "NODE_ENV",
+    "NODE_OPTIONS",
     "PORT",
+    "HOST",
     "NATS_URL",
     "DATABASE_URL",
-    "BLOSSOM_SEED",
-    "BLOSSOM_CRASH_POINTS",
-    "BLOSSOM_NATS_PREFIX",
-  ]) {
-    delete env[name];
+    "REDIS_URL",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+  ];
+  const prefixes = [
+    "BLOSSOM_",
+    "GATEWAY_",
+    "OTEL_",
+    ...services.map((service) => `${service.toUpperCase()}_`),
+  ];
+  for (const name of Object.keys(env)) {
+    if (inherited.includes(name) || prefixes.some((prefix) => name.startsWith(prefix))) delete env[name];
   }
-  for (const service of ["gateway", ...services]) {
-    for (const suffix of ["PORT", "URL", "DATABASE_URL", "LOG_LEVEL"])
-      delete env[`${service.toUpperCase()}_${suffix}`];
-  }
+  env.TMPDIR = tempDir;
   env.BLOSSOM_DATA_DIR = dataDir;
   env.LOG_LEVEL = "warn";
   env.LOG_FORMAT = "json";
-  env.GATEWAY_PORT = String(gatewayPort);
+  env.GATEWAY_PORT = "0";
+  env.GATEWAY_METRICS_PORT = "0";
   for (const service of services) env[`${service.toUpperCase()}_PORT`] = "0";
   return env;
 }
 
-async function blossomStart(variant: Variant, dataDir: string, services: string[]): Promise<ServerSample> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+interface StartOptions {
+  dataDir: string;
+  tempDir: string;
+  services: string[];
+  /** How the process ends once measured: SIGTERM (must exit 0) or SIGKILL (leaves its lock behind). */
+  end: "SIGTERM" | "SIGKILL";
+}
+
+/**
+ * Resolves with the time "Blossom is ready" reached stdout (seen as it arrives, not polled);
+ * rejects if the process exits first or is not ready within READY_TIMEOUT_MS.
+ */
+function readyLine(proc: Proc): Promise<number> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => {
+      proc.child.stdout?.off("data", onData);
+      fail(new Error(`not ready within ${READY_TIMEOUT_MS} ms:\n${proc.output().slice(-2000)}`));
+    }, READY_TIMEOUT_MS);
+    function onData() {
+      if (!proc.output().includes("Blossom is ready")) return;
+      proc.child.stdout?.off("data", onData);
+      clearTimeout(timer);
+      done(performance.now());
+    }
+    proc.child.stdout?.on("data", onData);
+    void proc.exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      fail(new Error(`exited (${code ?? signal}) before it was ready:\n${proc.output().slice(-2000)}`));
+    });
+  });
+}
+
+async function blossomStart(variant: Variant, options: StartOptions): Promise<ServerSample> {
+  const staleLockPid = lockOwner(options.dataDir);
+  const load = load1();
   const started = performance.now();
-  const proc = spawnNode(variant.args, blossomEnv(dataDir, port, services));
+  const proc = spawnTracked(variant.args, blossomEnv(options.dataDir, options.tempDir, options.services));
   try {
-    for (;;) {
-      if (proc.child.exitCode !== null) {
-        throw new Error(`exited ${proc.child.exitCode} before it was ready:\n${proc.output().slice(-2000)}`);
-      }
-      if (performance.now() - started > READY_TIMEOUT_MS) {
-        throw new Error(`not ready within ${READY_TIMEOUT_MS} ms:\n${proc.output().slice(-2000)}`);
-      }
-      const status = await fetch(`${base}/health/ready`).then(
-        async (response) => {
-          await response.arrayBuffer();
-          return response.status;
-        },
-        () => 0,
-      );
-      if (status === 200) break;
-      await sleep(20);
-    }
-    const readyMs = performance.now() - started;
+    const readyAt = await readyLine(proc);
     const pid = proc.child.pid ?? 0;
-    const rssReady = memoryOf(pid).rss;
-    // The ready table is written right after the last listener starts; allow it a moment.
-    let printed: string | undefined;
-    for (let waited = 0; !printed && waited < 5000; waited += 20) {
-      printed = /Blossom is ready \(([\d.]+) s\)/.exec(proc.output())?.[1];
-      if (!printed) await sleep(20);
+    const ready = memoryOf(pid);
+    // The ready table is written in one piece; the gateway's row gives its OS-chosen port.
+    let gateway: string | undefined;
+    for (let waited = 0; !gateway && waited < 5000; waited += 20) {
+      gateway = /^\s*gateway\s+(https?:\/\/\S+)/m.exec(proc.output())?.[1];
+      if (!gateway) await sleep(20);
     }
-    const readsMs = await readMany(`${base}${CATALOG_PATH}`, READS);
+    if (!gateway) throw new Error(`no gateway URL in the ready table:\n${proc.output().slice(-2000)}`);
+    const printed = /Blossom is ready \(([\d.]+) s\)/.exec(proc.output())?.[1];
+    if (staleLockPid !== undefined && lockOwner(options.dataDir) !== pid) {
+      throw new Error(`ready, but the lock file names pid ${lockOwner(options.dataDir)}, not ${pid}`);
+    }
+    const readsMs = await readMany(`${gateway}${CATALOG_PATH}`, READS);
     const after = memoryOf(pid);
     const childrenRss = descendantsRss(pid);
+    const sample: ServerSample = {
+      readyMs: readyAt - started,
+      ...(printed ? { printedReadyS: Number(printed) } : {}),
+      rssReady: ready.rss,
+      peakReady: ready.peak,
+      rssAfterReads: after.rss,
+      peakAfterReads: after.peak,
+      childrenRss,
+      readsMs,
+      exitCode: null,
+      exitSignal: null,
+      load,
+      ...(staleLockPid !== undefined ? { staleLockPid } : {}),
+    };
+    if (options.end === "SIGKILL") {
+      // As `kill -9 <pid>` would: the process only (a child of tsx, if any, ends with its parent).
+      proc.child.kill("SIGKILL");
+      const { code, signal } = await proc.exited;
+      if (lockOwner(options.dataDir) !== pid) {
+        throw new Error(`killed, but left no lock file of its own (${join(options.dataDir, "pglite.lock")})`);
+      }
+      return { ...sample, exitCode: code, exitSignal: signal };
+    }
     const stopped = await stop(proc);
     if (stopped.code !== 0) {
       throw new Error(
         `SIGTERM: exited with code ${stopped.code} signal ${stopped.signal}:\n${proc.output().slice(-2000)}`,
       );
     }
-    return {
-      readyMs,
-      ...(printed ? { printedReadyS: Number(printed) } : {}),
-      rssReady,
-      rssAfterReads: after.rss,
-      peak: after.peak,
-      childrenRss,
-      readsMs,
-      stopMs: stopped.ms,
-      exitCode: stopped.code,
-      exitSignal: stopped.signal,
-    };
+    return { ...sample, stopMs: stopped.ms, exitCode: stopped.code, exitSignal: stopped.signal };
   } finally {
-    if (proc.child.exitCode === null) proc.child.kill("SIGKILL");
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");
   }
 }
 
@@ -296,7 +482,7 @@ function newestSource(dir: string): number {
 interface Series {
   id: string;
   label: string;
-  phase: string;
+  phase: Phase | "-";
   runtime: Runtime;
   samples: ServerSample[];
   errors: string[];
@@ -305,8 +491,64 @@ interface Series {
 const pick = (series: Series | undefined, key: keyof ServerSample) =>
   median((series?.samples ?? []).map((sample) => sample[key]).filter((v) => typeof v === "number"));
 
+/**
+ * One round of one variant: first-ever, cold, warm (killed), after kill -9, in `dir` (removed
+ * afterwards). A phase whose premise failed (no template cache for "cold", no cold data dir for
+ * "warm", no killed process for "after kill -9") is reported as not run rather than measured as
+ * something else.
+ */
+async function variantRound(
+  variant: Variant,
+  dir: string,
+  services: string[],
+  target: (phase: Phase) => Series,
+  round: string,
+): Promise<void> {
+  const tempDir = await freshTempDir(dir);
+  const firstDir = join(dir, "first-ever");
+  const dataDir = join(dir, "data");
+  const progress = (phase: Phase) => process.stderr.write(`startup: ${round}: ${variant.label}, ${phase}\n`);
+  const notRun = (phase: Phase, why: string) => target(phase).errors.push(`${round}: not run: ${why}`);
+  const measure = async (phase: Phase, options: StartOptions): Promise<boolean> => {
+    progress(phase);
+    return blossomStart(variant, options).then(
+      (sample) => {
+        target(phase).samples.push(sample);
+        return true;
+      },
+      (error: unknown) => {
+        target(phase).errors.push(`${round}: ${errorMessage(error)}`);
+        return false;
+      },
+    );
+  };
+
+  if (anyTemplate(tempDir).length > 0) throw new Error(`${tempDir} already holds a template cache`);
+  await measure("first-ever", { dataDir: firstDir, tempDir, services, end: "SIGTERM" });
+  if (!templateCached(tempDir)) {
+    const others = anyTemplate(tempDir);
+    const why =
+      others.length > 0
+        ? `the first-ever start cached its template as ${others.join(", ")}, not ${templateName()}: bench/startup.ts no longer derives the name as pglite-template.ts does`
+        : `no template cache in ${tempDir} after the first-ever start (it failed, or the cache is no longer under os.tmpdir())`;
+    for (const phase of ["cold", "warm", "after kill -9"] as const) notRun(phase, why);
+    return;
+  }
+  if (!(await measure("cold", { dataDir, tempDir, services, end: "SIGTERM" }))) {
+    notRun("warm", "the cold start on its data dir failed");
+    notRun("after kill -9", "the cold start on its data dir failed");
+    return;
+  }
+  if (!(await measure("warm", { dataDir, tempDir, services, end: "SIGKILL" }))) {
+    notRun("after kill -9", "the warm start, which is the one killed, failed");
+    return;
+  }
+  await measure("after kill -9", { dataDir, tempDir, services, end: "SIGTERM" });
+}
+
 export async function run(options: BenchOptions): Promise<BenchResult> {
-  const runs = options.quick ? 1 : 3;
+  const runs = options.quick ? 1 : FULL_ROUNDS;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_STARTUP_ROUNDS must be a positive integer`);
   const loadBefore = loadLine();
   const machineBefore = machine();
   // The service list comes from the platform itself, so a new service also gets port 0. (This
@@ -316,38 +558,27 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       cause: error,
     });
   });
-  const builtSkipped = !existsSync(BUILT_ENTRY)
-    ? "skipped: apps/blossom/dist/main.js is missing (run `npm run build` first)"
-    : options.quick
-      ? "skipped in --quick, to keep the smoke run short (run without --quick to measure it)"
-      : undefined;
+  const builtSkipped = existsSync(BUILT_ENTRY)
+    ? undefined
+    : "skipped: apps/blossom/dist/main.js is missing (run `npm run build` first)";
   const stale = builtSkipped ? [] : staleBuilds();
   const variants = VARIANTS.filter((variant) => variant.id === "source" || !builtSkipped);
 
   const floors: Record<Runtime, number[]> = { node: [], tsx: [] };
-  const hello: Record<Runtime, Series> = {
-    node: {
-      id: "hello-node",
-      label: "fastify hello (node)",
-      phase: "-",
-      runtime: "node",
-      samples: [],
-      errors: [],
-    },
-    tsx: {
-      id: "hello-tsx",
-      label: "fastify hello (tsx)",
-      phase: "-",
-      runtime: "tsx",
-      samples: [],
-      errors: [],
-    },
-  };
+  const helloSeries = (runtime: Runtime): Series => ({
+    id: `hello-${runtime}`,
+    label: `fastify hello (${runtime})`,
+    phase: "-",
+    runtime,
+    samples: [],
+    errors: [],
+  });
+  const hello: Record<Runtime, Series> = { node: helloSeries("node"), tsx: helloSeries("tsx") };
   const series = new Map<string, Series>();
   for (const variant of variants) {
-    for (const phase of ["cold", "warm"]) {
-      series.set(`${variant.id}-${phase}`, {
-        id: `${variant.id}-${phase}`,
+    for (const phase of PHASES) {
+      series.set(`${variant.id}/${phase}`, {
+        id: `${variant.id}-${phase.replaceAll(/\W+/g, "-")}`,
         label: variant.label,
         phase,
         runtime: variant.runtime,
@@ -356,11 +587,22 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       });
     }
   }
-  const dataDirs: string[] = [];
+
+  const root = await mkdtemp(join(tmpdir(), "blossom-bench-startup-"));
+  // Ctrl-C or a kill of this process must not leave a platform running (nor its data behind).
+  const onSignal = (signal: NodeJS.Signals) => {
+    killEverything();
+    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+    process.exit(128 + (constants.signals[signal] ?? 0));
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.on(signal, onSignal);
+  process.on("exit", killEverything);
   try {
     // Round-robin, so a change in machine load during the run affects every row alike.
     for (let round = 1; round <= runs; round++) {
-      process.stderr.write(`startup: round ${round}/${runs}: floors, hello servers\n`);
+      const name = `round ${round}/${runs}`;
+      process.stderr.write(`startup: ${name}: floors, hello servers\n`);
       for (const runtime of ["node", "tsx"] as const) {
         floors[runtime].push(await floor(runtime));
         await helloServer(runtime).then(
@@ -369,57 +611,43 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         );
       }
       for (const variant of variants) {
-        const dataDir = await mkdtemp(join(tmpdir(), `blossom-bench-${variant.id}-`));
-        dataDirs.push(dataDir);
-        let coldFailed = false;
-        for (const phase of ["cold", "warm"]) {
-          const target = series.get(`${variant.id}-${phase}`);
-          if (!target) continue;
-          // A warm start after a failed cold one would really be another cold start.
-          if (phase === "warm" && coldFailed) {
-            target.errors.push(`round ${round}: not run, the cold start on its data dir failed`);
-            continue;
-          }
-          process.stderr.write(`startup: round ${round}/${runs}: ${variant.label}, ${phase}\n`);
-          await blossomStart(variant, dataDir, SERVICE_NAMES).then(
-            (sample) => target.samples.push(sample),
-            (error: unknown) => {
-              coldFailed = phase === "cold";
-              target.errors.push(errorMessage(error));
-            },
-          );
+        const dir = join(root, `${round}-${variant.id}`);
+        await mkdir(dir);
+        const target = (phase: Phase) => {
+          const found = series.get(`${variant.id}/${phase}`);
+          if (!found) throw new Error(`no series ${variant.id}/${phase}`);
+          return found;
+        };
+        try {
+          await variantRound(variant, dir, SERVICE_NAMES, target, name);
+        } catch (error) {
+          target("first-ever").errors.push(`${name}: ${errorMessage(error)}`);
+        } finally {
+          await killAndWait();
+          // A round's clusters (a few tens of MB each) go as soon as they are measured.
+          await rm(dir, { recursive: true, force: true, maxRetries: 3 });
         }
       }
     }
   } finally {
-    await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    await killAndWait();
+    await rm(root, { recursive: true, force: true, maxRetries: 3 });
+    for (const signal of signals) process.off(signal, onSignal);
+    process.off("exit", killEverything);
   }
 
   const floorMs = { node: median(floors.node), tsx: median(floors.tsx) };
   const all = [...series.values()];
+  const floorRow = (label: string, values: number[]): Cell[] => [
+    label,
+    "-",
+    median(values),
+    ...Array.from({ length: 7 }, () => undefined),
+    samples(values),
+  ];
   const timeRows: Cell[][] = [
-    [
-      "floor: node -e 0",
-      "-",
-      floorMs.node,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      samples(floors.node),
-    ],
-    [
-      "floor: node + tsx -e 0",
-      "-",
-      floorMs.tsx,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      samples(floors.tsx),
-    ],
+    floorRow("floor: node -e 0", floors.node),
+    floorRow("floor: node + tsx -e 0", floors.tsx),
     ...(["node", "tsx"] as const).map((runtime) => timeRow(hello[runtime], floorMs[runtime])),
     ...all.map((entry) => timeRow(entry, floorMs[entry.runtime])),
   ];
@@ -430,8 +658,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 
   if (builtSkipped) {
     const built = VARIANTS.find((variant) => variant.id === "built");
-    timeRows.push([built?.label, "cold, warm", "not measured (see note)"]);
-    memoryRows.push([built?.label, "cold, warm", "not measured (see note)"]);
+    timeRows.push([built?.label, "all", "not measured (see note)"]);
+    memoryRows.push([built?.label, "all", "not measured (see note)"]);
   }
 
   const notes: string[] = builtSkipped ? [`built variant ${builtSkipped}`] : [];
@@ -442,40 +670,68 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     notes.push(`built variant may be stale: sources newer than the last build in ${stale.join(", ")}`);
   }
 
-  const title = `startup: blossom start, whole platform in one process (gateway + ${SERVICE_NAMES.length} services, PGlite, memory bus); median of ${runs}`;
+  const targets = all
+    .filter((entry) => entry.samples.length > 0)
+    .map((entry) => {
+      const readyMs = pick(entry, "readyMs");
+      const rssReady = pick(entry, "rssReady");
+      const readyTarget = entry.phase === "-" ? undefined : READY_TARGET_MS[entry.phase];
+      return {
+        id: entry.id,
+        ready:
+          readyTarget === undefined
+            ? undefined
+            : { ms: readyMs, targetMs: readyTarget, met: met(readyMs, readyTarget) },
+        rss: { mib: rssReady, targetMiB: RSS_TARGET_MIB, met: met(rssReady, RSS_TARGET_MIB) },
+      };
+    });
+  const missed = targets.flatMap((entry) => [
+    ...(entry.ready?.met === false ? [`${entry.id} ready`] : []),
+    ...(entry.rss.met === false ? [`${entry.id} RSS`] : []),
+  ]);
+
+  const title = `startup: blossom start, whole platform in one process (gateway + ${SERVICE_NAMES.length} services, one PGlite cluster, memory bus); median of ${runs}`;
   const text = [
     title,
     `  ${loadBefore} (before)`,
+    "  phases: first-ever = empty data dir, empty TMPDIR (the PGlite template cache is rebuilt: initdb);",
+    "          cold = empty data dir, template cached; warm = the same dir again (then killed with SIGKILL);",
+    "          after kill -9 = the same dir again (recovery; the dead process's lock file taken over)",
+    `  targets: spawn->ready <= ${READY_TARGET_MS.cold} ms cold, <= ${READY_TARGET_MS.warm} ms warm, <= ${READY_TARGET_MS["after kill -9"]} ms after kill -9; RSS at ready <= ${RSS_TARGET_MIB} MiB`,
     "",
     table(
-      "time (ms unless stated); x floor = spawn->ready / the same runtime's spawn->exit of an empty script",
+      'time (ms unless stated); spawn->ready = until "Blossom is ready" is on stdout; x floor = spawn->ready / the same runtime\'s spawn->exit of an empty script',
       [
         "process",
         "phase",
         "spawn->ready ms",
+        "target",
         'printed "ready" s',
         "x floor",
         `${READS} reads ms`,
         "SIGTERM->exit ms",
         "exit",
+        "load 1m",
         "samples spawn->ready ms",
       ],
       timeRows,
     ),
     table(
-      `memory (MiB, VmRSS of the process; x hello = the same runtime's bare Fastify server at the same point; reads = ${READS} sequential GET ${CATALOG_PATH} through the gateway, / on hello)`,
+      `memory (MiB, VmRSS / VmHWM of the process; x hello = RSS at ready / the same runtime's bare Fastify server's; reads = ${READS} sequential GET ${CATALOG_PATH} through the gateway, / on hello)`,
       [
         "process",
         "phase",
         "RSS ready",
+        "target",
+        "peak at ready",
         `RSS after ${READS} reads`,
-        "peak (VmHWM)",
+        "peak after reads",
         "children RSS",
         "x hello ready",
-        "x hello after reads",
       ],
       memoryRows,
     ),
+    `  targets missed: ${missed.length > 0 ? missed.join(", ") : targets.length > 0 ? "none" : "nothing measured"}`,
     ...notes.map((note) => `  note: ${note}`),
     `  ${loadLine()} (after)`,
     "",
@@ -492,11 +748,13 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       readyMs: pick(entry, "readyMs"),
       printedReadyS: pick(entry, "printedReadyS"),
       rssReadyMiB: pick(entry, "rssReady"),
+      peakReadyMiB: pick(entry, "peakReady"),
       rssAfterReadsMiB: pick(entry, "rssAfterReads"),
-      peakMiB: pick(entry, "peak"),
+      peakAfterReadsMiB: pick(entry, "peakAfterReads"),
       childrenRssMiB: pick(entry, "childrenRss"),
       readsMs: pick(entry, "readsMs"),
       stopMs: pick(entry, "stopMs"),
+      load: pick(entry, "load"),
     },
   });
   return {
@@ -509,8 +767,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       quick: options.quick,
       runs,
       units: { time: "ms (printedReadyS: s)", memory: "MiB" },
+      phases: PHASES,
+      targets: { readyMs: READY_TARGET_MS, rssReadyMiB: RSS_TARGET_MIB, results: targets, missed },
       reads: READS,
       catalogPath: CATALOG_PATH,
+      templateCache: templateName(),
       machineBefore,
       machineAfter: machine(),
       floorsMs: { node: floors.node, tsx: floors.tsx, medianNode: floorMs.node, medianTsx: floorMs.tsx },
@@ -520,6 +781,10 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       notes,
     },
   };
+}
+
+function met(value: number | undefined, limit: number): boolean | undefined {
+  return value === undefined ? undefined : value <= limit;
 }
 
 function samples(values: number[]): string {
@@ -533,15 +798,18 @@ function exits(entry: Series): string {
 function timeRow(entry: Series, floorMs: number | undefined): Cell[] {
   if (entry.samples.length === 0) return [entry.label, entry.phase, "FAILED (see note)"];
   const ready = pick(entry, "readyMs");
+  const limit = entry.phase === "-" ? undefined : READY_TARGET_MS[entry.phase];
   return [
     entry.label,
     entry.phase,
     ready,
+    limit === undefined ? undefined : withinTarget(ready, limit),
     pick(entry, "printedReadyS"),
     ratio(ready, floorMs),
     pick(entry, "readsMs"),
     pick(entry, "stopMs"),
     exits(entry),
+    pick(entry, "load"),
     samples(entry.samples.map((sample) => sample.readyMs)),
   ];
 }
@@ -549,15 +817,15 @@ function timeRow(entry: Series, floorMs: number | undefined): Cell[] {
 function memoryRow(entry: Series, hello: Series | undefined): Cell[] {
   if (entry.samples.length === 0) return [entry.label, entry.phase, "FAILED (see note)"];
   const ready = pick(entry, "rssReady");
-  const after = pick(entry, "rssAfterReads");
   return [
     entry.label,
     entry.phase,
     ready,
-    after,
-    pick(entry, "peak"),
+    hello ? withinTarget(ready, RSS_TARGET_MIB) : undefined,
+    pick(entry, "peakReady"),
+    pick(entry, "rssAfterReads"),
+    pick(entry, "peakAfterReads"),
     pick(entry, "childrenRss"),
     hello ? ratio(ready, pick(hello, "rssReady")) : undefined,
-    hello ? ratio(after, pick(hello, "rssAfterReads")) : undefined,
   ];
 }
