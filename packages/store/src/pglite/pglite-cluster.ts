@@ -1,10 +1,15 @@
 import { mkdir } from "node:fs/promises";
-import { PGlite, parse, protocol } from "@electric-sql/pglite";
+import { messages, parse, protocol, types } from "@electric-sql/pglite";
 import type { QueryResult } from "kysely";
+
+/** A message PostgreSQL sent (PGlite's protocol parser's type; not exported by name). */
+type BackendMessage = Parameters<typeof parse.parseResults>[0][number];
+
 import { prepareValue } from "pg/lib/utils.js";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
 import { isInitialised, seedFromTemplate } from "./pglite-template.js";
+import { PgliteThread } from "./pglite-thread.js";
 
 /**
  * One embedded PostgreSQL cluster that several services share, each in a schema of its own
@@ -19,10 +24,12 @@ import { isInitialised, seedFromTemplate } from "./pglite-template.js";
  *
  * PGlite has one connection. The cluster lends it to one service at a time (a FIFO queue shared
  * by all services: a transaction is never interleaved with another service's statements) and
- * switches role and search path only when the borrower changes.
+ * switches role and search path only when the borrower changes. PostgreSQL itself runs on a
+ * thread of its own (pglite-thread.ts); statements are serialised and replies parsed here.
  */
 export class PgliteCluster {
-  readonly #pglite: PGlite;
+  readonly #thread: PgliteThread;
+  readonly #location: string;
   readonly #unlock: (() => Promise<void>) | undefined;
   readonly #onClosed: (() => void) | undefined;
   readonly #services = new Set<string>();
@@ -35,11 +42,13 @@ export class PgliteCluster {
   readonly #replies = new protocol.Parser();
 
   private constructor(
-    pglite: PGlite,
+    thread: PgliteThread,
+    location: string,
     unlock: (() => Promise<void>) | undefined,
     onClosed: (() => void) | undefined,
   ) {
-    this.#pglite = pglite;
+    this.#thread = thread;
+    this.#location = location;
     this.#unlock = unlock;
     this.#onClosed = onClosed;
   }
@@ -58,16 +67,14 @@ export class PgliteCluster {
       }
       // A new cluster starts as a copy of an initialised one instead of running initdb (see pglite-template.ts).
       if (dataDir !== undefined && !isInitialised(dataDir)) await seedFromTemplate(dataDir);
-      const pglite = await PGlite.create({
+      const thread = await PgliteThread.start({
         dataDir,
-        parsers: { [PG_OID.int8]: parseInt8, [PG_OID.date]: parseDate },
         // PostgreSQL's default 128 MB of shared buffers is zeroed at start-up and stays resident:
         // 32 MB (a development data set fits many times over) opens in 0.55 s instead of 0.9 s
         // and holds 170 MB of memory instead of 280 (measured on this 2-core machine).
-        startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"],
+        startParams: ["-c", "shared_buffers=32MB"],
       });
-      trimParsers(pglite);
-      return new PgliteCluster(pglite, unlock, onClosed);
+      return new PgliteCluster(thread, dataDir ?? "memory", unlock, onClosed);
     } catch (err) {
       await unlock?.();
       throw err;
@@ -93,14 +100,16 @@ export class PgliteCluster {
     if (RESERVED_NAME.test(service))
       throw new TypeError(`${JSON.stringify(service)} is reserved by PostgreSQL`);
     if (this.#services.has(service)) {
-      throw new DataDirLockedError(
-        `${this.#pglite.dataDir ?? "memory"} schema ${service}`,
-        "is already open in this process",
-      );
+      throw new DataDirLockedError(`${this.#location} schema ${service}`, "is already open in this process");
     }
     this.#services.add(service);
     try {
-      await this.withSession(undefined, (pglite) => pglite.exec(provisionStatements(service)));
+      const release = await this.borrow(undefined);
+      try {
+        await this.#simpleQuery(provisionStatements(service));
+      } finally {
+        release();
+      }
     } catch (err) {
       this.#services.delete(service);
       throw err;
@@ -111,19 +120,6 @@ export class PgliteCluster {
   async detach(service: string): Promise<void> {
     this.#services.delete(service);
     if (this.#services.size === 0) await this.close();
-  }
-
-  /**
-   * Runs `work` with the connection, as `service` (its role and search path), or as the
-   * superuser when undefined. Nobody else uses the connection until `work` settles.
-   */
-  async withSession<T>(service: string | undefined, work: (pglite: PGlite) => Promise<T>): Promise<T> {
-    const release = await this.borrow(service);
-    try {
-      return await work(this.#pglite);
-    } finally {
-      release();
-    }
   }
 
   /** Waits for the connection, switches it to `service`, and returns the function that gives it back. */
@@ -141,7 +137,7 @@ export class PgliteCluster {
     };
     try {
       if (this.#sessionOwner !== service) {
-        await this.#pglite.exec(
+        await this.#simpleQuery(
           service === undefined ? "RESET ROLE; RESET search_path" : switchStatements(service),
         );
         this.#sessionOwner = service;
@@ -153,19 +149,49 @@ export class PgliteCluster {
     return release;
   }
 
-  /** Runs one statement; only for the current borrower (see borrow). */
+  /**
+   * Runs one statement; only for the current borrower (see borrow).
+   *
+   * One trip into PostgreSQL (parse, bind, describe, execute and sync in one protocol message),
+   * where `PGlite.query` makes six (it asks for the parameters' types first, then sends each
+   * message alone). Parameters are encoded as text of unspecified type by `pg`'s own
+   * `prepareValue`, exactly as the PostgreSQL adapter sends them, so a query behaves the same on both.
+   */
   async execute<R>(text: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
-    const result = await this.#pglite.query<R>(text, [...parameters]);
-    return result.affectedRows
-      ? { rows: result.rows, numAffectedRows: BigInt(result.affectedRows) }
-      : { rows: result.rows };
+    const { serialize } = protocol;
+    const request = Buffer.concat([
+      serialize.parse({ text }),
+      serialize.bind({ values: parameters.map(prepareValue) }),
+      serialize.describe({ type: "P" }),
+      serialize.execute({}),
+      serialize.sync(),
+    ]);
+    const [result] = parse.parseResults(await this.#roundTrip(request), RESULT_PARSERS);
+    const rows = (result?.rows ?? []) as R[];
+    return result?.affectedRows ? { rows, numAffectedRows: BigInt(result.affectedRows) } : { rows };
+  }
+
+  /** Runs statements through the simple query protocol (several allowed, no parameters). */
+  async #simpleQuery(text: string): Promise<void> {
+    await this.#roundTrip(protocol.serialize.query(text));
+  }
+
+  /** Sends a request, parses the reply; rejects with PostgreSQL's error (SQLSTATE in `code`). */
+  async #roundTrip(request: Uint8Array): Promise<BackendMessage[]> {
+    const reply = await this.#thread.raw(request);
+    const replies: BackendMessage[] = [];
+    this.#replies.parse(reply, (message) => replies.push(message));
+    for (const message of replies) {
+      if (message instanceof messages.DatabaseError) throw message;
+    }
+    return replies;
   }
 
   /** Closes PGlite and releases the directory; idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       try {
-        await this.#pglite.close();
+        await this.#thread.close();
       } finally {
         await this.#unlock?.();
         this.#onClosed?.();
@@ -175,30 +201,49 @@ export class PgliteCluster {
   }
 }
 
-/** Base types whose values (alone or as array elements) are parsed to JavaScript values. */
-const ELEMENT_OIDS = [16, 17, 20, 21, 23, 25, 26, 114, 700, 701, 1042, 1043, 1082, 1114, 1184, 3802];
-/** Their arrays, and those of other common types (elements of those stay text, as they do alone). */
-const ARRAY_OIDS = [
-  199, 1000, 1001, 1005, 1007, 1009, 1014, 1015, 1016, 1021, 1022, 1028, 1115, 1182, 1183, 1185, 1187, 1231,
-  2951, 3807,
-];
+/** Array types parsed to JavaScript arrays, with their element types (from `pg_type`). */
+const ARRAY_ELEMENTS: Record<number, number> = {
+  199: 114, // json[]
+  1000: 16, // bool[]
+  1001: 17, // bytea[]
+  1005: 21, // int2[]
+  1007: 23, // int4[]
+  1009: 25, // text[]
+  1014: 1042, // bpchar[]
+  1015: 1043, // varchar[]
+  1016: 20, // int8[]
+  1021: 700, // float4[]
+  1022: 701, // float8[]
+  1028: 26, // oid[]
+  1115: 1114, // timestamp[]
+  1182: 1082, // date[]
+  1183: 1083, // time[]
+  1185: 1184, // timestamptz[]
+  1187: 1186, // interval[]
+  1231: 1700, // numeric[]
+  2951: 2950, // uuid[]
+  3807: 3802, // jsonb[]
+};
 
 /**
- * Keeps PGlite's result parsers to the types above. Why: PGlite copies its whole parser table
- * into a new object for every query result (`{...parsers}`), and after start-up that table holds
- * an array parser for each of the ~300 types of the catalog: the copy alone cost about 80 µs a
- * query, a third of a simple statement's time (measured on this machine). Other types come back
- * as text, exactly as PGlite's own fallback does for types it has no parser for.
+ * Result parsers: PGlite's for the base types (PGlite's own fallback too), ours for int8 and
+ * date, and arrays of the types above; any other type comes back as its text, as from PGlite.
+ * A small table on purpose: PGlite copies it for every result (`{...parsers}`), and its own
+ * table (~300 array parsers, one per catalog type) made that copy 80 µs a query.
  */
-function trimParsers(pglite: PGlite): void {
-  const full = pglite.parsers;
-  const kept: typeof full = {};
-  for (const oid of [...ELEMENT_OIDS, ...ARRAY_OIDS]) {
-    const parse = full[oid];
-    if (parse) kept[oid] = parse;
+const RESULT_PARSERS: Record<number, (text: string, typeId?: number) => unknown> = (() => {
+  const table: Record<number, (text: string, typeId?: number) => unknown> = {};
+  for (const [oid, parser] of Object.entries(types.parsers)) {
+    if (/^\d+$/.test(oid)) table[Number(oid)] = parser;
   }
-  pglite.parsers = kept;
-}
+  table[PG_OID.int8] = parseInt8;
+  table[PG_OID.date] = parseDate;
+  for (const [array, element] of Object.entries(ARRAY_ELEMENTS)) {
+    const parseElement = table[element] ?? ((text: string) => text);
+    table[Number(array)] = (text) => types.arrayParser(text, parseElement, Number(array));
+  }
+  return table;
+})();
 
 // Schemas and roles PostgreSQL owns: a service of that name would share or shadow them.
 const RESERVED_NAME = /^(public|postgres|information_schema|pg_.*)$/i;
