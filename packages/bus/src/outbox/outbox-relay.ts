@@ -94,6 +94,8 @@ export class OutboxRelay {
   /** Published by the fast path, not yet marked published, in publish order. */
   #unmarked: EventEnvelope[] = [];
   #marking: Promise<void> | undefined;
+  /** The pass under way (or done): the next one starts after it. */
+  #passing: Promise<void> = Promise.resolve();
   /**
    * Whether passes take every pending row, fresh ones included: at start (what a previous run
    * left) and after a failed publish (the fast path is off until a pass succeeds).
@@ -206,6 +208,8 @@ export class OutboxRelay {
     clearTimeout(this.#timer);
     let delay = this.#options.pollIntervalMs;
     try {
+      // What the fast path published is marked first: a pass must not publish it again.
+      await this.#marking;
       do {
         this.#again = false;
         const all = this.#sweepAll;
@@ -304,7 +308,18 @@ export class OutboxRelay {
    * One batch in position order: returns how many events it published; rejects with the bus's
    * error. `all`: fresh rows too (else they are the fast path's).
    */
-  async #pass(all: boolean): Promise<number> {
+  #pass(all: boolean): Promise<number> {
+    // One pass at a time in this relay: `flush()` and a retry timer's loop could otherwise both
+    // take the same unpublished rows (on PGlite no advisory lock separates them) and publish twice.
+    const turn = this.#passing.then(() => this.#passNow(all));
+    this.#passing = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #passNow(all: boolean): Promise<number> {
     const { db, shared } = this.#options;
     const outcome = shared
       ? await db.transaction().execute(async (trx) => {
