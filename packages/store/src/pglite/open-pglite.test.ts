@@ -1,12 +1,13 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DataDirLockedError } from "./data-dir-lock.js";
-import { openPglite, PGLITE_IN_MEMORY } from "./open-pglite.js";
+import { openPglite, PGLITE_TEMPORARY } from "./open-pglite.js";
 
-// What the contract suite cannot cover through testkit: the in-memory mode, services sharing one
+// What the contract suite cannot cover through testkit: the private temporary cluster, services sharing one
 // cluster, and the guard against opening one data directory twice.
 describe("openPglite", () => {
   let root: string;
@@ -17,14 +18,20 @@ describe("openPglite", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it("keeps an in-memory database in memory", async () => {
-    const store = await openPglite({ service: "memory-test" });
+  it("without a directory, keeps a private cluster in a temporary directory, deleted on close", async () => {
+    const before = new Set(await readdir(tmpdir()));
+    const store = await openPglite({ service: "temporary-test" });
+    const created = (await readdir(tmpdir())).filter(
+      (entry) => !before.has(entry) && entry.startsWith("blossom-pglite-temporary-"),
+    );
     try {
-      expect(store).toMatchObject({ kind: "pglite", location: PGLITE_IN_MEMORY });
+      expect(store).toMatchObject({ kind: "pglite", location: PGLITE_TEMPORARY });
       await store.ping();
+      expect(created).toHaveLength(1);
     } finally {
       await store.close();
     }
+    expect(existsSync(join(tmpdir(), created[0] ?? "missing"))).toBe(false);
   });
 
   it("gives each service on one cluster its own schema, which no other service can read or change", async () => {

@@ -8,7 +8,7 @@ import { PgliteServiceDialect } from "./pglite-dialect.js";
 export interface OpenPgliteOptions {
   /**
    * Directory of the embedded cluster, created if missing, shared by every service opened on
-   * it (each in its own schema and role); undefined keeps a private cluster in memory.
+   * it (each in its own schema and role); undefined: a private cluster in a temporary directory, deleted when the store closes.
    */
   dataDir?: string;
   /** The owning service, for error messages; names its schema and role unless `schema` is set. */
@@ -17,8 +17,8 @@ export interface OpenPgliteOptions {
   schema?: string;
 }
 
-/** `location` of an in-memory PGlite store. */
-export const PGLITE_IN_MEMORY = "memory";
+/** `location` of a store on a private temporary cluster. */
+export const PGLITE_TEMPORARY = "temporary";
 
 // The clusters open in this process, by directory. Module state on purpose: a directory can be
 // opened by one PGlite only, whichever service asks first (see pglite-cluster.ts).
@@ -62,7 +62,7 @@ export async function openPglite<DB>(options: OpenPgliteOptions): Promise<Store<
     await cluster.attach(schema);
   } catch (err) {
     if (err instanceof DataDirLockedError || err instanceof TypeError) throw err;
-    throw new Error(`${service}: cannot open PGlite at ${dataDir ?? PGLITE_IN_MEMORY}`, { cause: err });
+    throw new Error(`${service}: cannot open PGlite at ${dataDir ?? PGLITE_TEMPORARY}`, { cause: err });
   }
 
   const db = new Kysely<DB>({ dialect: new PgliteServiceDialect(cluster, schema) });
@@ -70,7 +70,7 @@ export async function openPglite<DB>(options: OpenPgliteOptions): Promise<Store<
   return {
     kind: "pglite",
     db,
-    location: dataDir === undefined ? PGLITE_IN_MEMORY : `${dataDir} (schema ${schema})`,
+    location: dataDir === undefined ? PGLITE_TEMPORARY : `${dataDir} (schema ${schema})`,
     async ping() {
       await sql`select 1`.execute(db);
     },

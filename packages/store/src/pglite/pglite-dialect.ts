@@ -43,6 +43,11 @@ export class PgliteServiceDialect implements Dialect {
   }
 }
 
+/** A borrowed connection, with the BEGIN waiting to go with its transaction's first statement. */
+interface PgliteConnection extends DatabaseConnection {
+  pendingBegin?: string | undefined;
+}
+
 class PgliteServiceDriver implements Driver {
   readonly #releases = new WeakMap<DatabaseConnection, () => void>();
   #destroyed = false;
@@ -58,10 +63,12 @@ class PgliteServiceDriver implements Driver {
     if (this.#destroyed) throw new Error(`${this.service}: the database is closed`);
     let lent = true;
     const release = await this.cluster.borrow(this.service);
-    const connection: DatabaseConnection = {
+    const connection: PgliteConnection = {
       executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
         if (!lent) throw new Error(`${this.service}: query on a released PGlite connection`);
-        return this.cluster.execute<R>(query.sql, query.parameters);
+        const begin = connection.pendingBegin;
+        connection.pendingBegin = undefined;
+        return this.cluster.execute<R>(query.sql, query.parameters, begin);
       },
       // PGlite returns whole results; chunks are cut from one.
       streamQuery: async function* <R>(query: CompiledQuery, chunkSize?: number) {
@@ -78,19 +85,25 @@ class PgliteServiceDriver implements Driver {
     return connection;
   }
 
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const begin = settings.isolationLevel
+  /**
+   * Sends nothing yet: BEGIN goes in the same trip as the transaction's first statement (one
+   * trip fewer per transaction; a checkout runs about 16).
+   */
+  async beginTransaction(connection: PgliteConnection, settings: TransactionSettings): Promise<void> {
+    connection.pendingBegin = settings.isolationLevel
       ? `start transaction isolation level ${settings.isolationLevel}`
       : "begin";
-    await connection.executeQuery(CompiledQuery.raw(begin));
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("commit"));
+  async commitTransaction(connection: PgliteConnection): Promise<void> {
+    // A transaction that ran no statement never began.
+    if (connection.pendingBegin !== undefined) connection.pendingBegin = undefined;
+    else await connection.executeQuery(CompiledQuery.raw("commit"));
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("rollback"));
+  async rollbackTransaction(connection: PgliteConnection): Promise<void> {
+    if (connection.pendingBegin !== undefined) connection.pendingBegin = undefined;
+    else await connection.executeQuery(CompiledQuery.raw("rollback"));
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {

@@ -52,8 +52,8 @@ interface Reply {
 }
 
 export interface PgliteThreadOptions {
-  /** The cluster's directory; undefined keeps it in memory. */
-  dataDir: string | undefined;
+  /** The cluster's directory. */
+  dataDir: string;
   /** PostgreSQL settings added to PGlite's defaults, e.g. `["-c", "shared_buffers=32MB"]`. */
   startParams: readonly string[];
 }
