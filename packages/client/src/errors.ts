@@ -26,7 +26,23 @@ export type UnavailableReason =
 
 const BRAND = Symbol.for("@blossom/client.UpstreamError");
 
-interface UpstreamErrorInit {
+/** Methods that change nothing (RFC 9110 "safe"): whatever became of such a request, nothing was done. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Whether a request of this method may change state upstream (an unknown method is assumed to). */
+export function changesState(method: string | undefined): boolean {
+  return method === undefined || !SAFE_METHODS.has(method.toUpperCase());
+}
+
+/** The request an attempt was about, as errors report it. */
+export interface AttemptedRequest {
+  /** The request's method. */
+  method?: string;
+  /** Whether repeating the request is harmless: an idempotent method, or an `Idempotency-Key`. */
+  idempotent?: boolean;
+}
+
+interface UpstreamErrorInit extends AttemptedRequest {
   upstream: string;
   instance?: string;
   retryable: boolean;
@@ -49,6 +65,13 @@ export abstract class UpstreamError extends Error {
   readonly retryable: boolean;
   /** The HTTP status, when the upstream answered. */
   readonly status: number | undefined;
+  /** The method of the request that failed, when the failure is about an attempt of it. */
+  readonly method: string | undefined;
+  /**
+   * Whether repeating the request is harmless (an idempotent method, or an `Idempotency-Key` the
+   * upstream dedupes by), when known.
+   */
+  readonly idempotent: boolean | undefined;
 
   protected constructor(message: string, init: UpstreamErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -57,8 +80,22 @@ export abstract class UpstreamError extends Error {
     this.instance = init.instance;
     this.retryable = init.retryable;
     this.status = init.status;
+    this.method = init.method;
+    this.idempotent = init.idempotent;
     // A brand survives duplicated copies of this package, where `instanceof` would not.
     Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * True when the request may have been carried out upstream although no answer says so: it
+   * changes state (not GET, HEAD, OPTIONS) and it reached, or may have reached, the upstream
+   * before the call failed (a timeout or a lost connection after it was sent, a 5xx other than
+   * 503). Such a failure must be reported as "outcome unknown" (504), never as "not done" (503):
+   * a caller told "not done" would do it again. False for failures that prove nothing was done
+   * (connection refused, breaker open, no instance, a 503 or a 4xx answer).
+   */
+  get outcomeUnknown(): boolean {
+    return false;
   }
 }
 
@@ -67,12 +104,19 @@ export class UpstreamTimeoutError extends UpstreamError {
   readonly code = "UPSTREAM_TIMEOUT";
   readonly timeoutMs: number;
 
-  constructor(init: { upstream: string; instance: string; timeoutMs: number; cause?: unknown }) {
+  constructor(
+    init: { upstream: string; instance: string; timeoutMs: number; cause?: unknown } & AttemptedRequest,
+  ) {
     super(`${where(init.upstream, init.instance)} did not answer within ${init.timeoutMs} ms`, {
       ...init,
       retryable: true,
     });
     this.timeoutMs = init.timeoutMs;
+  }
+
+  /** The request may have been sent (the timeout covers connecting, sending and the answer). */
+  override get outcomeUnknown(): boolean {
+    return changesState(this.method);
   }
 }
 
@@ -81,13 +125,15 @@ export class UpstreamUnavailableError extends UpstreamError {
   readonly code = "UPSTREAM_UNAVAILABLE";
   readonly reason: UnavailableReason;
 
-  constructor(init: {
-    upstream: string;
-    instance?: string;
-    reason: UnavailableReason;
-    detail?: string;
-    cause?: unknown;
-  }) {
+  constructor(
+    init: {
+      upstream: string;
+      instance?: string;
+      reason: UnavailableReason;
+      detail?: string;
+      cause?: unknown;
+    } & AttemptedRequest,
+  ) {
     super(unavailableMessage(init.upstream, init.instance, init.reason, init.detail), {
       ...init,
       retryable: init.reason !== "client-closed",
@@ -98,6 +144,10 @@ export class UpstreamUnavailableError extends UpstreamError {
   /** True when the request provably never reached the upstream application. */
   get neverSent(): boolean {
     return this.reason !== "connection-lost";
+  }
+
+  override get outcomeUnknown(): boolean {
+    return !this.neverSent && changesState(this.method);
   }
 }
 
@@ -123,6 +173,7 @@ export class UpstreamHttpError extends UpstreamError {
     body: unknown;
     headers: Readonly<Record<string, string | string[]>>;
     retryAfterMs?: number;
+    idempotent?: boolean;
   }) {
     const title = problemTitle(init.body);
     super(
@@ -134,13 +185,21 @@ export class UpstreamHttpError extends UpstreamError {
     this.headers = init.headers;
     this.retryAfterMs = init.retryAfterMs;
   }
+
+  /**
+   * A 5xx other than 503 may come after the upstream did part or all of the work; a 503 (by the
+   * platform's contract) and a 4xx mean it did nothing.
+   */
+  override get outcomeUnknown(): boolean {
+    return this.status >= 500 && this.status !== 503 && changesState(this.method);
+  }
 }
 
 /** The caller's `signal` aborted the call; `cause` is the signal's reason. Never retried. */
 export class UpstreamAbortedError extends UpstreamError {
   readonly code = "UPSTREAM_ABORTED";
 
-  constructor(init: { upstream: string; instance?: string; cause?: unknown }) {
+  constructor(init: { upstream: string; instance?: string; cause?: unknown } & AttemptedRequest) {
     super(`call to ${where(init.upstream, init.instance)} was aborted by the caller`, {
       ...init,
       retryable: false,
@@ -152,12 +211,49 @@ export class UpstreamAbortedError extends UpstreamError {
 export class UpstreamProtocolError extends UpstreamError {
   readonly code = "UPSTREAM_PROTOCOL_ERROR";
 
-  constructor(init: { upstream: string; instance: string; status: number; detail: string; cause?: unknown }) {
+  constructor(
+    init: {
+      upstream: string;
+      instance: string;
+      status: number;
+      detail: string;
+      cause?: unknown;
+    } & AttemptedRequest,
+  ) {
     super(`${where(init.upstream, init.instance)} sent an unusable answer: ${init.detail}`, {
       ...init,
       retryable: false,
     });
   }
+
+  /** The upstream answered 2xx: it did it, but what it answered cannot be read. */
+  override get outcomeUnknown(): boolean {
+    return changesState(this.method);
+  }
+}
+
+/**
+ * Answers that say the upstream did nothing with the request, so the caller may simply repeat it:
+ * 408 (it did not wait for the request), 429 (refused by a limit) and 503 (refused under load or
+ * while a dependency is down, by the platform's contract).
+ */
+export const NOTHING_DONE_STATUSES: ReadonlySet<number> = new Set([408, 429, 503]);
+
+/**
+ * The failure a call with several attempts reports. Each attempt's failure is true of that
+ * attempt only: after a first attempt that may have been carried out (it timed out once sent),
+ * a second one refused (connection refused, breaker open, a 503) says nothing about the first.
+ * Reporting the last one would tell the caller "nothing was done" when something may have been:
+ * the first failure whose outcome is unknown is reported instead. A last failure that is itself
+ * an outcome (a 4xx, an unknown outcome, an abort) is reported as it is.
+ */
+export function callFailure(last: unknown, attempts: readonly unknown[]): unknown {
+  if (!isUpstreamError(last) || last.outcomeUnknown) return last;
+  const saysNothingDone = isUpstreamHttpError(last)
+    ? NOTHING_DONE_STATUSES.has(last.status)
+    : isUpstreamUnavailableError(last) && last.neverSent;
+  if (!saysNothingDone) return last;
+  return attempts.find((failure) => isUpstreamError(failure) && failure.outcomeUnknown) ?? last;
 }
 
 /** Statuses that mean "this instance cannot serve right now, another one or a later try may". */

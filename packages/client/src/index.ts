@@ -25,12 +25,16 @@ export { NatsKvRegistrar, type NatsKvRegistrarOptions } from "./discovery/nats-k
 export { DNS_PREFIX, parseServiceLocation, type ServiceLocation } from "./discovery/service-location.js";
 export { parseInstanceList, StaticDiscovery, type StaticInstances } from "./discovery/static-discovery.js";
 export {
+  type AttemptedRequest,
+  callFailure,
+  changesState,
   isUpstreamAbortedError,
   isUpstreamError,
   isUpstreamHttpError,
   isUpstreamProtocolError,
   isUpstreamTimeoutError,
   isUpstreamUnavailableError,
+  NOTHING_DONE_STATUSES,
   type UnavailableReason,
   UpstreamAbortedError,
   UpstreamError,

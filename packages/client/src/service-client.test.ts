@@ -478,3 +478,100 @@ describe("ServiceClient", () => {
     );
   });
 });
+
+describe("what a failed call says was done", () => {
+  /** An upstream that takes every POST /orders, then answers long after the client gave up. */
+  const accepting = (taken: string[]) =>
+    startUpstream((app) =>
+      app.post("/orders", async (request) => {
+        taken.push(String(request.headers["idempotency-key"]));
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        return { id: "o-1" };
+      }),
+    );
+
+  it("reports a POST whose first attempt timed out once sent, and whose retry was refused, as that timeout: outcome unknown", async () => {
+    const taken: string[] = [];
+    const slow = await accepting(taken);
+    const dead = await deadUrl();
+    const orders = client([slow.url, dead], { timeoutMs: 100, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+
+    const error = await rejection(orders.postJson("/orders", { sku: "tulip" }, { idempotencyKey: "k-1" }));
+
+    // The refusal of the second attempt says nothing about the first, which the upstream took.
+    expect(taken).toEqual(["k-1"]);
+    expect(error).toBeInstanceOf(UpstreamTimeoutError);
+    expect(error).toMatchObject({
+      instance: slow.url,
+      method: "POST",
+      idempotent: true,
+      outcomeUnknown: true,
+    });
+  });
+
+  it("reports a POST whose retry was answered 503 after a first attempt timed out as that timeout, not the 503", async () => {
+    const taken: string[] = [];
+    const slow = await accepting(taken);
+    const busy = await startUpstream((app) =>
+      app.post("/orders", async (_request, reply) => reply.code(503).send({ title: "overloaded" })),
+    );
+    const orders = client([slow.url, busy.url], {
+      timeoutMs: 100,
+      retry: { maxAttempts: 2, initialDelayMs: 1 },
+    });
+
+    const error = await rejection(orders.postJson("/orders", { sku: "tulip" }, { idempotencyKey: "k-2" }));
+
+    expect(busy.calls).toHaveLength(1);
+    expect(isUpstreamHttpError(error)).toBe(false);
+    expect(error).toMatchObject({ code: "UPSTREAM_TIMEOUT", outcomeUnknown: true });
+  });
+
+  it("counts a lost connection or a timeout as outcome unknown for a write, never for a read", async () => {
+    const upstream = await startUpstream((app) => {
+      // The request arrives, then the connection drops before any answer.
+      app.post("/orders", async (request) => {
+        request.raw.socket.destroy();
+        return new Promise(() => {});
+      });
+      app.get("/orders", async (request) => {
+        request.raw.socket.destroy();
+        return new Promise(() => {});
+      });
+      app.put("/slow", () => new Promise(() => {}));
+      app.get("/slow", () => new Promise(() => {}));
+    });
+    const orders = client([upstream.url], { retry: { maxAttempts: 1 } });
+    const impatient = client([upstream.url], { timeoutMs: 100, retry: { maxAttempts: 1 } });
+
+    const post = await rejection(orders.postJson("/orders", {}));
+    expect(post).toMatchObject({
+      reason: "connection-lost",
+      method: "POST",
+      idempotent: false,
+      outcomeUnknown: true,
+    });
+    const get = await rejection(orders.getJson("/orders"));
+    expect(get).toMatchObject({ reason: "connection-lost", method: "GET", outcomeUnknown: false });
+    expect(await rejection(impatient.putJson("/slow", {}))).toMatchObject({
+      code: "UPSTREAM_TIMEOUT",
+      idempotent: true,
+      outcomeUnknown: true,
+    });
+    expect(await rejection(impatient.getJson("/slow"))).toMatchObject({
+      code: "UPSTREAM_TIMEOUT",
+      outcomeUnknown: false,
+    });
+  });
+
+  it("knows nothing was done when the connection was refused or the upstream answered 503", async () => {
+    const dead = await deadUrl();
+    const refused = await rejection(client([dead]).postJson("/orders", {}, { idempotencyKey: "k-3" }));
+    expect(refused).toMatchObject({ reason: "connect-failed", outcomeUnknown: false });
+    const busy = await startUpstream((app) =>
+      app.post("/orders", async (_request, reply) => reply.code(503).send({ title: "overloaded" })),
+    );
+    const shed = await rejection(client([busy.url]).postJson("/orders", {}));
+    expect(shed).toMatchObject({ status: 503, outcomeUnknown: false });
+  });
+});

@@ -5,6 +5,7 @@ import {
   type ServiceClientOptions,
 } from "./client-options.js";
 import {
+  callFailure,
   isUpstreamHttpError,
   UpstreamAbortedError,
   UpstreamProtocolError,
@@ -53,7 +54,9 @@ export interface ServiceClientStats {
  *   provably never left (connection refused, breaker opened under it); 4xx never are;
  * - resolves with a 2xx answer, or rejects with an `UpstreamError` subclass whose message names
  *   the upstream and instance. Bugs (invalid path, header, unserialisable body) reject with
- *   TypeError/RangeError instead.
+ *   TypeError/RangeError instead. After retries, the error is the last attempt's, unless that
+ *   one says nothing was done (refused, breaker open, a 503) while an earlier attempt may have
+ *   been carried out: then it is that earlier one, whose `outcomeUnknown` is true (`callFailure`).
  *
  * Timers are unref()ed: a client never keeps the process alive by itself; `close()` releases
  * the sockets.
@@ -142,13 +145,24 @@ export class ServiceClient {
     const tried = new Set<UpstreamInstance>();
     const { signal } = request;
     const policy = prepared.retrySafe ? this.#retrySafe : this.#retryUnsafe;
-    return policy.execute(() => {
-      // cockatiel still runs an attempt after a backoff even if the caller gave up meanwhile.
-      if (signal?.aborted) throw new UpstreamAbortedError({ upstream: this.service, cause: signal.reason });
-      const instance = this.#choose(tried);
-      tried.add(instance);
-      return attempt(instance, prepared, attemptTimeout);
-    }, signal);
+    // Every attempt's failure: the call reports the one that says the most about what was done.
+    const failures: unknown[] = [];
+    return policy
+      .execute(async () => {
+        // cockatiel still runs an attempt after a backoff even if the caller gave up meanwhile.
+        if (signal?.aborted) throw new UpstreamAbortedError({ upstream: this.service, cause: signal.reason });
+        const instance = this.#choose(tried);
+        tried.add(instance);
+        try {
+          return await attempt(instance, prepared, attemptTimeout);
+        } catch (error) {
+          failures.push(error);
+          throw error;
+        }
+      }, signal)
+      .catch((error: unknown) => {
+        throw callFailure(error, failures);
+      });
   }
 
   /** GETs a JSON resource; `T` is trusted, not validated. Rejects like `request`. */

@@ -193,6 +193,7 @@ export class UpstreamInstance {
           upstream: this.#upstream,
           instance: this.url,
           cause: callerSignal.reason,
+          ...attempted(request),
         });
       }
       // After a timeout this rejection is dropped: the timeout policy has already settled.
@@ -201,6 +202,7 @@ export class UpstreamInstance {
       throw new UpstreamUnavailableError({
         upstream: this.#upstream,
         instance: this.url,
+        ...attempted(request),
         reason: failure.reason,
         detail: failure.detail,
         cause: error,
@@ -225,6 +227,7 @@ export class UpstreamInstance {
         instance: this.url,
         method: request.method,
         path: request.target,
+        idempotent: request.retrySafe,
         status,
         body: decoded.ok ? decoded.value : decoded.text,
         headers,
@@ -235,6 +238,7 @@ export class UpstreamInstance {
       throw new UpstreamProtocolError({
         upstream: this.#upstream,
         instance: this.url,
+        ...attempted(request),
         status,
         detail: `invalid JSON body (${decoded.error.message})`,
         cause: decoded.error,
@@ -245,7 +249,7 @@ export class UpstreamInstance {
 
   #toUpstreamError(error: unknown, request: PreparedRequest, callerSignal: AbortSignal | undefined): unknown {
     if (isUpstreamError(error)) return error;
-    const at = { upstream: this.#upstream, instance: this.url };
+    const at = { upstream: this.#upstream, instance: this.url, ...attempted(request) };
     if (callerSignal?.aborted) return new UpstreamAbortedError({ ...at, cause: callerSignal.reason });
     if (isAttemptTimeout(error))
       return new UpstreamTimeoutError({ ...at, timeoutMs: request.timeoutMs, cause: error });
@@ -281,6 +285,11 @@ function isTransportFailure(error: Error): boolean {
  */
 function isAttemptTimeout(error: unknown): boolean {
   return error instanceof TaskCancelledError;
+}
+
+/** What an error says of the request it is about: see `UpstreamError.outcomeUnknown`. */
+function attempted(request: PreparedRequest): { method: string; idempotent: boolean } {
+  return { method: request.method, idempotent: request.retrySafe };
 }
 
 /** An answer read in full, not yet decoded. */

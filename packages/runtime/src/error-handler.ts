@@ -22,7 +22,9 @@ const KIND_BY_STATUS: Record<number, ProblemKind> = {
 
 /**
  * Errors of `@blossom/client` (recognised by their stable `code`, so the runtime does not depend
- * on the client): a failing upstream is the platform's problem, never the caller's.
+ * on the client): a failing upstream is the platform's problem, never the caller's. 503 (with
+ * `Retry-After`) only when the request provably was not carried out; one that changes something
+ * and may have been (the client's `outcomeUnknown`) is 504 `outcome-unknown`.
  */
 const UPSTREAM_KINDS: Record<string, { kind: ProblemKind; says: string }> = {
   UPSTREAM_TIMEOUT: { kind: "gatewayTimeout", says: "did not answer in time" },
@@ -31,11 +33,50 @@ const UPSTREAM_KINDS: Record<string, { kind: ProblemKind; says: string }> = {
   UPSTREAM_PROTOCOL_ERROR: { kind: "badGateway", says: "answered something unreadable" },
 };
 
+/** What an upstream failure whose outcome is unknown says happened, by the client's error code. */
+const UNKNOWN_OUTCOME_SAYS: Record<string, string> = {
+  UPSTREAM_TIMEOUT: "did not answer in time",
+  UPSTREAM_UNAVAILABLE: "dropped the connection",
+  UPSTREAM_HTTP_ERROR: "failed",
+};
+
+const IDEMPOTENT_METHODS = new Set(["PUT", "DELETE"]);
+
+/**
+ * 503 means "nothing was done, retry after Retry-After"; a write that reached the upstream (or
+ * may have) and got no answer is not that: 504 `outcome-unknown`, which says how to find out.
+ */
+function outcomeUnknownProblem(upstream: string, says: string, method: unknown, idempotent: unknown) {
+  const retry =
+    idempotent === true && typeof method === "string" && IDEMPOTENT_METHODS.has(method.toUpperCase())
+      ? "Repeating the request is safe."
+      : idempotent === true
+        ? "Retrying with the same Idempotency-Key is safe: it answers what the original request did."
+        : "Check whether it took effect before repeating it; with an Idempotency-Key a retry would be safe.";
+  const problem = HttpProblem.of(
+    "outcomeUnknown",
+    `The ${upstream} service ${says} after it may have received the request: it may or may not have been carried out. ${retry}`,
+    { upstream },
+  );
+  // The request may still be running upstream: a retry (with the same key) a moment later finds
+  // its result, and clients that retry at once do not pile onto a service that is behind.
+  problem.headers["retry-after"] = "1";
+  return problem;
+}
+
 function upstreamProblem(error: unknown): HttpProblem | undefined {
   if (typeof error !== "object" || error === null) return undefined;
-  const { code, upstream } = error as { code?: unknown; upstream?: unknown };
+  const { code, upstream, outcomeUnknown, method, idempotent } = error as {
+    code?: unknown;
+    upstream?: unknown;
+    outcomeUnknown?: unknown;
+    method?: unknown;
+    idempotent?: unknown;
+  };
   const known = typeof code === "string" ? UPSTREAM_KINDS[code] : undefined;
   if (!known || typeof upstream !== "string") return undefined;
+  const unknownSays = outcomeUnknown === true ? UNKNOWN_OUTCOME_SAYS[code as string] : undefined;
+  if (unknownSays !== undefined) return outcomeUnknownProblem(upstream, unknownSays, method, idempotent);
   // Name the upstream service, but not its instance address: clients need not know the topology.
   const problem = HttpProblem.of(known.kind, `The ${upstream} service ${known.says}.`, { upstream });
   if (known.kind === "unavailable") problem.headers["retry-after"] = "1";

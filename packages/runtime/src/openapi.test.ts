@@ -64,8 +64,8 @@ describe("the OpenAPI document's answers", () => {
   it("lists each operation's problem statuses, derived from what its route declares, plus its own", async () => {
     const { paths } = await documented();
     const statuses = (path: string, method: string) => Object.keys(paths[path]?.[method]?.responses ?? {});
-    // No input, public: the token check, the limits and overload only.
-    expect(statuses("/api/things", "get")).toEqual(["200", "401", "429", "503", "default"]);
+    // No input, public: the token check, the limits, overload and timeouts only.
+    expect(statuses("/api/things", "get")).toEqual(["200", "401", "429", "503", "504", "default"]);
     // Input, path parameters, a body, admins only, and a 409 of its own.
     expect(statuses("/api/things/{id}", "post")).toEqual([
       "201",
@@ -79,6 +79,7 @@ describe("the OpenAPI document's answers", () => {
       "415",
       "429",
       "503",
+      "504",
       "default",
     ]);
     expect(statuses("/api/things/{id}/forget", "post")).toEqual([
@@ -89,6 +90,7 @@ describe("the OpenAPI document's answers", () => {
       "414",
       "429",
       "503",
+      "504",
       "default",
     ]);
     const post = paths["/api/things/{id}"]?.post as Operation;
@@ -97,6 +99,10 @@ describe("the OpenAPI document's answers", () => {
         "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
       });
     expect(post.responses["409"]?.description).toBe("The thing exists (`thing-taken`)");
+    // What a 503 and a 504 say was done: nothing, or (for a write) not known, and how to find out.
+    expect(post.responses["503"]?.description).toMatch(/^Nothing was done/);
+    expect(post.responses["504"]?.description).toContain("`outcome-unknown`");
+    expect(post.responses["504"]?.description).toContain("same `Idempotency-Key`");
     expect(paths["/api/things/{id}/forget"]?.post?.responses["204"]?.content).toBeUndefined();
   });
 
@@ -113,6 +119,7 @@ describe("the OpenAPI document's answers", () => {
     expect(headersOf("401")).toContain("WWW-Authenticate");
     expect(headersOf("429")).toContain("Retry-After");
     expect(headersOf("503")).toContain("Retry-After");
+    expect(headersOf("504")).toContain("Retry-After");
   });
 
   it("serializes a declared problem as the problem it is, extensions included", async () => {

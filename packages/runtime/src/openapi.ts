@@ -69,6 +69,7 @@ const PROBLEM_HEADERS: Readonly<Record<string, Record<string, ResponseHeader>>> 
   "401": { "WWW-Authenticate": WWW_AUTHENTICATE },
   "429": { "Retry-After": RETRY_AFTER },
   "503": { "Retry-After": RETRY_AFTER },
+  "504": { "Retry-After": RETRY_AFTER },
 };
 
 /** What each problem status every operation may answer means; see `problemStatuses`. */
@@ -83,16 +84,20 @@ const PROBLEM_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "414": "A path segment is longer than 100 characters",
   "415": "The request body is not `application/json`",
   "429": "Too many requests: try again after `Retry-After` seconds",
-  "503": "Overloaded, or a dependency is unavailable for a moment: try again after `Retry-After` seconds",
+  "503":
+    "Nothing was done: overloaded, or a dependency is unavailable for a moment (no instance, circuit breaker open, connection refused). Try again after `Retry-After` seconds; repeating a write is safe",
+  "504":
+    "No answer in time. `gateway-timeout`: nothing was changed (a read). `outcome-unknown`: a write reached the service, or may have, and its answer was lost, so it may or may not have been carried out; retrying it with the same `Idempotency-Key` (after `Retry-After` seconds) is safe and answers exactly what the original request did",
 };
 
 /**
  * The problem statuses an operation may answer whatever it does, derived from what its route
  * declares: 400 when it takes any input (parameters or a body), 401 always (a token that is sent
  * is verified even on public routes), 403 for admin and service routes, 404 and 414 when its path
- * has parameters, 413 and 415 when it takes a body, 429 (rate limits) and 503 (overload, a
- * dependency down) always. A route declares any other (409, 422, its own 403 or 404) in
- * `schema.response` with `problemResponse`.
+ * has parameters, 413 and 415 when it takes a body, 429 (rate limits), 503 (overload, a
+ * dependency down: nothing was done) and 504 (no answer in time: for a write, outcome unknown)
+ * always. A route declares any other (409, 422, its own 403 or 404) in `schema.response` with
+ * `problemResponse`.
  */
 export function problemStatuses(operation: Json): string[] {
   const parameters = (operation.parameters as Array<{ in?: unknown }> | undefined) ?? [];
@@ -106,6 +111,7 @@ export function problemStatuses(operation: Json): string[] {
     ...(body ? ["413", "415"] : []),
     "429",
     "503",
+    "504",
   ];
 }
 
@@ -186,7 +192,7 @@ export function withHeadersOnEveryResponse(
 /**
  * Adds the shared problem schema and the problem answers to every operation: the statuses it
  * may answer whatever it does (`problemStatuses`), those its route declares, and a `default`
- * for anything else (a 500, a 502 or 504 from the gateway); each one a problem+json `$ref` to
+ * for anything else (a 500, a 502 from the gateway); each one a problem+json `$ref` to
  * the shared Problem. Every answer, success or problem, documents the id headers.
  */
 export function withProblemResponses(document: Json): Json {

@@ -42,6 +42,16 @@ export const ProblemTypes = {
     status: 504,
     title: "An upstream service did not answer in time",
   },
+  /**
+   * A request that changes something reached a service (or may have), and no answer came back:
+   * it may or may not have been carried out. Retrying with the same `Idempotency-Key` is safe and
+   * answers what the original request did (docs/architecture.md, "What an answer means").
+   */
+  outcomeUnknown: {
+    slug: "outcome-unknown",
+    status: 504,
+    title: "The outcome of the request is unknown",
+  },
 } as const;
 
 export type ProblemKind = keyof typeof ProblemTypes;

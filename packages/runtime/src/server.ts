@@ -30,6 +30,7 @@ import type { Logger } from "./logger.js";
 import { installStrictNumbers } from "./numeric-query.js";
 import { installOpenApi, registerOpenApiRoute } from "./openapi.js";
 import { correlationIdOf, currentContext, runWithContext, safeIdHeader } from "./request-context.js";
+import { installUnreadBodyDiscard, MAX_DISCARDED_BODY_BYTES } from "./unread-body.js";
 
 /** A Fastify instance typed by TypeBox schemas: route handlers get typed bodies, params and replies. */
 export type App = FastifyInstance<
@@ -46,6 +47,12 @@ export interface ServerOptions {
   logger: Logger;
   /** Largest accepted request body in bytes; larger ones get 413. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * The most of a body the server reads and discards after answering before the body arrived
+   * (a 413, a 401 from the headers), so the client gets that answer instead of a reset
+   * connection; past it the connection is closed. Default 16 MiB.
+   */
+  maxDiscardedBodyBytes?: number;
   /** Readiness checks by dependency name (e.g. database, bus). */
   health?: HealthRegistry;
   /** Leave `/health/ready` to the caller (the gateway reports the whole platform). */
@@ -75,7 +82,8 @@ export interface ServerOptions {
  * The Fastify server every service and the gateway start from: TypeBox schemas (unknown body
  * fields are stripped, so no mass assignment), problem+json errors, request and correlation ids
  * taken from the caller or made here and echoed back, one access-log line per request, a body
- * size limit, and `GET /health/live` and `GET /health/ready`.
+ * size limit (whose 413, like any answer sent before the body arrived, reaches a client still
+ * sending: see `installUnreadBodyDiscard`), and `GET /health/live` and `GET /health/ready`.
  */
 export function createServer(options: ServerOptions): { app: App; health: HealthRegistry } {
   const health = options.health ?? new HealthRegistry();
@@ -239,6 +247,12 @@ export function createServer(options: ServerOptions): { app: App; health: Health
   app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
     done(null, payload);
+  });
+  // An answer sent before the body has all arrived (413, 401…) must reach the client: the rest of
+  // the body is read and discarded (bounded) rather than the connection reset under it.
+  installUnreadBodyDiscard(app as unknown as FastifyInstance, {
+    maxBytes: options.maxDiscardedBodyBytes ?? MAX_DISCARDED_BODY_BYTES,
+    closing: () => closing,
   });
   // After the in-flight count: a delayed or failed request is still one the stop waits for.
   if (injectsFaults(options.faults)) installFaultInjection(app as unknown as FastifyInstance, options.faults);

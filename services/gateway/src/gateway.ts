@@ -2,6 +2,7 @@ import type { TokenVerifier } from "@blossom/auth";
 import type { Runnable, ServiceClients } from "@blossom/host";
 import { createServer, type Logger, type MetricsServer, serveMetrics } from "@blossom/runtime";
 import { ServiceMetrics, type SpanStore } from "@blossom/telemetry";
+import { registerBodyLimitStage } from "./body-limit-stage.js";
 import { Bulkhead } from "./bulkhead.js";
 import { registerCanonicalPathStage, rewriteToCanonicalPath } from "./canonical-path-stage.js";
 import { registerEdgeAuthentication } from "./edge-auth.js";
@@ -48,8 +49,9 @@ export interface GatewayOptions {
 /**
  * The front door: one port for every public route. Stages, in order: request id and
  * correlation id (server factory) → security headers and CORS → canonical path (refuses an
- * ambiguous one; every later stage and the service see the same path) → rate limit → authentication →
- * proxy with timeout/retry/breaker and a bulkhead per service → access log (server factory).
+ * ambiguous one; every later stage and the service see the same path) → rate limit → body limit
+ * (a declared length over it is 413, token or not) → authentication → proxy with
+ * timeout/retry/breaker and a bulkhead per service → access log (server factory).
  */
 export async function createGateway(
   options: GatewayOptions,
@@ -79,6 +81,7 @@ export async function createGateway(
   await registerSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
   registerCanonicalPathStage(app);
   await registerRateLimit(app, { ...options.rateLimit, verifier: options.verifier, metrics });
+  registerBodyLimitStage(app);
   registerEdgeAuthentication(app, options.verifier);
   registerPlatformReadiness(app, options.clients, health);
   // Before the proxy's catch-all, and before the docs are first built: part of the merged document.

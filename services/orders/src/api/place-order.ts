@@ -29,10 +29,22 @@ const keyRequired = () =>
   });
 
 /**
+ * What `POST /api/orders` answered when it accepted this order: the order as it was then
+ * (pending, no cancellation), whatever the saga has done with it since. Every field of that
+ * answer is kept in the row unchanged (id, lines, total, creation time), so a replay rebuilds it
+ * exactly rather than storing it.
+ */
+export function acceptedOrderView(row: OrderRow) {
+  return toOrderView({ ...row, status: "pending", cancellation_reason: null });
+}
+
+/**
  * `POST /api/orders`: accepts an order (202, pending) and starts the checkout saga. The
  * `Idempotency-Key` header is required (400 `idempotency-key-required` without one, before the
- * schema's own check): a retry with the same key and body answers the same order (200,
- * `Idempotent-Replayed: true`); the same key with another body is refused (422).
+ * schema's own check): a retry with the same key and body answers exactly what the first
+ * request answered, 202 and the same body (with `Idempotent-Replayed: true`), so a retry (the
+ * client's or the gateway's own) is indistinguishable from the first answer; the order's state
+ * now is `GET /api/orders/:id`'s to tell. The same key with another body is refused (422).
  */
 export function registerPlaceOrder(
   app: App,
@@ -46,8 +58,7 @@ export function registerPlaceOrder(
         body: PlaceOrderBody,
         headers: IdempotencyHeaders,
         response: {
-          200: withResponseHeaders(OrderView, ReplayedHeader),
-          202: OrderView,
+          202: withResponseHeaders(OrderView, ReplayedHeader),
           422: problemResponse(
             "An unknown product (`unknown-product`), or an Idempotency-Key already used with another body (`idempotency-key-reused`)",
           ),
@@ -63,9 +74,10 @@ export function registerPlaceOrder(
       const user = requireUser(request);
       const key = request.headers["idempotency-key"];
       const hash = requestHash(request.body);
+      // The original answer again: same status, same body (as it was then, not the order now).
       const replay = (existing: OrderRow) => {
         if (existing.request_hash !== hash) throw keyReused();
-        return reply.code(200).header("idempotent-replayed", "true").send(toOrderView(existing));
+        return reply.code(202).header("idempotent-replayed", "true").send(acceptedOrderView(existing));
       };
       const earlier = await findByIdempotencyKey(context.db, user.userId, key);
       if (earlier) return replay(earlier);
@@ -120,7 +132,7 @@ export function registerPlaceOrder(
         }
         throw error;
       }
-      return reply.code(202).send(toOrderView(created));
+      return reply.code(202).send(acceptedOrderView(created));
     },
   );
 }

@@ -30,7 +30,7 @@ export const IdempotencyHeaders = Type.Object({
     minLength: 1,
     maxLength: 200,
     description:
-      "A new unique key for each new order, and the same one when retrying it: a retry answers the order the key made (200, `Idempotent-Replayed: true`).",
+      "A new unique key for each new order, and the same one when retrying it: a retry answers exactly what the first request answered (202 and the same body, with `Idempotent-Replayed: true`), even when that first answer was lost (a 504 `outcome-unknown`).",
   }),
 });
 
@@ -39,7 +39,8 @@ export const ReplayedHeader = {
   "Idempotent-Replayed": {
     type: "string",
     enum: ["true"],
-    description: "`true`: this is the order an earlier request with the same Idempotency-Key placed.",
+    description:
+      "`true`: this answer replays the one an earlier request with the same Idempotency-Key got (same status and body): the order it placed, as it was then.",
   },
 };
 

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { toProblem } from "./error-handler.js";
+
+/** What `@blossom/client` throws, as the runtime sees it: a code and a few fields, read by name. */
+const upstreamError = (fields: Record<string, unknown>) =>
+  Object.assign(new Error("upstream failed"), { upstream: "orders", ...fields });
+
+describe("an upstream failure as a problem", () => {
+  it("is 503 with Retry-After only when nothing was done", () => {
+    for (const reason of ["connect-failed", "circuit-open", "all-circuits-open", "no-instances"]) {
+      const problem = toProblem(
+        upstreamError({ code: "UPSTREAM_UNAVAILABLE", reason, method: "POST", outcomeUnknown: false }),
+      );
+      expect(problem.status).toBe(503);
+      expect(problem.type).toBe("https://blossom.dev/problems/service-unavailable");
+      expect(problem.headers["retry-after"]).toBe("1");
+    }
+  });
+
+  it("is 504 outcome-unknown, with Retry-After, for a write that may have been carried out", () => {
+    const cases = [
+      { code: "UPSTREAM_TIMEOUT", says: "did not answer in time" },
+      { code: "UPSTREAM_UNAVAILABLE", reason: "connection-lost", says: "dropped the connection" },
+      { code: "UPSTREAM_HTTP_ERROR", status: 500, says: "failed" },
+    ];
+    for (const { says, ...fields } of cases) {
+      const problem = toProblem(
+        upstreamError({ ...fields, method: "POST", idempotent: true, outcomeUnknown: true }),
+      );
+      expect(problem.status).toBe(504);
+      expect(problem.type).toBe("https://blossom.dev/problems/outcome-unknown");
+      expect(problem.headers["retry-after"]).toBe("1");
+      expect(problem.message).toContain(`The orders service ${says}`);
+      expect(problem.message).toContain("Retrying with the same Idempotency-Key is safe");
+      expect(problem.toJSON()).toMatchObject({ upstream: "orders", status: 504 });
+    }
+  });
+
+  it("says how to retry: the same key, a plain repeat, or a check first", () => {
+    const detail = (method: string, idempotent: boolean) =>
+      toProblem(upstreamError({ code: "UPSTREAM_TIMEOUT", method, idempotent, outcomeUnknown: true }))
+        .message;
+    expect(detail("PATCH", true)).toContain("same Idempotency-Key");
+    expect(detail("PUT", true)).toContain("Repeating the request is safe.");
+    expect(detail("POST", false)).toContain("Check whether it took effect before repeating it");
+  });
+
+  it("stays 504 gateway-timeout for a read that timed out, and 502 for a failing answer to it", () => {
+    const timeout = toProblem(
+      upstreamError({ code: "UPSTREAM_TIMEOUT", method: "GET", outcomeUnknown: false }),
+    );
+    expect(timeout.status).toBe(504);
+    expect(timeout.type).toBe("https://blossom.dev/problems/gateway-timeout");
+    const failed = toProblem(upstreamError({ code: "UPSTREAM_HTTP_ERROR", status: 500, method: "GET" }));
+    expect(failed.status).toBe(502);
+  });
+});

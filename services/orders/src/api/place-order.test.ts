@@ -1,0 +1,181 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MemoryBus } from "@blossom/bus";
+import { ServiceClient, StaticDiscovery } from "@blossom/client";
+import { resolveSettings, ServiceHost } from "@blossom/host";
+import { createLogger } from "@blossom/runtime";
+import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
+import Fastify, { type FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ordersService } from "../service.js";
+import type { OrdersTables } from "../store/tables.js";
+import type { OrdersSettingsSchema } from "./settings.js";
+
+/**
+ * Orders on the real host (PGlite, memory bus), with a stand-in inventory that prices every
+ * product at 1250: what `POST /api/orders` answers, first and on a replay.
+ */
+let host: ServiceHost<OrdersTables, OrdersSettingsSchema>;
+let url: string;
+let key: TestSigningKey;
+let inventory: FastifyInstance;
+let client: ServiceClient;
+let bus: MemoryBus;
+let dataDir: string;
+
+beforeAll(async () => {
+  key = await testSigningKey();
+  inventory = Fastify();
+  inventory.get("/internal/inventory/prices", async (request) => ({
+    items: String((request.query as { ids: string }).ids)
+      .split(",")
+      .map((id) => ({ id, price: { amount: 1250, currency: "USD" } })),
+  }));
+  const inventoryUrl = await inventory.listen({ port: 0, host: "127.0.0.1" });
+  client = new ServiceClient({
+    service: "inventory",
+    discovery: new StaticDiscovery({ inventory: [inventoryUrl] }),
+  });
+  bus = new MemoryBus();
+  dataDir = mkdtempSync(join(tmpdir(), "blossom-orders-"));
+  host = await ServiceHost.create(ordersService, {
+    bus,
+    clients: { get: () => client },
+    logger: createLogger({ service: "orders", level: "silent" }),
+    dataDir,
+    host: "127.0.0.1",
+    port: 0,
+    seed: false,
+    environment: "test",
+    verifier: key.verifier,
+    settings: resolveSettings(ordersService.settings, {}),
+  });
+  url = await host.listen();
+});
+
+afterAll(async () => {
+  await host?.stopAccepting();
+  await host?.close();
+  await bus?.close();
+  await client?.close();
+  await inventory?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const order = {
+  items: [{ productId: "p-lamp", quantity: 2 }],
+  paymentMethodId: "pm_1",
+  shippingAddress: {
+    name: "Ann",
+    line1: "1 Main St",
+    city: "Springfield",
+    postalCode: "12345",
+    country: "US",
+  },
+};
+
+async function place(token: string, idempotencyKey: string, body: unknown = order) {
+  const response = await fetch(`${url}/api/orders`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      "idempotency-key": idempotencyKey,
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as unknown };
+}
+
+describe("POST /api/orders replayed with the same Idempotency-Key", () => {
+  it("answers what the first request answered: 202 and the same body, marked as a replay", async () => {
+    const token = await key.token({ userId: randomUUID() });
+    const idempotencyKey = randomUUID();
+    const first = await place(token, idempotencyKey);
+    expect(first.status).toBe(202);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(first.body).toMatchObject({ status: "pending", total: { amount: 2500, currency: "USD" } });
+
+    const replay = await place(token, idempotencyKey);
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toEqual(first.body);
+  });
+
+  it("answers the original answer even after the order moved on; GET tells its state now", async () => {
+    const token = await key.token({ userId: randomUUID() });
+    const idempotencyKey = randomUUID();
+    const first = await place(token, idempotencyKey);
+    const { id } = first.body as { id: string };
+    await host.store.db
+      .updateTable("orders")
+      .set({ status: "cancelled", cancellation_reason: "payment_declined" })
+      .where("id", "=", id)
+      .execute();
+
+    const replay = await place(token, idempotencyKey);
+    expect(replay.status).toBe(202);
+    expect(replay.body).toEqual(first.body);
+    const now = await fetch(`${url}/api/orders/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await now.json()).toMatchObject({ id, status: "cancelled" });
+  });
+
+  it("gives concurrent requests with one key one order and one answer", async () => {
+    const token = await key.token({ userId: randomUUID() });
+    const idempotencyKey = randomUUID();
+    const answers = await Promise.all([1, 2, 3, 4].map(() => place(token, idempotencyKey)));
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202]);
+    expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+  });
+
+  it("still refuses the same key with another body (422)", async () => {
+    const token = await key.token({ userId: randomUUID() });
+    const idempotencyKey = randomUUID();
+    expect((await place(token, idempotencyKey)).status).toBe(202);
+    const other = await place(token, idempotencyKey, {
+      ...order,
+      items: [{ productId: "p-lamp", quantity: 3 }],
+    });
+    expect(other.status).toBe(422);
+    expect(other.body).toMatchObject({ type: "https://blossom.dev/problems/idempotency-key-reused" });
+  });
+});
+
+describe("POST /api/orders with a body over the limit, straight at the service", () => {
+  /** `size` bytes sent as a stream, a little at a time: the client is still sending when the 413 comes. */
+  function streamed(size: number): ReadableStream<Uint8Array> {
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    return new ReadableStream({
+      async pull(controller) {
+        if (sent >= size) return controller.close();
+        if ((sent / chunk.length) % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 1));
+        controller.enqueue(chunk);
+        sent += chunk.length;
+      },
+    });
+  }
+
+  it.each([
+    ["with a token, streamed", true, () => streamed(3 * 1024 * 1024)],
+    ["without a token, streamed", false, () => streamed(3 * 1024 * 1024)],
+    ["with a token, 10 MB sent whole", true, () => `{"pad":"${"x".repeat(10 * 1024 * 1024)}"}`],
+  ] as const)("%s: 413 problem+json, not a reset connection", async (_label, withToken, body) => {
+    const token = await key.token({ userId: randomUUID() });
+    const response = await fetch(`${url}/api/orders`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "idempotency-key": randomUUID(),
+        ...(withToken ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body(),
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ type: "https://blossom.dev/problems/payload-too-large" });
+  });
+});
