@@ -83,8 +83,11 @@ describe("Dockerfile", () => {
     expect(tsconfig.compilerOptions).toMatchObject({ rootDir: "src", outDir: "dist" });
     expect(existsSync(join(REPO_ROOT, "apps/blossom/src/main.ts"))).toBe(true);
     expect(read("tsconfig.build.json")).toContain('"./apps/blossom"');
-    // The same program `npm run blossom` runs from the sources.
-    expect(packageJson.scripts.blossom).toContain("apps/blossom/src/main.ts");
+    // The same program `npm run blossom` runs: the build when current, else the sources.
+    expect(packageJson.scripts.blossom).toContain("apps/blossom/bin/blossom-dev.js");
+    const dev = read("apps/blossom/bin/blossom-dev.js");
+    expect(dev).toMatch(/import\("\.\.\/dist\/main\.js"\)/);
+    expect(dev).toContain("apps/blossom/src/main.ts");
   });
 
   it("runs as a numeric non-root user, the one the Kubernetes manifests require", () => {
