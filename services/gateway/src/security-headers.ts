@@ -1,6 +1,6 @@
 import type { App } from "@blossom/runtime";
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
+import helmet, { type HelmetOptions } from "helmet";
 
 const DOCS = /^\/docs(\/|\?|$)/;
 
@@ -17,10 +17,13 @@ export interface SecurityHeadersOptions {
  * HSTS, `nosniff`, `no-referrer`, and the cross-origin policies stay at helmet's defaults.
  * CORS answers only the listed origins (and their preflights); any other origin gets no
  * `Access-Control-Allow-Origin`, so browsers refuse to hand it the answer.
+ *
+ * The headers are helmet's, computed once: they never depend on the request, and building them
+ * per request (what @fastify/helmet does, through two hooks and a helmet middleware per call)
+ * was 6 % of the gateway's CPU under load.
  */
 export async function registerSecurityHeaders(app: App, options: SecurityHeadersOptions = {}): Promise<void> {
-  await app.register(helmet, {
-    global: false,
+  const json = helmetHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
@@ -28,8 +31,10 @@ export async function registerSecurityHeaders(app: App, options: SecurityHeaders
   });
   // The docs page is the one HTML page: it gets helmet's default policy (own scripts, styles and
   // images), every JSON answer the one that allows nothing.
-  app.addHook("onRequest", async (request, reply) => {
-    reply.helmet(DOCS.test(request.url) ? { contentSecurityPolicy: { useDefaults: true } } : undefined);
+  const docs = helmetHeaders({});
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.headers(DOCS.test(request.url) ? docs : json);
+    done();
   });
   const allowed = new Set(options.corsOrigins ?? []);
   await app.register(cors, {
@@ -51,4 +56,22 @@ export async function registerSecurityHeaders(app: App, options: SecurityHeaders
     ],
     maxAge: 600,
   });
+}
+
+/** The headers helmet's middleware sets for `options`, captured once. */
+function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string) {
+      headers[name.toLowerCase()] = value;
+    },
+    // X-Powered-By: Fastify never sets it.
+    removeHeader() {},
+  };
+  helmet(options)(
+    {} as Parameters<ReturnType<typeof helmet>>[0],
+    response as unknown as Parameters<ReturnType<typeof helmet>>[1],
+    () => {},
+  );
+  return Object.freeze(headers);
 }
