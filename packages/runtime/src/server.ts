@@ -93,6 +93,17 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     // One access line per request comes from our onResponse hook; Fastify's own two are off.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),
     genReqId: (request) => safeIdHeader(request.headers["x-request-id"]) ?? randomUUID(),
+    // The request's logger carries both ids from the start: one child logger per request, not
+    // Fastify's and then another for the correlation id.
+    childLoggerFactory: (logger, bindings, childOptions, raw) =>
+      logger.child(
+        {
+          ...bindings,
+          correlation_id:
+            safeIdHeader(raw.headers["x-correlation-id"]) ?? (bindings as { request_id?: string }).request_id,
+        },
+        childOptions,
+      ),
     // Let in-flight requests finish on close, but do not keep idle keep-alive sockets open.
     forceCloseConnections: "idle",
     // A request read while closing is still served (and told to close its connection): the
@@ -124,7 +135,6 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     const traceparent = request.headers.traceparent;
     const tracestate = request.headers.tracestate;
     const authorization = request.headers.authorization;
-    request.log = request.log.child({ correlation_id: correlationId });
     reply.header("x-request-id", request.id);
     reply.header("x-correlation-id", correlationId);
     const handle = () =>
