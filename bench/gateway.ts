@@ -1,34 +1,54 @@
 /**
- * Requests/s and latency of one product read (`GET /api/inventory/products/:id`) direct to the
- * inventory service, through nginx as a plain reverse proxy (when `/usr/sbin/nginx` exists) and
- * through the gateway (edge JWT verification and rate limiting on), all measured in the same run.
- * A bare Fastify server answering the same JSON without a database (the floor) is measured too,
- * alone and behind the same two proxies: the inventory service's database read costs far more
- * than either proxy, so the proxies' own costs show only in front of the floor. A second
- * gateway in front of the floor runs with OTEL_SDK_DISABLED=true, to show what tracing costs.
- * Each row also reports the CPU time its own process (the proxy, or the server) spent per
- * request, a figure that a busy machine distorts much less than requests/s.
+ * Requests/s, latency and CPU time per request of single GET requests, every row measured in
+ * the same run (round-robin), in two groups.
  *
- * Users, inventory and the gateway run as separate `blossom start <name>` processes, so the
+ * The services' request path: the product read `GET /api/inventory/products/:id`.
+ *   - bare Fastify + Kysely (the baseline): a bare Fastify server running the same Kysely query
+ *     as the inventory service's route (findProduct in services/inventory/src/store/products-store.ts,
+ *     copied below) on the same data, with no auth, validation, logging, tracing or metrics. On
+ *     PostgreSQL it reads inventory's own database; on PGlite, whose directory one process at a
+ *     time may open, a copy of inventory's cluster taken while inventory was stopped after it
+ *     seeded the demo catalog. Its answer must equal inventory's, or the row fails.
+ *     Objective: inventory direct keeps >= 0.5x its requests/s.
+ *   - direct to inventory, anonymous (the route is public) and with a bearer token (verified by
+ *     the service); nginx -> inventory and gateway -> inventory, with the token.
+ * The edge: a bare Fastify server answering the same JSON without a database (the floor), alone
+ * and behind nginx and the gateway, where the proxies' own costs show (inventory's read costs far
+ * more than either proxy):
+ *   - anonymous public GET: the product read with no Authorization header (the gateway counts it
+ *     against the caller's IP);
+ *   - authenticated route: `GET /api/orders/:id`, which the gateway refuses without a token, with
+ *     the token (JWT verified at the edge, rate limit per user, tracing on: every stage on; the
+ *     headline objective: the gateway keeps >= 0.5x nginx's requests/s with a p99 <= 3x nginx's);
+ *     the same gateway with its rate limit in Redis (REDIS_URL; the row is skipped, with a note,
+ *     when Redis does not answer) and with tracing off (OTEL_SDK_DISABLED=true).
+ * Each row reports the CPU time its own process (the proxy, or the server) spent per request, a
+ * figure that a busy machine distorts much less than requests/s, and each gateway row its
+ * requests/s, p99 and CPU time against nginx in front of the same upstream, sent the same requests.
+ *
+ * Users, inventory and the gateways run as separate `blossom start <name>` processes, so the
  * load generator (autocannon, in this process), the gateway and the service never share an
- * event loop. Every request carries the same bearer token, so the inventory service verifies it
- * on every path alike and the differences are the proxies' own.
+ * event loop.
  *
- *   --store postgres           inventory on a fresh database of the local PostgreSQL server
- *                              (BENCH_POSTGRES_URL); default PGlite in a temp dir
+ *   --store postgres           inventory (and the bare server) on a fresh database of the local
+ *                              PostgreSQL server (BENCH_POSTGRES_URL); default PGlite in a temp dir
  *   BENCH_GATEWAY_DURATION     seconds measured per target and round (default 5; --quick 2)
  *   BENCH_GATEWAY_CONNECTIONS  concurrent connections (default 20)
  *   BENCH_GATEWAY_ROUNDS       rounds, every target once per round (default 2; --quick 1)
  *   BENCH_GATEWAY_NGINX        nginx binary (default /usr/sbin/nginx)
  *   BENCH_GATEWAY_CPU_PROF     a directory: the gateways run with --cpu-prof and write their profiles there
+ *   BENCH_REDIS_URL            Redis of the Redis rate-limit row (default redis://127.0.0.1:6379)
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dropPostgresDatabase, ensurePostgresDatabase, withDatabaseName } from "@blossom/store";
+import { isDeepStrictEqual } from "node:util";
+import { dropPostgresDatabase, ensurePostgresDatabase, maskPassword, withDatabaseName } from "@blossom/store";
 import { type BlossomProcess, freePort, spawnBlossom, spawnNode, waitForReady } from "@blossom/testkit";
 import autocannon from "autocannon";
 import {
@@ -36,48 +56,121 @@ import {
   type BenchResult,
   type Cell,
   errorMessage,
+  fmt,
   loadLine,
   machine,
   median,
+  type RatioObjective,
   ratio,
+  ratioAgainst,
   table,
 } from "./report.js";
 
 const NGINX = process.env.BENCH_GATEWAY_NGINX ?? "/usr/sbin/nginx";
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 export const WARMUP_SECONDS = 1;
 /** Far above what one user can send in a minute here: the limiter counts every request, refuses none. */
 const RATE_LIMIT_PER_MINUTE = 1_000_000_000;
-/** The gateway's objective: at least this share of nginx's requests/s. */
-const TARGET_SHARE_OF_NGINX = 0.45;
+/** The gateway's objective, every stage on: at least this share of nginx's requests/s... */
+const GATEWAY_REQUESTS_OBJECTIVE: RatioObjective = { atLeast: 0.5 };
+/** ...with a p99 latency of at most this many times nginx's. */
+const GATEWAY_P99_OBJECTIVE: RatioObjective = { atMost: 3 };
+/** The services' request path: inventory direct keeps at least this share of bare Fastify + Kysely's requests/s. */
+const SERVICE_REQUESTS_OBJECTIVE: RatioObjective = { atLeast: 0.5 };
 
+/** Answers the product read, and a route that needs a token at the gateway, with the same JSON. */
 const FLOOR_SERVER = `
 import Fastify from "fastify";
 const body = process.env.BENCH_BODY;
 const app = Fastify({ logger: false });
-app.get("/api/inventory/products/:id", async (_request, reply) => reply.type("application/json").send(body));
+const answer = async (_request, reply) => reply.type("application/json").send(body);
+app.get("/api/inventory/products/:id", answer);
+app.get("/api/orders/:id", answer);
 const address = await app.listen({ host: "127.0.0.1", port: Number(process.env.BENCH_PORT) });
 process.stdout.write("listening " + address + "\\n");
 process.on("SIGTERM", () => app.close().then(() => process.exit(0)));
 `;
 
+/**
+ * The services' request path without the services' framework: Fastify, the store the service
+ * opens (`openStore`, same schema and role on PGlite, same pool size on PostgreSQL) and the
+ * query of inventory's `GET /api/inventory/products/:id`, answering the product view the route
+ * answers. Written to a file that imports by absolute URL (module URLs filled in by the bench):
+ * PGlite does not load in a `node -e` script.
+ */
+function bareKyselyServer(modules: { fastify: string; kysely: string; store: string }): string {
+  return `
+import Fastify from ${JSON.stringify(modules.fastify)};
+import { sql } from ${JSON.stringify(modules.kysely)};
+import { openStore } from ${JSON.stringify(modules.store)};
+const store = await openStore({
+  service: "inventory",
+  dataDir: process.env.BENCH_DATA_DIR,
+  databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+});
+const db = store.db;
+// findProduct of services/inventory/src/store/products-store.ts, verbatim: keep the two in step
+// (the bench compares this server's answer with the service's before measuring).
+const available = sql\`(products.stock - products.reserved + coalesce((
+    select sum(lines.quantity)
+    from reservation_lines as lines
+    join reservations on reservations.order_id = lines.order_id
+    where lines.product_id = products.id and lines.held and reservations.expires_at <= now()
+  ), 0))::integer\`.as("available");
+const findProduct = (id) =>
+  db.selectFrom("products").selectAll().select(available).where("id", "=", id).executeTakeFirst();
+const app = Fastify({ logger: false });
+app.get("/api/inventory/products/:id", async (request, reply) => {
+  const row = await findProduct(request.params.id);
+  if (!row) return reply.code(404).send({ status: 404 });
+  // toProductView of services/inventory/src/api/product-view.ts.
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    category: row.category,
+    price: { amount: row.price_amount, currency: "USD" },
+    available: row.available,
+  };
+});
+const address = await app.listen({ host: "127.0.0.1", port: Number(process.env.BENCH_PORT) });
+process.stdout.write("listening " + address + "\\n");
+process.on("SIGTERM", () => app.close().then(() => store.close()).then(() => process.exit(0)));
+`;
+}
+
 type TargetId =
+  | "bare-kysely"
+  | "direct-anonymous"
   | "direct"
   | "nginx"
   | "gateway"
   | "floor"
+  | "nginx-floor-anonymous"
+  | "gateway-floor-anonymous"
   | "nginx-floor"
   | "gateway-floor"
+  | "gateway-floor-redis"
   | "gateway-floor-untraced";
 
 interface Target {
   id: TargetId;
   label: string;
   url: string;
-  /** The row of the server this one forwards to (itself for a server). */
-  upstream: TargetId;
+  path: string;
+  /** Whether its requests carry the bearer token. */
+  authorized: boolean;
+  /**
+   * The row "x baseline" compares it with: the server behind a proxy; bare Fastify + Kysely for
+   * inventory direct; itself for a baseline.
+   */
+  baseline: TargetId;
+  /** A gateway's row: nginx in front of the same upstream, sent the same requests. */
+  nginx?: TargetId;
   /** The process doing this row's own work (the proxy, or the server), whose CPU time is counted. */
   pid: number | undefined;
 }
@@ -102,12 +195,16 @@ interface Series {
   target: Target;
   samples: Sample[];
   failures: string[];
+  /** Why the row was not measured (e.g. Redis unreachable): a skip, not a failure. */
+  skipped?: string;
 }
 
 export interface Settings {
   durationSeconds: number;
   connections: number;
   rounds: number;
+  /** Each row's own warm-up before the first round: this many requests, or fewer if `maxMs` passes first. */
+  rowWarmup: { requests: number; maxMs: number };
 }
 
 export function positiveInteger(name: string, fallback: number): number {
@@ -124,6 +221,7 @@ function settings(options: BenchOptions): Settings {
     durationSeconds: positiveInteger("BENCH_GATEWAY_DURATION", options.quick ? 2 : 5),
     connections: positiveInteger("BENCH_GATEWAY_CONNECTIONS", 20),
     rounds: positiveInteger("BENCH_GATEWAY_ROUNDS", options.quick ? 1 : 2),
+    rowWarmup: options.quick ? { requests: 1_000, maxMs: 2_000 } : { requests: 3_000, maxMs: 5_000 },
   };
 }
 
@@ -218,24 +316,97 @@ interface Started {
   stop(): Promise<void>;
 }
 
-async function startFloor(body: string): Promise<Started> {
+/** A node process that prints "listening" once its server is up. */
+async function startListening(name: string, args: string[], env: Record<string, string>): Promise<Started> {
   const port = await freePort();
-  const floor = spawnNode(["--input-type=module", "-e", FLOOR_SERVER], {
-    ...process.env,
-    BENCH_BODY: body,
-    BENCH_PORT: String(port),
-  });
-  const { child, exited } = floor;
+  const server = spawnNode(args, { ...process.env, ...env, BENCH_PORT: String(port) });
+  const { child, exited } = server;
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!floor.output().includes("listening")) {
-    if (child.exitCode !== null) throw new Error(`floor server exited: ${floor.output()}`);
+  while (!server.output().includes("listening")) {
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${server.output()}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`floor server never listened: ${floor.output()}`);
+      throw new Error(`${name} never listened: ${server.output()}`);
     }
     await new Promise((done) => setTimeout(done, 20));
   }
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stopProcess(child, exited) };
+}
+
+function startFloor(body: string): Promise<Started> {
+  return startListening("floor server", ["--input-type=module", "-e", FLOOR_SERVER], { BENCH_BODY: body });
+}
+
+/**
+ * The bare Fastify + Kysely server on inventory's database (`databaseUrl`) or on the PGlite
+ * cluster under `dataDir` (a copy of inventory's), from a script written into `dir`.
+ */
+async function startBareKysely(
+  dir: string,
+  dataDir: string,
+  databaseUrl: string | undefined,
+): Promise<Started> {
+  const script = join(dir, "bare-kysely-server.mjs");
+  // Resolved here, as the services resolve them (the sources under --conditions=source): the
+  // script lives in a temp dir, where bare specifiers would not resolve.
+  const modules = {
+    fastify: import.meta.resolve("fastify"),
+    kysely: import.meta.resolve("kysely"),
+    store: import.meta.resolve("@blossom/store"),
+  };
+  await writeFile(script, bareKyselyServer(modules));
+  return startListening("bare Fastify + Kysely server", ["--conditions=source", "--import", "tsx", script], {
+    BENCH_DATA_DIR: dataDir,
+    BENCH_DATABASE_URL: databaseUrl ?? "",
+  });
+}
+
+/**
+ * Why Redis at `url` cannot serve the rate limit (no answer to PING within 2 s), or undefined
+ * when it answers. A `rediss:` (TLS) URL is not probed: the gateway's own start tells.
+ */
+async function redisUnreachable(url: string): Promise<string | undefined> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `BENCH_REDIS_URL is not a URL: ${url}`;
+  }
+  if (parsed.protocol !== "redis:") return undefined;
+  const host = parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1";
+  const port = Number(parsed.port || 6379);
+  const commands: string[][] = [];
+  if (parsed.password)
+    commands.push([
+      "AUTH",
+      ...(parsed.username ? [decodeURIComponent(parsed.username)] : []),
+      decodeURIComponent(parsed.password),
+    ]);
+  commands.push(["PING"]);
+  // RESP arrays of bulk strings: a password may hold any character.
+  const request = commands
+    .map(
+      (words) => `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join("")}`,
+    )
+    .join("");
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    let reply = "";
+    const finish = (reason: string | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      done(reason);
+    };
+    const timer = setTimeout(() => finish(`no answer from ${host}:${port} within 2 s`), 2_000);
+    socket.once("connect", () => socket.write(request));
+    socket.on("data", (chunk) => {
+      reply += String(chunk);
+      const refusal = reply.split("\r\n").find((line) => line.startsWith("-"));
+      if (refusal) finish(`Redis at ${host}:${port} answered ${refusal.slice(1)}`);
+      else if (reply.includes("+PONG\r\n")) finish(undefined);
+    });
+    socket.once("error", (error) => finish(`cannot connect to ${host}:${port}: ${error.message}`));
+  });
 }
 
 /**
@@ -338,18 +509,18 @@ export function cpuSeconds(pid: number): number {
   return total / CLOCK_TICKS_PER_SECOND;
 }
 
-/** One autocannon run (after a warm-up) of GET `path` against `target`, with its process's CPU time. */
+/**
+ * One autocannon run (after a warm-up) of GET `path` against `target`, with its process's CPU
+ * time; `token` undefined: no Authorization header.
+ */
 export async function measure(
   target: Pick<Target, "url" | "pid">,
   path: string,
-  token: string,
+  token: string | undefined,
   settings: Pick<Settings, "connections" | "durationSeconds">,
 ): Promise<Sample> {
-  const options = {
-    url: `${target.url}${path}`,
-    connections: settings.connections,
-    headers: { authorization: `Bearer ${token}` },
-  };
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const options = { url: `${target.url}${path}`, connections: settings.connections, headers };
   await autocannon({ ...options, duration: WARMUP_SECONDS });
   const cpuBefore = target.pid === undefined ? undefined : cpuSeconds(target.pid);
   const result = await autocannon({ ...options, duration: settings.durationSeconds });
@@ -378,6 +549,44 @@ const pick = (series: Series | undefined, key: "requestsPerSecond" | "p50Ms" | "
 const total = (series: Series, key: "non2xx" | "errors" | "timeouts") =>
   series.samples.reduce((sum, sample) => sum + sample[key], 0);
 
+const WARMUP_CONCURRENCY = 10;
+
+/**
+ * `requests` GETs of the row's request, fewer if `maxMs` passes first (a busy machine); answers
+ * are not checked.
+ */
+async function warmUp(
+  target: Target,
+  token: string | undefined,
+  { requests, maxMs }: Settings["rowWarmup"],
+): Promise<void> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const deadline = Date.now() + maxMs;
+  let sent = 0;
+  const worker = async () => {
+    while (sent < requests && Date.now() < deadline) {
+      sent += 1;
+      await fetch(`${target.url}${target.path}`, { headers }).then(
+        (response) => response.arrayBuffer(),
+        () => undefined,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: WARMUP_CONCURRENCY }, worker));
+}
+
+/** Waits for every start, then fails with the first failure: no process is left starting unseen. */
+async function settled<T extends readonly unknown[]>(
+  starts: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(starts);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failure) throw failure.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+const progress = (message: string) => process.stderr.write(`gateway: ${message}\n`);
+
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const config = settings(options);
   const loadBefore = loadLine();
@@ -388,52 +597,38 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const stops: Array<() => Promise<void>> = [];
   const series = new Map<TargetId, Series>();
   const notes: string[] = [];
-  let path = "";
+  /** Failures found before measuring (a wrong answer, a stage that is off), by row. */
+  const checks = new Map<TargetId, string[]>();
+  const check = (id: TargetId, failure: string) => checks.set(id, [...(checks.get(id) ?? []), failure]);
+  let productPath = "";
+  let orderPath = "";
+  let redisSkipped: string | undefined;
   const database = `blossom_bench_gateway_${process.pid}`;
   let databaseCreated = false;
   try {
-    process.stderr.write("gateway: starting users, inventory and gateway processes\n");
-    const [usersPort, inventoryPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+    progress("starting users and inventory processes");
+    const [usersPort, inventoryPort] = [await freePort(), await freePort()];
     const usersUrl = `http://127.0.0.1:${usersPort}`;
     const inventoryUrl = `http://127.0.0.1:${inventoryPort}`;
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     if (options.store === "postgres") {
       await ensurePostgresDatabase(POSTGRES_URL, database);
       databaseCreated = true;
     }
-    const [users, inventory] = await Promise.all([
-      startBlossom("users", dir, { USERS_PORT: String(usersPort) }),
-      startBlossom("inventory", dir, {
+    const inventoryDatabaseUrl = databaseCreated ? withDatabaseName(POSTGRES_URL, database) : undefined;
+    const startInventory = async () => {
+      const inventory = await startBlossom("inventory", dir, {
         INVENTORY_PORT: String(inventoryPort),
         USERS_URL: usersUrl,
-        ...(databaseCreated ? { INVENTORY_DATABASE_URL: withDatabaseName(POSTGRES_URL, database) } : {}),
-      }),
-    ]);
-    processes.push(users, inventory);
-    const cpuProfileDir = process.env.BENCH_GATEWAY_CPU_PROF;
-    const startGateway = async (
-      name: string,
-      port: number,
-      inventory: string,
-      extra: Record<string, string> = {},
-    ) => {
-      const gateway = await startBlossom(
-        "gateway",
-        join(dir, name),
-        {
-          GATEWAY_PORT: String(port),
-          USERS_URL: usersUrl,
-          INVENTORY_URL: inventory,
-          GATEWAY_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT_PER_MINUTE),
-          GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "1000",
-          ...extra,
-        },
-        cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProfileDir)}`] : [],
-      );
-      processes.push(gateway);
-      return gateway.child.pid;
+        ...(inventoryDatabaseUrl ? { INVENTORY_DATABASE_URL: inventoryDatabaseUrl } : {}),
+      });
+      processes.push(inventory);
+      return inventory;
     };
-    const gatewayPid = await startGateway("gateway", gatewayPort, inventoryUrl);
+    const [users, seeded] = await settled<[BlossomProcess, BlossomProcess]>([
+      startBlossom("users", dir, { USERS_PORT: String(usersPort) }),
+      startInventory(),
+    ]);
+    processes.push(users);
 
     const token = await accessToken(usersUrl);
     const page = await json<{ items: Array<{ id: string }> }>(
@@ -442,96 +637,248 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     );
     const productId = page.items[0]?.id;
     if (!productId) throw new Error("the inventory service has no product (demo seed missing?)");
-    path = `/api/inventory/products/${productId}`;
+    productPath = `/api/inventory/products/${productId}`;
+    // A route that needs a token at the gateway; the floor answers it as it answers the product read.
+    orderPath = `/api/orders/${randomUUID()}`;
     // The floor answers exactly what the service does, so the bytes on the wire are the same.
-    const body = await fetch(`${inventoryUrl}${path}`, {
-      headers: { authorization: `Bearer ${token}` },
-    }).then(async (response) => {
+    const body = await fetch(`${inventoryUrl}${productPath}`).then(async (response) => {
       if (!response.ok) throw new Error(`product read: ${response.status} ${await response.text()}`);
       return response.text();
     });
     const floor = await startFloor(body);
     stops.push(floor.stop);
-    const floorGatewayPort = await freePort();
-    const floorGatewayPid = await startGateway("gateway-floor", floorGatewayPort, floor.url);
-    // The same gateway without OpenTelemetry, to show what tracing costs per request.
-    const untracedGatewayPort = await freePort();
-    const untracedGatewayPid = await startGateway("gateway-floor-untraced", untracedGatewayPort, floor.url, {
-      OTEL_SDK_DISABLED: "true",
-    });
 
-    const targets: Target[] = [
+    // The bare server's data: inventory's own database on PostgreSQL. An embedded PGlite cluster
+    // is open by one process only: the bare server gets a copy, taken while inventory is stopped
+    // (its seeded catalog complete and flushed), and inventory starts again on the original.
+    const bareDataDir = join(dir, "bare-kysely");
+    if (!inventoryDatabaseUrl) {
+      progress("stopping inventory to copy its PGlite cluster for the bare Fastify + Kysely server");
+      await stopProcess(seeded.child, seeded.exited);
+      await cp(join(dir, "inventory", "pglite"), join(bareDataDir, "pglite"), { recursive: true });
+    }
+
+    redisSkipped = await redisUnreachable(REDIS_URL);
+    if (redisSkipped) {
+      redisSkipped = `Redis unreachable (BENCH_REDIS_URL ${maskPassword(REDIS_URL)}): ${redisSkipped}`;
+      progress(`skipping the Redis rate-limit row: ${redisSkipped}`);
+    }
+
+    const cpuProfileDir = process.env.BENCH_GATEWAY_CPU_PROF;
+    const startGateway = async (name: string, upstreams: Record<string, string>) => {
+      const port = await freePort();
+      const gateway = await startBlossom(
+        "gateway",
+        join(dir, name),
+        {
+          GATEWAY_PORT: String(port),
+          USERS_URL: usersUrl,
+          GATEWAY_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT_PER_MINUTE),
+          GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "1000",
+          ...upstreams,
+        },
+        cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProfileDir)}`] : [],
+      );
+      processes.push(gateway);
+      return { url: `http://127.0.0.1:${port}`, pid: gateway.child.pid };
+    };
+    const startBare = async () => {
+      const bare = await startBareKysely(dir, bareDataDir, inventoryDatabaseUrl);
+      stops.push(bare.stop);
+      return bare;
+    };
+    const toFloor = { INVENTORY_URL: floor.url, ORDERS_URL: floor.url };
+    progress(
+      `starting ${inventoryDatabaseUrl ? "" : "inventory again, "}the bare Fastify + Kysely server and the gateways`,
+    );
+    type Gateway = Awaited<ReturnType<typeof startGateway>>;
+    const [inventory, bare, gateway, floorGateway, untracedGateway, redisGateway] = await settled<
+      [BlossomProcess, Started, Gateway, Gateway, Gateway, Gateway | string | undefined]
+    >([
+      inventoryDatabaseUrl ? Promise.resolve(seeded) : startInventory(),
+      startBare(),
+      startGateway("gateway", { INVENTORY_URL: inventoryUrl }),
+      startGateway("gateway-floor", toFloor),
+      // The same gateway without OpenTelemetry, to show what tracing costs per request.
+      startGateway("gateway-floor-untraced", { ...toFloor, OTEL_SDK_DISABLED: "true" }),
+      // Its start failing (Redis answered PING, then refused the gateway) fails that row only.
+      redisSkipped
+        ? Promise.resolve(undefined)
+        : startGateway("gateway-floor-redis", { ...toFloor, REDIS_URL }).catch(
+            (error: unknown) => `could not start: ${errorMessage(error)}`,
+          ),
+    ]);
+
+    // Same query, same data, same answer: otherwise the copy of findProduct above is stale.
+    const bareBody = await fetch(`${bare.url}${productPath}`).then((response) => response.text());
+    const answersAlike = (() => {
+      try {
+        return isDeepStrictEqual(JSON.parse(bareBody), JSON.parse(body));
+      } catch {
+        return false;
+      }
+    })();
+    if (!answersAlike)
+      check(
+        "bare-kysely",
+        `answers ${bareBody.slice(0, 200)} where inventory answers ${body.slice(0, 200)}: bring its copy of findProduct / toProductView in bench/gateway.ts in step with services/inventory`,
+      );
+    // The authenticated rows mean something only if the gateway does refuse the route without a token.
+    const anonymousOrder = await fetch(`${floorGateway.url}${orderPath}`).then(async (response) => {
+      await response.arrayBuffer();
+      return response.status;
+    });
+    if (anonymousOrder !== 401)
+      check(
+        "gateway-floor",
+        `GET /api/orders/:id without a token answered ${anonymousOrder}, not 401: the route is not an authenticated one`,
+      );
+
+    let nginx: Started | undefined;
+    let nginxFloor: Started | undefined;
+    if (nginxInstalled) {
+      nginx = await startNginx(inventoryUrl, await mkdtemp(join(dir, "nginx-")));
+      stops.push(nginx.stop);
+      nginxFloor = await startNginx(floor.url, await mkdtemp(join(dir, "nginx-floor-")));
+      stops.push(nginxFloor.stop);
+    } else {
+      notes.push(`nginx not installed: its rows skipped (${NGINX} is missing; set BENCH_GATEWAY_NGINX)`);
+    }
+
+    const product = { path: productPath, authorized: false };
+    const productWithToken = { path: productPath, authorized: true };
+    const order = { path: orderPath, authorized: true };
+    const targets: Array<Target | undefined> = [
       {
-        id: "direct",
-        label: "direct to inventory",
+        id: "bare-kysely",
+        label: "bare Fastify + Kysely, same query (baseline)",
+        url: bare.url,
+        ...product,
+        baseline: "bare-kysely",
+        pid: bare.pid,
+      },
+      {
+        id: "direct-anonymous",
+        label: "inventory direct, anonymous",
         url: inventoryUrl,
-        upstream: "direct",
+        ...product,
+        baseline: "bare-kysely",
         pid: inventory.child.pid,
       },
-    ];
-    const floorTargets: Target[] = [
+      {
+        id: "direct",
+        label: "inventory direct, token",
+        url: inventoryUrl,
+        ...productWithToken,
+        baseline: "bare-kysely",
+        pid: inventory.child.pid,
+      },
+      nginx && {
+        id: "nginx",
+        label: "nginx -> inventory, token",
+        url: nginx.url,
+        ...productWithToken,
+        baseline: "direct",
+        pid: nginx.pid,
+      },
+      {
+        id: "gateway",
+        label: "gateway -> inventory, token",
+        url: gateway.url,
+        ...productWithToken,
+        baseline: "direct",
+        nginx: "nginx",
+        pid: gateway.pid,
+      },
       {
         id: "floor",
-        label: "bare Fastify, same JSON (floor)",
+        label: "floor: bare Fastify, same JSON, no database",
         url: floor.url,
-        upstream: "floor",
+        ...product,
+        baseline: "floor",
         pid: floor.pid,
       },
-    ];
-    if (nginxInstalled) {
-      const nginx = await startNginx(inventoryUrl, await mkdtemp(join(dir, "nginx-")));
-      stops.push(nginx.stop);
-      const nginxFloor = await startNginx(floor.url, await mkdtemp(join(dir, "nginx-floor-")));
-      stops.push(nginxFloor.stop);
-      targets.push({
-        id: "nginx",
-        label: "nginx -> inventory",
-        url: nginx.url,
-        upstream: "direct",
-        pid: nginx.pid,
-      });
-      floorTargets.push({
-        id: "nginx-floor",
-        label: "nginx -> floor",
+      nginxFloor && {
+        id: "nginx-floor-anonymous",
+        label: "nginx -> floor, anonymous public GET",
         url: nginxFloor.url,
-        upstream: "floor",
+        ...product,
+        baseline: "floor",
         pid: nginxFloor.pid,
+      },
+      {
+        id: "gateway-floor-anonymous",
+        label: "gateway -> floor, anonymous public GET",
+        url: floorGateway.url,
+        ...product,
+        baseline: "floor",
+        nginx: "nginx-floor-anonymous",
+        pid: floorGateway.pid,
+      },
+      nginxFloor && {
+        id: "nginx-floor",
+        label: "nginx -> floor, authenticated route",
+        url: nginxFloor.url,
+        ...order,
+        baseline: "floor",
+        pid: nginxFloor.pid,
+      },
+      {
+        id: "gateway-floor",
+        label: "gateway -> floor, authenticated, every stage on",
+        url: floorGateway.url,
+        ...order,
+        baseline: "floor",
+        nginx: "nginx-floor",
+        pid: floorGateway.pid,
+      },
+      {
+        id: "gateway-floor-redis",
+        label: "  same, rate limit in Redis",
+        url: typeof redisGateway === "object" ? redisGateway.url : "",
+        ...order,
+        baseline: "floor",
+        nginx: "nginx-floor",
+        pid: typeof redisGateway === "object" ? redisGateway.pid : undefined,
+      },
+      {
+        id: "gateway-floor-untraced",
+        label: "  same, tracing off (OTEL_SDK_DISABLED)",
+        url: untracedGateway.url,
+        ...order,
+        baseline: "floor",
+        nginx: "nginx-floor",
+        pid: untracedGateway.pid,
+      },
+    ];
+    for (const target of targets) {
+      if (!target) continue;
+      series.set(target.id, {
+        target,
+        samples: [],
+        failures: [...(checks.get(target.id) ?? [])],
+        ...(target.id === "gateway-floor-redis" && redisSkipped ? { skipped: redisSkipped } : {}),
       });
-    } else {
-      notes.push(`nginx not installed: skipped (${NGINX} is missing)`);
     }
-    targets.push({
-      id: "gateway",
-      label: "gateway -> inventory (JWT, rate limit)",
-      url: gatewayUrl,
-      upstream: "direct",
-      pid: gatewayPid,
-    });
-    floorTargets.push({
-      id: "gateway-floor",
-      label: "gateway -> floor (JWT, rate limit)",
-      url: `http://127.0.0.1:${floorGatewayPort}`,
-      upstream: "floor",
-      pid: floorGatewayPid,
-    });
-    floorTargets.push({
-      id: "gateway-floor-untraced",
-      label: "gateway -> floor, tracing off (OTEL_SDK_DISABLED)",
-      url: `http://127.0.0.1:${untracedGatewayPort}`,
-      upstream: "floor",
-      pid: untracedGatewayPid,
-    });
-    targets.push(...floorTargets);
-    for (const target of targets) series.set(target.id, { target, samples: [], failures: [] });
+    const redisEntry = series.get("gateway-floor-redis");
+    if (typeof redisGateway === "string") redisEntry?.failures.push(redisGateway);
+    if (redisSkipped) notes.push(`SKIPPED ${redisEntry?.target.label.trim()}: ${redisSkipped}`);
 
+    const measured = [...series.values()].filter((entry) => !entry.skipped && entry.target.url !== "");
+    // A process serving several rows (a gateway: anonymous and authenticated) would otherwise
+    // warm up on whichever comes first, and measure()'s warm-up is one second, few requests on
+    // a busy machine: first, a warm-up of every row by request count.
+    for (const { target } of measured) {
+      progress(`warming up: ${target.label.trim()}`);
+      await warmUp(target, target.authorized ? token : undefined, config.rowWarmup);
+    }
     // Round-robin, so a change in machine load during the run affects every row alike.
     for (let round = 1; round <= config.rounds; round++) {
-      for (const target of targets) {
-        process.stderr.write(`gateway: round ${round}/${config.rounds}: ${target.label}\n`);
-        const entry = series.get(target.id);
-        await measure(target, path, token, config).then(
-          (sample) => entry?.samples.push(sample),
-          (error: unknown) => entry?.failures.push(errorMessage(error)),
+      for (const { target, samples, failures } of measured) {
+        progress(`round ${round}/${config.rounds}: ${target.label.trim()}`);
+        await measure(target, target.path, target.authorized ? token : undefined, config).then(
+          (sample) => samples.push(sample),
+          (error: unknown) => failures.push(errorMessage(error)),
         );
       }
     }
@@ -546,25 +893,31 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     }
   }
 
-  const rps = (id: TargetId) => pick(series.get(id), "requestsPerSecond");
-  const cpu = (id: TargetId) => pick(series.get(id), "cpuUsPerRequest");
-  const rows: Cell[][] = [...series.values()].map((entry) =>
-    entry.samples.length === 0
-      ? [entry.target.label, "FAILED (see note)"]
-      : [
-          entry.target.label,
-          pick(entry, "requestsPerSecond"),
-          pick(entry, "p50Ms"),
-          pick(entry, "p99Ms"),
-          pick(entry, "cpuUsPerRequest"),
-          total(entry, "non2xx"),
-          total(entry, "errors") + total(entry, "timeouts"),
-          ratio(pick(entry, "requestsPerSecond"), rps(entry.target.upstream)),
-          entry.samples.map((sample) => Math.round(sample.requestsPerSecond)).join(" "),
-        ],
-  );
+  const rps = (id: TargetId | undefined) => (id ? pick(series.get(id), "requestsPerSecond") : undefined);
+  const p99 = (id: TargetId | undefined) => (id ? pick(series.get(id), "p99Ms") : undefined);
+  const cpu = (id: TargetId | undefined) => (id ? pick(series.get(id), "cpuUsPerRequest") : undefined);
+  const rows: Cell[][] = [...series.values()].map((entry) => {
+    const { id, label, baseline, nginx } = entry.target;
+    // In the last column, which is text: a numeric column would widen to fit the word.
+    const none = Array.from({ length: 9 }, () => undefined);
+    if (entry.skipped) return [label, ...none, "SKIPPED (see note)"];
+    if (entry.samples.length === 0) return [label, ...none, "FAILED (see note)"];
+    return [
+      label,
+      rps(id),
+      pick(entry, "p50Ms"),
+      p99(id),
+      cpu(id),
+      total(entry, "non2xx"),
+      total(entry, "errors") + total(entry, "timeouts"),
+      baseline === id ? undefined : ratio(rps(id), rps(baseline)),
+      ratio(rps(id), rps(nginx)),
+      ratio(p99(id), p99(nginx)),
+      entry.samples.map((sample) => Math.round(sample.requestsPerSecond)).join(" "),
+    ];
+  });
   for (const entry of series.values()) {
-    for (const failure of entry.failures) notes.push(`FAILED ${entry.target.label}: ${failure}`);
+    for (const failure of entry.failures) notes.push(`FAILED ${entry.target.label.trim()}: ${failure}`);
     const refused = total(entry, "non2xx");
     if (refused > 0) {
       const codes = new Map<string, number>();
@@ -572,30 +925,37 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         for (const [code, count] of Object.entries(sample.statusCodes))
           codes.set(code, (codes.get(code) ?? 0) + count);
       notes.push(
-        `${entry.target.label}: ${refused} non-2xx answers (${[...codes].map(([c, n]) => `${c}: ${n}`).join(", ")})`,
+        `${entry.target.label.trim()}: ${refused} non-2xx answers (${[...codes].map(([c, n]) => `${c}: ${n}`).join(", ")})`,
       );
     }
   }
-  const ratios = (upstream: TargetId, nginx: TargetId, gateway: TargetId) =>
-    [
-      `gateway/${upstream} ${ratio(rps(gateway), rps(upstream)) ?? "-"}`,
-      `gateway/nginx ${nginxInstalled ? (ratio(rps(gateway), rps(nginx)) ?? "-") : "- (nginx not installed)"}`,
-      `nginx/${upstream} ${nginxInstalled ? (ratio(rps(nginx), rps(upstream)) ?? "-") : "-"}`,
+  const noNginx = nginxInstalled ? "-" : "- (nginx not installed)";
+  /** A gateway row against nginx: requests/s and p99 against the objectives, CPU per request. */
+  const againstNginx = (gateway: TargetId) => {
+    const entry = series.get(gateway);
+    if (entry?.skipped) return `skipped: ${entry.skipped}`;
+    const nginx = entry?.target.nginx;
+    return [
+      `req/s ${ratioAgainst(rps(gateway), rps(nginx), GATEWAY_REQUESTS_OBJECTIVE) ?? noNginx}`,
+      `p99 ${ratioAgainst(p99(gateway), p99(nginx), GATEWAY_P99_OBJECTIVE) ?? noNginx}`,
+      `CPU/req ${ratio(cpu(gateway), cpu(nginx)) ?? noNginx}`,
     ].join("; ");
-  const verdict = (nginx: TargetId, gateway: TargetId) => {
-    const share = ratioNumber(rps(gateway), rps(nginx));
-    if (share === undefined) return "";
-    const below = share < TARGET_SHARE_OF_NGINX ? ", BELOW the objective" : "";
-    return `: gateway keeps ${(share * 100).toFixed(0)}% of nginx's requests/s${below}`;
   };
+  const serviceObjective = (id: TargetId) =>
+    ratioAgainst(rps(id), rps("bare-kysely"), SERVICE_REQUESTS_OBJECTIVE) ?? "-";
 
-  const title = `gateway: GET ${path || "/api/inventory/products/:id"}, ${config.connections} connections, ${config.durationSeconds} s per target after ${WARMUP_SECONDS} s warm-up, median of ${config.rounds} round(s); users, inventory (${options.store === "postgres" ? "PostgreSQL" : "PGlite"}) and gateways as separate processes, autocannon here`;
+  const store = options.store === "postgres" ? "PostgreSQL" : "PGlite";
+  const title = `gateway: GET /api/inventory/products/:id (and GET /api/orders/:id, a route that needs a token, against the floor), ${config.connections} connections, ${config.durationSeconds} s per target after a warm-up (${fmt(config.rowWarmup.requests)} requests or ${config.rowWarmup.maxMs / 1000} s once, then ${WARMUP_SECONDS} s every round), median of ${config.rounds} round(s); users, inventory (${store}) and gateways as separate processes, autocannon here`;
   const text = [
     title,
     `  ${loadBefore} (before)`,
     "",
     table(
-      "every request carries the same bearer token; CPU µs/req = user+system CPU of the row's own process (the proxy, or the server) per request, less sensitive to machine load than req/s; x upstream = requests/s against the server behind the proxy",
+      [
+        `rows: "token" and "authenticated" requests carry a user's bearer token, "anonymous" ones no Authorization header; the bare Fastify + Kysely server runs inventory's query on ${options.store === "postgres" ? "inventory's database" : "a copy of inventory's PGlite cluster"}; "authenticated, every stage on": JWT verified at the edge, rate limit (in memory), tracing, on a route that needs the token`,
+        "  CPU µs/req = user+system CPU of the row's own process (the proxy, or the server) per request, less sensitive to machine load than req/s",
+        "  x baseline = req/s against the server behind a proxy (bare Fastify + Kysely for inventory direct); x nginx, p99 x nginx = a gateway against nginx in front of the same server, sent the same requests",
+      ].join("\n"),
       [
         "target",
         "req/s",
@@ -604,21 +964,26 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         "CPU µs/req",
         "non-2xx",
         "errors",
-        "x upstream",
+        "x baseline",
+        "x nginx",
+        "p99 x nginx",
         "samples req/s",
       ],
       rows,
     ),
-    `  ratios (req/s) to inventory: ${ratios("direct", "nginx", "gateway")}${verdict("nginx", "gateway")}`,
-    `  ratios (req/s) to the floor: ${ratios("floor", "nginx-floor", "gateway-floor")}${verdict("nginx-floor", "gateway-floor")}`,
-    `  CPU per request (less load-sensitive than req/s): gateway/nginx ${ratio(cpu("gateway-floor"), cpu("nginx-floor")) ?? "-"} in front of the floor, ${ratio(cpu("gateway"), cpu("nginx")) ?? "-"} in front of inventory; gateway/floor server ${ratio(cpu("gateway-floor"), cpu("floor")) ?? "-"}`,
-    `  tracing off: untraced gateway/nginx ${ratio(rps("gateway-floor-untraced"), rps("nginx-floor")) ?? "-"}; untraced/traced gateway ${ratio(rps("gateway-floor-untraced"), rps("gateway-floor")) ?? "-"}`,
-    `  direct/floor ${ratio(rps("direct"), rps("floor")) ?? "-"}; objective: the gateway keeps >= ${TARGET_SHARE_OF_NGINX * 100}% of nginx's requests/s`,
+    `  services' request path, inventory direct / bare Fastify + Kysely (req/s): anonymous ${serviceObjective("direct-anonymous")}; token ${serviceObjective("direct")}`,
+    `  edge, gateway/nginx in front of the floor, authenticated, every stage on (the objective): ${againstNginx("gateway-floor")}`,
+    `  edge, gateway/nginx in front of the floor, anonymous public GET: ${againstNginx("gateway-floor-anonymous")}`,
+    `  edge, gateway/nginx in front of the floor, rate limit in Redis: ${againstNginx("gateway-floor-redis")}; Redis/in-memory gateway req/s ${ratio(rps("gateway-floor-redis"), rps("gateway-floor")) ?? "-"}`,
+    `  edge, tracing off: untraced gateway/nginx req/s ${ratio(rps("gateway-floor-untraced"), rps("nginx-floor")) ?? noNginx}; untraced/traced gateway req/s ${ratio(rps("gateway-floor-untraced"), rps("gateway-floor")) ?? "-"}, CPU/req ${ratio(cpu("gateway-floor-untraced"), cpu("gateway-floor")) ?? "-"}`,
+    `  in front of inventory (token): gateway/inventory ${ratio(rps("gateway"), rps("direct")) ?? "-"}; gateway/nginx req/s ${ratio(rps("gateway"), rps("nginx")) ?? noNginx}, CPU/req ${ratio(cpu("gateway"), cpu("nginx")) ?? noNginx}; nginx/inventory ${ratio(rps("nginx"), rps("direct")) ?? noNginx}`,
+    `  floors: inventory direct (anonymous)/floor ${ratio(rps("direct-anonymous"), rps("floor")) ?? "-"}; bare Fastify + Kysely/floor ${ratio(rps("bare-kysely"), rps("floor")) ?? "-"} (what the query costs); gateway CPU/req over the floor server's ${ratio(cpu("gateway-floor"), cpu("floor")) ?? "-"}`,
     ...notes.map((note) => `  note: ${note}`),
     `  ${loadLine()} (after)`,
     "",
   ].join("\n");
 
+  const ratioOf = (a: number | undefined, b: number | undefined) => ratioNumber(a, b);
   return {
     name: "gateway",
     text,
@@ -629,32 +994,67 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       quick: options.quick,
       ...config,
       warmupSeconds: WARMUP_SECONDS,
-      path,
+      path: productPath,
+      authenticatedPath: orderPath,
       nginx: nginxInstalled ? NGINX : "not installed",
+      redis: redisSkipped ? `skipped: ${redisSkipped}` : maskPassword(REDIS_URL),
       inventoryStore: options.store,
+      objectives: {
+        gatewayRequestsPerSecondToNginx: GATEWAY_REQUESTS_OBJECTIVE,
+        gatewayP99ToNginx: GATEWAY_P99_OBJECTIVE,
+        inventoryDirectToBareKysely: SERVICE_REQUESTS_OBJECTIVE,
+      },
       machineBefore,
       machineAfter: machine(),
-      targets: [...series.values()].map((entry) => ({
-        id: entry.target.id,
-        label: entry.target.label,
-        samples: entry.samples,
-        failures: entry.failures,
-        median: {
-          requestsPerSecond: pick(entry, "requestsPerSecond"),
-          p50Ms: pick(entry, "p50Ms"),
-          p99Ms: pick(entry, "p99Ms"),
-          cpuUsPerRequest: pick(entry, "cpuUsPerRequest"),
-        },
-      })),
+      targets: [...series.values()].map((entry) => {
+        const { id, label, path, authorized, baseline, nginx } = entry.target;
+        return {
+          id,
+          label: label.trim(),
+          path,
+          authorized,
+          baseline,
+          nginx,
+          skipped: entry.skipped,
+          samples: entry.samples,
+          failures: entry.failures,
+          median: {
+            requestsPerSecond: rps(id),
+            p50Ms: pick(entry, "p50Ms"),
+            p99Ms: p99(id),
+            cpuUsPerRequest: cpu(id),
+          },
+          ratios: {
+            requestsPerSecondToBaseline: baseline === id ? undefined : ratioOf(rps(id), rps(baseline)),
+            requestsPerSecondToNginx: ratioOf(rps(id), rps(nginx)),
+            p99ToNginx: ratioOf(p99(id), p99(nginx)),
+            cpuUsPerRequestToNginx: ratioOf(cpu(id), cpu(nginx)),
+          },
+        };
+      }),
       ratios: {
-        gatewayToDirect: ratioNumber(rps("gateway"), rps("direct")),
-        gatewayToNginx: ratioNumber(rps("gateway"), rps("nginx")),
-        nginxToDirect: ratioNumber(rps("nginx"), rps("direct")),
-        directToFloor: ratioNumber(rps("direct"), rps("floor")),
-        gatewayToFloor: ratioNumber(rps("gateway-floor"), rps("floor")),
-        gatewayToNginxOverFloor: ratioNumber(rps("gateway-floor"), rps("nginx-floor")),
-        untracedGatewayToNginxOverFloor: ratioNumber(rps("gateway-floor-untraced"), rps("nginx-floor")),
-        nginxToFloor: ratioNumber(rps("nginx-floor"), rps("floor")),
+        directToBareKysely: ratioOf(rps("direct"), rps("bare-kysely")),
+        directAnonymousToBareKysely: ratioOf(rps("direct-anonymous"), rps("bare-kysely")),
+        gatewayToDirect: ratioOf(rps("gateway"), rps("direct")),
+        gatewayToNginx: ratioOf(rps("gateway"), rps("nginx")),
+        nginxToDirect: ratioOf(rps("nginx"), rps("direct")),
+        directToFloor: ratioOf(rps("direct"), rps("floor")),
+        bareKyselyToFloor: ratioOf(rps("bare-kysely"), rps("floor")),
+        gatewayToFloor: ratioOf(rps("gateway-floor"), rps("floor")),
+        gatewayToNginxOverFloor: ratioOf(rps("gateway-floor"), rps("nginx-floor")),
+        gatewayP99ToNginxOverFloor: ratioOf(p99("gateway-floor"), p99("nginx-floor")),
+        anonymousGatewayToNginxOverFloor: ratioOf(
+          rps("gateway-floor-anonymous"),
+          rps("nginx-floor-anonymous"),
+        ),
+        anonymousGatewayP99ToNginxOverFloor: ratioOf(
+          p99("gateway-floor-anonymous"),
+          p99("nginx-floor-anonymous"),
+        ),
+        redisGatewayToNginxOverFloor: ratioOf(rps("gateway-floor-redis"), rps("nginx-floor")),
+        redisGatewayP99ToNginxOverFloor: ratioOf(p99("gateway-floor-redis"), p99("nginx-floor")),
+        untracedGatewayToNginxOverFloor: ratioOf(rps("gateway-floor-untraced"), rps("nginx-floor")),
+        nginxToFloor: ratioOf(rps("nginx-floor"), rps("floor")),
       },
       notes,
     },

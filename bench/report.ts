@@ -58,6 +58,28 @@ export function ratio(a: number | undefined, b: number | undefined): string | un
   return `${quotient < 0.1 ? quotient.toPrecision(2) : fmt(quotient)}x`;
 }
 
+/** An objective on a ratio: at least or at most this many times the baseline. */
+export type RatioObjective = { atLeast: number } | { atMost: number };
+
+/**
+ * `a / b` as `ratio` shows it, followed by the objective and whether it was met:
+ * "0.62x (>= 0.5x ok)", "3.4x (<= 3x MISSED)"; undefined when either side is missing.
+ */
+export function ratioAgainst(
+  a: number | undefined,
+  b: number | undefined,
+  objective: RatioObjective,
+): string | undefined {
+  const shown = ratio(a, b);
+  if (shown === undefined || a === undefined || b === undefined) return undefined;
+  const quotient = a / b;
+  const [sign, limit, met] =
+    "atLeast" in objective
+      ? [">=", objective.atLeast, quotient >= objective.atLeast]
+      : ["<=", objective.atMost, quotient <= objective.atMost];
+  return `${shown} (${sign} ${limit}x ${met ? "ok" : "MISSED"})`;
+}
+
 /** "<= 5,000 ok" or "<= 5,000 MISSED": `value` against an upper bound; undefined when not measured. */
 export function withinTarget(value: number | undefined, limit: number): string | undefined {
   if (value === undefined || !Number.isFinite(value)) return undefined;

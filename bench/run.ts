@@ -6,7 +6,9 @@
  *   npm run bench -- events startup     a subset
  *   npm run bench -- startup            blossom start built / from sources: first-ever, cold, warm and
  *                                       after kill -9 start-up time and memory, against node/tsx floors
- *   npm run bench -- gateway            product reads direct / through nginx / through the gateway
+ *   npm run bench -- gateway            product reads: bare Fastify + Kysely / inventory direct / through
+ *                                       nginx / through the gateway; the gateway against nginx in front
+ *                                       of a trivial server: anonymous, authenticated, Redis rate limit
  *   npm run bench -- telemetry          product read and checkout throughput, telemetry on vs off
  *   npm run bench -- checkout           checkout throughput and latency, embedded vs cluster; catalog
  *                                       reads with 1 vs 2 inventory replicas
@@ -29,12 +31,14 @@ const BENCHMARKS: Record<string, () => Promise<{ run(options: BenchOptions): Pro
 
 const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...] [--quick] [--store pglite|postgres]
   --quick            short smoke run
-  --store <kind>     database of the events benchmark: pglite (default, temp dir) or postgres
+  --store <kind>     database of the events and gateway benchmarks: pglite (default, temp dir) or postgres
                      (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres)
   NATS: BENCH_NATS_URL, default nats://127.0.0.1:4222
   startup: BENCH_STARTUP_ROUNDS (samples of every row in a full run, default 3; --quick 1)
   gateway: BENCH_GATEWAY_DURATION (s, default 5), BENCH_GATEWAY_CONNECTIONS (20), BENCH_GATEWAY_ROUNDS (2),
-           BENCH_GATEWAY_NGINX (/usr/sbin/nginx), BENCH_GATEWAY_CPU_PROF (dir for the gateway's --cpu-prof)
+           BENCH_GATEWAY_NGINX (/usr/sbin/nginx), BENCH_GATEWAY_CPU_PROF (dir for the gateway's --cpu-prof),
+           BENCH_REDIS_URL (the Redis rate-limit row; default redis://127.0.0.1:6379, skipped if unreachable);
+           --store postgres: inventory and the bare Fastify + Kysely server on BENCH_POSTGRES_URL
   telemetry: BENCH_TELEMETRY_DURATION (s, default 5), BENCH_TELEMETRY_CONNECTIONS (10), BENCH_TELEMETRY_ROUNDS (2),
              BENCH_TELEMETRY_ORDERS (40 per round), BENCH_TELEMETRY_CUSTOMERS (8),
              BENCH_TELEMETRY_CPU_PROF (dir for the telemetry-on platform's --cpu-prof)
