@@ -226,7 +226,8 @@ describe.each(TOPOLOGIES)("the shop, as a customer uses it, through the gateway 
   }, 240_000);
 });
 
-describe("a saga step that never answers", () => {
+// Concurrent: each test has a platform of its own, and mostly waits (for a deadline, a held answer).
+describe.concurrent("a saga step that never answers", () => {
   /** A platform without payments: an order placed there stays pending until its deadline. */
   const withoutPayments = (env: Record<string, string>) =>
     startTestPlatform(env, undefined, ["gateway", "users", "inventory", "orders", "notifications"]);

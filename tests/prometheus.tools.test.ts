@@ -1,7 +1,8 @@
+import { eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RUNNABLE_NAMES } from "../apps/blossom/src/topology.js";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call, eventually } from "./support/http.js";
+import { call } from "./support/http.js";
 import { type RunningPrometheus, startPrometheus } from "./support/prometheus.js";
 import { ShopClient } from "./support/shop-client.js";
 

@@ -17,16 +17,26 @@ export const GENEROUS_USERS_LIMITS = {
 } as const;
 
 /**
+ * The users service's cheapest password hashes (scrypt N=2^10 instead of 2^15: about 2 ms a hash
+ * instead of 100 ms or more, and 1 MiB instead of 32): suites sign up and log in hundreds of
+ * times, and a platform hashes twice as it starts (the seeded admin, the dummy hash of unknown
+ * emails). A stored hash names its cost, so nothing else changes; production refuses it, and
+ * the production cost has its own tests (services/users/src/domain/password.test.ts).
+ */
+export const TEST_PASSWORD_HASH_COST = { USERS_PASSWORD_HASH_COST: "10" } as const;
+
+/**
  * Variables for a platform under test: the gateway on `gatewayPort`, every service on a free
- * port, quiet logs, and rate limits out of the way (every test client shares 127.0.0.1, so the
+ * port, quiet logs, rate limits out of the way (every test client shares 127.0.0.1, so the
  * per-IP login budget meant for brute force would throttle ordinary test sign-ins), the users
- * service's own among them.
+ * service's own among them, and cheap password hashes.
  */
 export function testEnv(gatewayPort: number): Record<string, string> {
   return {
     GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
     GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
     ...GENEROUS_USERS_LIMITS,
+    ...TEST_PASSWORD_HASH_COST,
 
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_METRICS_PORT: "0",

@@ -24,6 +24,3 @@ export async function call<T = unknown>(
   } catch {}
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
-
-/** Kept for suites that import it from here; it is `@blossom/testkit`'s. */
-export { eventually } from "@blossom/testkit";

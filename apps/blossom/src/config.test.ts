@@ -161,6 +161,13 @@ describe("readConfig", () => {
     expect(refusedFor(["orders"])).toEqual(["BLOSSOM_SERVICE_SECRET"]);
     const secret = { ...production, BLOSSOM_SERVICE_SECRET: "a-production-service-secret-of-40-characters" };
     expect(refusedFor(["orders", "gateway"], secret)).toEqual([]);
+    // Cheap password hashes are for test suites: refused where users runs, and only there.
+    const cheapHashes = { ...secret, USERS_PASSWORD_HASH_COST: "10" };
+    expect(refusedFor(["users"], cheapHashes)).toContain("USERS_PASSWORD_HASH_COST");
+    expect(refusedFor(["orders", "gateway"], cheapHashes)).toEqual([]);
+    expect(readConfig({ ...cheapHashes, NODE_ENV: "test" }).settings.get("users")).toMatchObject({
+      USERS_PASSWORD_HASH_COST: 10,
+    });
   });
 
   it("reports production refusals together with malformed variables, so one run lists them all", () => {

@@ -29,6 +29,7 @@ describe("users settings", () => {
       "USERS_LOGIN_LOCK_MAX_SECONDS",
       "USERS_LOGIN_LOCK_SECONDS",
       "USERS_LOGIN_MAX_FAILURES",
+      "USERS_PASSWORD_HASH_COST",
       "USERS_REFRESH_TOKEN_TTL_SECONDS",
       "USERS_SERVICE_TOKEN_TTL_SECONDS",
       "USERS_SIGNING_KEY",
@@ -44,6 +45,7 @@ describe("users settings", () => {
       USERS_REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
       USERS_SERVICE_TOKEN_TTL_SECONDS: 300,
       BLOSSOM_SERVICE_SECRET: DEVELOPMENT_SERVICE_SECRET,
+      USERS_PASSWORD_HASH_COST: 15,
       USERS_LOGIN_MAX_FAILURES: 5,
       USERS_LOGIN_ACCOUNT_MAX_FAILURES: 20,
       USERS_LOGIN_FAILURE_WINDOW_SECONDS: 900,
@@ -116,6 +118,8 @@ describe("users settings", () => {
 
   it("refuses bad values, naming the variable but not quoting a secret", () => {
     expect(() => read({ USERS_ACCESS_TOKEN_TTL_SECONDS: 5 })).toThrow(/USERS_ACCESS_TOKEN_TTL_SECONDS/);
+    expect(() => read({ USERS_PASSWORD_HASH_COST: 9 })).toThrow(/USERS_PASSWORD_HASH_COST/);
+    expect(() => read({ USERS_PASSWORD_HASH_COST: 16 })).toThrow(/USERS_PASSWORD_HASH_COST/);
     expect(() => read({ BLOSSOM_ADMIN_PASSWORD: "short" })).toThrow(/BLOSSOM_ADMIN_PASSWORD/);
     try {
       read({ BLOSSOM_ADMIN_PASSWORD: "short" });
@@ -189,6 +193,17 @@ describe("checkProduction", () => {
     const [problem] = check({ USERS_SIGNING_KEY: key, BLOSSOM_SERVICE_SECRET: short });
     expect(problem).toMatch(/^BLOSSOM_SERVICE_SECRET is under 32 characters/);
     expect(problem).not.toContain(short);
+  });
+
+  it("refuses password hashes cheaper than the production cost (a test-only saving)", async () => {
+    const key = await privateJwk();
+    const production = { USERS_SIGNING_KEY: key, BLOSSOM_SERVICE_SECRET: SECRET };
+    expect(check({ ...production, USERS_PASSWORD_HASH_COST: "15" })).toEqual([]);
+    for (const cost of ["10", "14"]) {
+      const problems = check({ ...production, USERS_PASSWORD_HASH_COST: cost });
+      expect(problems, cost).toHaveLength(1);
+      expect(problems[0]).toMatch(/^USERS_PASSWORD_HASH_COST is below 15: .*refused in production/);
+    }
   });
 
   it("reports every problem at once", () => {

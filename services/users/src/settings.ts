@@ -3,6 +3,7 @@ import type { Settings } from "@blossom/host";
 import proxyAddr from "@fastify/proxy-addr";
 import { Type } from "@sinclair/typebox";
 import { isWeakAdminPassword } from "./domain/admin.js";
+import { PASSWORD_HASH_COST } from "./domain/password.js";
 import { type Ed25519PrivateJwk, parseSigningKey } from "./domain/signing-key.js";
 
 /**
@@ -48,6 +49,14 @@ export const usersSettings = {
       description: "password of the development admin admin@blossom.local (unset: generated and logged)",
     }),
   ),
+  // Test-only below its default: a hash names its cost, so verification does not depend on it.
+  USERS_PASSWORD_HASH_COST: Type.Integer({
+    minimum: 10,
+    maximum: PASSWORD_HASH_COST,
+    default: PASSWORD_HASH_COST,
+    description:
+      "scrypt cost of new password hashes, as log2 of N (15: 32 MiB per hash); lower only to make test suites faster: production refuses it below 15",
+  }),
   // Login and sign-up limits (see README "Login and sign-up limits"). Always on: test harnesses,
   // whose clients all share 127.0.0.1, raise the budgets explicitly (as they raise the gateway's).
   USERS_LOGIN_MAX_FAILURES: Type.Integer({
@@ -202,8 +211,9 @@ export function usersConfig(settings: UsersSettings): UsersConfig {
 /**
  * What production refuses: no signing key (production never generates one: every replica must
  * sign with the same key, kept in the platform's secret store), a malformed one, a weak
- * default admin password, and the development service secret (anyone can read it in the source,
- * and mint credentials with it). Each message starts with the variable's name and never quotes its value.
+ * default admin password, the development service secret (anyone can read it in the source,
+ * and mint credentials with it), and password hashes cheaper than `PASSWORD_HASH_COST` (a saving
+ * for test suites only). Each message starts with the variable's name and never quotes its value.
  */
 export function checkUsersProduction(settings: UsersSettings): string[] {
   const problems: string[] = [];
@@ -217,6 +227,10 @@ export function checkUsersProduction(settings: UsersSettings): string[] {
     if (!parsed.ok) problems.push(`USERS_SIGNING_KEY ${parsed.problem}`);
   }
   problems.push(...serviceSecretProblems(settings.BLOSSOM_SERVICE_SECRET));
+  if (settings.USERS_PASSWORD_HASH_COST < PASSWORD_HASH_COST)
+    problems.push(
+      `USERS_PASSWORD_HASH_COST is below ${PASSWORD_HASH_COST}: cheaper password hashes are for tests and refused in production`,
+    );
   const adminPassword = settings.BLOSSOM_ADMIN_PASSWORD;
   if (adminPassword !== undefined && isWeakAdminPassword(adminPassword)) {
     problems.push(

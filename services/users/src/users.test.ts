@@ -62,6 +62,13 @@ const GENEROUS_LIMITS = {
   USERS_SIGNUP_MAX_PER_ADDRESS: 100_000,
 };
 
+/**
+ * Cheap password hashes (scrypt N=2^10, a few ms) outside production, which refuses them: the
+ * suite signs up and logs in dozens of times. The production instance below hashes at the
+ * production cost, and times logins there.
+ */
+const CHEAP_HASHES = { USERS_PASSWORD_HASH_COST: 10 };
+
 /** Every answer's text, from every instance: checked for secrets at the end. */
 const answers: string[] = [];
 
@@ -83,6 +90,7 @@ async function startUsers(
     },
   });
   const logger = createLogger({ service: "users", level: "info", destination });
+  const environment = options.environment ?? "test";
   let url = "";
   // As the launcher does: the key fetch runs inside the request being verified and forwards its
   // headers, the caller's Authorization included.
@@ -107,8 +115,12 @@ async function startUsers(
     host: "127.0.0.1",
     port: 0,
     seed: true,
-    settings: resolveSettings(usersService.settings, { ...GENEROUS_LIMITS, ...options.settings }),
-    environment: options.environment ?? "test",
+    settings: resolveSettings(usersService.settings, {
+      ...GENEROUS_LIMITS,
+      ...(environment === "production" ? {} : CHEAP_HASHES),
+      ...options.settings,
+    }),
+    environment,
     verifier,
   }).catch(async (error: unknown) => {
     await bus.close();
@@ -308,35 +320,6 @@ describe("users service", () => {
       });
       expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(900);
       expect(Math.abs((claims.iat ?? 0) - Date.now() / 1000)).toBeLessThan(10);
-    });
-
-    it("answers the same 401 for an unknown email and a wrong password, in comparable time", async () => {
-      const user = await signUp(users, "dan");
-      const strip = ({ requestId: _requestId, ...rest }: Problem) => rest;
-      const attempt = async (email: string, password: string) => {
-        const started = performance.now();
-        const answer = await users.call<Problem>("POST", "/api/auth/login", { email, password });
-        return { answer, ms: performance.now() - started };
-      };
-      const wrong = [];
-      const unknown = [];
-      for (let i = 0; i < 3; i++) {
-        wrong.push(await attempt(user.email, "wrong password"));
-        unknown.push(await attempt(uniqueEmail("nobody"), "wrong password"));
-      }
-      for (const { answer } of [...wrong, ...unknown]) {
-        expectChallenge(answer);
-        expect(strip(answer.body)).toEqual(strip((wrong[0] as (typeof wrong)[number]).answer.body));
-      }
-      expect(wrong[0]?.answer.body).toMatchObject({
-        type: PROBLEM("invalid-credentials"),
-        status: 401,
-        instance: "/api/auth/login",
-      });
-      // Without the dummy hash an unknown email would answer in a few ms, a wrong password in tens.
-      const average = (runs: Array<{ ms: number }>) =>
-        runs.reduce((sum, run) => sum + run.ms, 0) / runs.length;
-      expect(average(unknown)).toBeGreaterThan(average(wrong) * 0.25);
     });
 
     it("answers 400 for malformed login input, and 401 (not 400) for a short wrong password", async () => {
@@ -820,14 +803,22 @@ describe("users service in production", () => {
     }
   });
 
-  it("signs with the configured key (only its public half stored) and seeds no admin", async () => {
-    const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
-    const jwk = { ...(await exportJWK(privateKey)), kid: "prod-2030-01" };
-    const users = await startUsers({
-      environment: "production",
-      settings: { USERS_SIGNING_KEY: JSON.stringify(jwk), BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD },
+  describe("with a configured key", () => {
+    let users: RunningUsers;
+    let jwk: JWK;
+    beforeAll(async () => {
+      const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
+      jwk = { ...(await exportJWK(privateKey)), kid: "prod-2030-01" };
+      users = await startUsers({
+        environment: "production",
+        settings: { USERS_SIGNING_KEY: JSON.stringify(jwk), BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      });
     });
-    try {
+    afterAll(async () => {
+      await users?.stop();
+    });
+
+    it("signs with the configured key (only its public half stored), hashes at the production cost and seeds no admin", async () => {
       const admin = await users.call("POST", "/api/auth/login", {
         email: "admin@blossom.local",
         password: ADMIN_PASSWORD,
@@ -844,9 +835,42 @@ describe("users service in production", () => {
         expect.objectContaining({ kid: "prod-2030-01", private_jwk: null, retired_at: null }),
       ]);
       expect(JSON.stringify(rows)).not.toContain(jwk.d as string);
-    } finally {
-      await users.stop();
-    }
+      const stored = await users.host.context.db
+        .selectFrom("users")
+        .select("password_hash")
+        .where("id", "=", user.id)
+        .executeTakeFirstOrThrow();
+      expect(stored.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+    });
+
+    it("answers the same 401 for an unknown email and a wrong password, in comparable time (at the production cost)", async () => {
+      const user = await signUp(users, "dan");
+      const strip = ({ requestId: _requestId, ...rest }: Problem) => rest;
+      const attempt = async (email: string, password: string) => {
+        const started = performance.now();
+        const answer = await users.call<Problem>("POST", "/api/auth/login", { email, password });
+        return { answer, ms: performance.now() - started };
+      };
+      const wrong = [];
+      const unknown = [];
+      for (let i = 0; i < 3; i++) {
+        wrong.push(await attempt(user.email, "wrong password"));
+        unknown.push(await attempt(uniqueEmail("nobody"), "wrong password"));
+      }
+      for (const { answer } of [...wrong, ...unknown]) {
+        expectChallenge(answer);
+        expect(strip(answer.body)).toEqual(strip((wrong[0] as (typeof wrong)[number]).answer.body));
+      }
+      expect(wrong[0]?.answer.body).toMatchObject({
+        type: PROBLEM("invalid-credentials"),
+        status: 401,
+        instance: "/api/auth/login",
+      });
+      // Without the dummy hash an unknown email would answer in a few ms, a wrong password in tens.
+      const average = (runs: Array<{ ms: number }>) =>
+        runs.reduce((sum, run) => sum + run.ms, 0) / runs.length;
+      expect(average(unknown)).toBeGreaterThan(average(wrong) * 0.25);
+    });
   });
 
   it("refuses a configured key whose public part does not match its private part", async () => {

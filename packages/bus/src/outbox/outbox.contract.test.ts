@@ -1,6 +1,6 @@
 import { defineEvent, EventContractError } from "@blossom/event-contracts";
 import { migrateToLatest, type Store } from "@blossom/store";
-import { testStoreFactories } from "@blossom/testkit";
+import { eventually, testStoreFactories } from "@blossom/testkit";
 import { Type } from "@sinclair/typebox";
 import { type Kysely, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
@@ -32,18 +32,6 @@ afterEach(async () => {
     await resource.close().catch((error) => errors.push(error));
   if (errors.length > 0) throw new AggregateError(errors, "closing the test's resources failed");
 });
-
-/**
- * Polls `condition` until it holds, one call at a time (never a timer whose callbacks overlap or
- * outlive the test: a query still running when the database closes is an unhandled rejection).
- */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 20));
-  }
-}
 
 /** A bus whose publish fails until told otherwise, recording what it was given. */
 class FlakyBus extends MemoryBus {
@@ -247,7 +235,7 @@ describe.each(testStoreFactories())("outbox and inbox on $adapter", (factory) =>
     await outbox.add(db, Registered, "acct-1", { n: 1 });
     const relayer = relay(db, bus, factory.adapter === "postgres");
     relayer.start();
-    await eventually(async () => calls > 0);
+    await eventually(async () => calls > 0, 15_000, "a publish attempt");
     // A flush started meanwhile: on PostgreSQL it finds the lock taken, on PGlite it waits its turn.
     const flushing = relayer.flush().catch(() => {});
     let stopped = false;
@@ -304,7 +292,7 @@ describe.each(testStoreFactories())("outbox and inbox on $adapter", (factory) =>
       const b = relay(db, bus, true);
       a.start();
       b.start();
-      await eventually(async () => (await a.pending()) === 0);
+      await eventually(async () => (await a.pending()) === 0, 15_000, "an empty outbox");
       // Both stopped, their passes over, before the checks and before the database closes.
       await Promise.all([a.stop(), b.stop()]);
       const order = bus.received.map((event) => (event.data as { n: number }).n);

@@ -17,16 +17,21 @@ export interface AuthRoutesOptions {
   limits: LoginLimits;
   /** The client's address (the connection's peer, or from a trusted proxy's X-Forwarded-For). */
   clientAddress: (request: FastifyRequest) => string;
+  /** The scrypt cost of new password hashes (`USERS_PASSWORD_HASH_COST`): the dummy hash's too. */
+  passwordHashCost: number;
 }
 
 /**
  * Sign-in, token refresh and sign-out: the body is the credential, and a bearer token sent along
  * is ignored. Token answers are never cached (RFC 6749 §5.1).
  */
-export function authRoutes(app: App, { db, sessions, limits, clientAddress }: AuthRoutesOptions): void {
+export function authRoutes(
+  app: App,
+  { db, sessions, limits, clientAddress, passwordHashCost }: AuthRoutesOptions,
+): void {
   // An unknown email is checked against this hash, so that it costs the same scrypt as a wrong
   // password: the answer's timing does not tell which emails have an account.
-  const dummyHash = hashPassword(randomBytes(32).toString("base64url"));
+  const dummyHash = hashPassword(randomBytes(32).toString("base64url"), passwordHashCost);
   dummyHash.catch(() => {});
 
   app.post(

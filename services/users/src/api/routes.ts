@@ -46,12 +46,18 @@ export async function routes(
     await counters.close();
   });
   const clientAddress = clientAddressOf(trustedProxies);
-  usersRoutes(app, context, { signUps: new SignUpLimits(counters, limits.signUp), clientAddress });
+  const passwordHashCost = settings.USERS_PASSWORD_HASH_COST;
+  usersRoutes(app, context, {
+    signUps: new SignUpLimits(counters, limits.signUp),
+    clientAddress,
+    passwordHashCost,
+  });
   authRoutes(app, {
     db: context.db,
     sessions,
     limits: new LoginLimits(counters, limits),
     clientAddress,
+    passwordHashCost,
   });
   jwksRoute(app, keys);
   serviceTokenRoute(

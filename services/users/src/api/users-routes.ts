@@ -18,13 +18,15 @@ export interface UsersRoutesOptions {
   signUps: SignUpLimits;
   /** The client's address (the connection's peer, or from a trusted proxy's X-Forwarded-For). */
   clientAddress: (request: FastifyRequest) => string;
+  /** The scrypt cost of new password hashes (`USERS_PASSWORD_HASH_COST`). */
+  passwordHashCost: number;
 }
 
 /** Sign-up, and the signed-in user's own account. */
 export function usersRoutes(
   app: App,
   context: ServiceContext<UsersTables>,
-  { signUps, clientAddress }: UsersRoutesOptions,
+  { signUps, clientAddress, passwordHashCost }: UsersRoutesOptions,
 ): void {
   app.post(
     "/api/users",
@@ -46,7 +48,7 @@ export function usersRoutes(
       const id = randomUUID();
       const email = normalizeEmail(request.body.email);
       const { name } = request.body;
-      const passwordHash = await hashPassword(request.body.password);
+      const passwordHash = await hashPassword(request.body.password, passwordHashCost);
       try {
         await context.transaction(async (trx) => {
           await insertUser(trx, { id, email, name, passwordHash, role: "customer" });

@@ -1,7 +1,16 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
 
-// scrypt is memory-hard: N=2^15, r=8 uses 32 MiB per hash, which makes GPU guessing expensive.
-const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
+/**
+ * The scrypt cost of new hashes, as log2 of N, in production (and by default): N=2^15, r=8 uses
+ * 32 MiB per hash, which makes GPU guessing expensive. Tests may hash cheaper
+ * (`USERS_PASSWORD_HASH_COST`, refused below this in production): a hash names its own cost, so
+ * verification works whatever the cost it was made with.
+ */
+export const PASSWORD_HASH_COST = 15;
+const R = 8;
+const P = 1;
+// Room for N up to 2^15 with r=8 (128·N·r = 32 MiB), the most a stored hash may ask for.
+const MAX_MEMORY = 64 * 1024 * 1024;
 const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, params: ScryptOptions): Promise<Buffer> {
@@ -12,13 +21,15 @@ function derive(password: string, salt: Buffer, params: ScryptOptions): Promise<
   });
 }
 
-/** Hashes a password into a self-describing string: `scrypt$N$r$p$salt$hash` (base64url). */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * Hashes a password into a self-describing string: `scrypt$N$r$p$salt$hash` (base64url), with
+ * N = 2^`cost` (`PASSWORD_HASH_COST` unless the settings lower it for tests).
+ */
+export async function hashPassword(password: string, cost: number): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, PARAMS);
-  return ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, salt.toString("base64url"), key.toString("base64url")].join(
-    "$",
-  );
+  const N = 2 ** cost;
+  const key = await derive(password, salt, { N, r: R, p: P, maxmem: MAX_MEMORY });
+  return ["scrypt", N, R, P, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
 
 /** Checks a password against a stored hash in constant time; false for any malformed hash. */
@@ -30,7 +41,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
     N: Number(n),
     r: Number(r),
     p: Number(p),
-    maxmem: PARAMS.maxmem,
+    maxmem: MAX_MEMORY,
   });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }

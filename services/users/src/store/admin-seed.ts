@@ -25,14 +25,18 @@ export async function seedAdmin(context: ServiceContext<UsersTables, UsersSettin
         "an account that is not an admin holds the admin email: not seeded",
       );
     } else if (adminPassword && !(await verifyPassword(adminPassword, existing.password_hash))) {
-      await updatePasswordHash(context.db, existing.id, await hashPassword(adminPassword));
+      await updatePasswordHash(
+        context.db,
+        existing.id,
+        await hashPassword(adminPassword, context.settings.USERS_PASSWORD_HASH_COST),
+      );
       context.logger.info({ email: ADMIN_EMAIL }, "admin password set from BLOSSOM_ADMIN_PASSWORD");
     }
     return;
   }
   const password = adminPassword ?? generateAdminPassword();
   const id = randomUUID();
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await hashPassword(password, context.settings.USERS_PASSWORD_HASH_COST);
   try {
     await context.transaction(async (trx) => {
       await insertUser(trx, { id, email: ADMIN_EMAIL, name: ADMIN_NAME, passwordHash, role: "admin" });
