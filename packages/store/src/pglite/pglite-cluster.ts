@@ -10,8 +10,8 @@ type BackendMessage = Parameters<typeof parse.parseResults>[0][number];
 import { prepareValue } from "pg/lib/utils.js";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
+import { PgliteEngine } from "./pglite-engine.js";
 import { isInitialised, seedFromTemplate } from "./pglite-template.js";
-import { PgliteThread } from "./pglite-thread.js";
 
 /**
  * One embedded PostgreSQL cluster that several services share, each in a schema of its own
@@ -26,11 +26,11 @@ import { PgliteThread } from "./pglite-thread.js";
  *
  * PGlite has one connection. The cluster lends it to one service at a time (a FIFO queue shared
  * by all services: a transaction is never interleaved with another service's statements) and
- * switches role and search path only when the borrower changes. PostgreSQL itself runs on a
- * thread of its own (pglite-thread.ts); statements are serialised and replies parsed here.
+ * switches role and search path only when the borrower changes. Statements go to PostgreSQL as
+ * raw protocol messages (pglite-engine.ts); they are serialised and replies parsed here.
  */
 export class PgliteCluster {
-  readonly #thread: PgliteThread;
+  readonly #engine: PgliteEngine;
   readonly #location: string;
   readonly #unlock: (() => Promise<void>) | undefined;
   readonly #onClosed: (() => void) | undefined;
@@ -44,12 +44,12 @@ export class PgliteCluster {
   readonly #replies = new protocol.Parser();
 
   private constructor(
-    thread: PgliteThread,
+    engine: PgliteEngine,
     location: string,
     unlock: (() => Promise<void>) | undefined,
     onClosed: (() => void) | undefined,
   ) {
-    this.#thread = thread;
+    this.#engine = engine;
     this.#location = location;
     this.#unlock = unlock;
     this.#onClosed = onClosed;
@@ -75,14 +75,14 @@ export class PgliteCluster {
       }
       // A new cluster starts as a copy of an initialised one instead of running initdb (see pglite-template.ts).
       if (!isInitialised(directory)) await seedFromTemplate(directory);
-      const thread = await PgliteThread.start({
+      const engine = await PgliteEngine.start({
         dataDir: directory,
         // PostgreSQL's default 128 MB of shared buffers is zeroed at start-up and stays resident:
         // 32 MB (a development data set fits many times over) opens in 0.55 s instead of 0.9 s
         // and holds 170 MB of memory instead of 280 (measured on this 2-core machine).
         startParams: ["-c", "shared_buffers=32MB"],
       });
-      return new PgliteCluster(thread, directory, release, onClosed);
+      return new PgliteCluster(engine, directory, release, onClosed);
     } catch (err) {
       await release();
       throw err;
@@ -189,7 +189,7 @@ export class PgliteCluster {
 
   /** Sends a request, parses the reply; rejects with PostgreSQL's error (SQLSTATE in `code`). */
   async #roundTrip(request: Uint8Array): Promise<BackendMessage[]> {
-    const reply = await this.#thread.raw(request);
+    const reply = await this.#engine.raw(request);
     const replies: BackendMessage[] = [];
     this.#replies.parse(reply, (message) => replies.push(message));
     for (const message of replies) {
@@ -202,7 +202,7 @@ export class PgliteCluster {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       try {
-        await this.#thread.close();
+        await this.#engine.close();
       } finally {
         await this.#unlock?.();
         this.#onClosed?.();
