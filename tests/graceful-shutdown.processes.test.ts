@@ -168,8 +168,9 @@ describe("SIGTERM while requests are in flight", () => {
     let sequence = 0;
 
     const worker = async (index: number) => {
-      // scrypt makes a signup ~100 ms of CPU: more signups than this saturate two cores and the
-      // gateway's 2 s upstream timeout turns them into 504s that have nothing to do with stopping.
+      // A few signup workers only: at production scrypt cost a signup is ~100 ms of CPU (testEnv
+      // lowers it), and more of them would saturate two cores until the gateway's 2 s upstream
+      // timeout turned them into 504s that have nothing to do with stopping.
       const kind: Kind = index < SIGNUP_WORKERS ? "post-user" : "get-products";
       while (!stop) {
         const startedAt = now();
