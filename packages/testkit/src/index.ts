@@ -9,6 +9,7 @@ export {
   spawnNode,
   waitForReady,
 } from "./blossom-process.js";
+export { slowBody } from "./bodies.js";
 export {
   type StoreAdapter,
   type TestDatabase,

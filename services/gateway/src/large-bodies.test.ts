@@ -1,4 +1,4 @@
-import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
+import { slowBody, type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHarness } from "./test-harness.js";
 
@@ -33,23 +33,6 @@ afterAll(() => harness.close());
 /** `size` bytes of JSON-ish text, sent whole (with Content-Length). */
 const whole = (size: number) => `{"pad":"${"x".repeat(size - 10)}"}`;
 
-/**
- * `size` bytes sent as a stream (chunked, no Content-Length), a little at a time as over a real
- * network: the client is still sending when the answer comes.
- */
-function streamed(size: number): ReadableStream<Uint8Array> {
-  const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
-  let sent = 0;
-  return new ReadableStream({
-    async pull(controller) {
-      if (sent >= size) return controller.close();
-      if ((sent / chunk.length) % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 1));
-      controller.enqueue(chunk);
-      sent += chunk.length;
-    },
-  });
-}
-
 async function post(body: string | ReadableStream<Uint8Array>, withToken: boolean) {
   const response = await fetch(`${gateway}/api/orders`, {
     method: "POST",
@@ -77,7 +60,7 @@ describe("a body over the limit, through the gateway", () => {
   });
 
   it.each([2, 5, 10])("with a token, %i MB streamed: 413, not a reset connection", async (mb) => {
-    const answer = await post(streamed(mb * MB), true);
+    const answer = await post(slowBody(mb * MB), true);
     expect(answer.status).toBe(413);
     expect(answer.body).toMatchObject({ type: TOO_LARGE, status: 413 });
   });
@@ -89,7 +72,7 @@ describe("a body over the limit, through the gateway", () => {
   });
 
   it("without a token, streamed (its size unknown until read): 401, still not a reset connection", async () => {
-    const answer = await post(streamed(3 * MB), false);
+    const answer = await post(slowBody(3 * MB), false);
     expect(answer.status).toBe(401);
   });
 

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
+import { freePort, type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHarness } from "./test-harness.js";
@@ -24,15 +23,8 @@ afterEach(() => harness.close());
 const OUTCOME_UNKNOWN = "https://blossom.dev/problems/outcome-unknown";
 const GATEWAY_TIMEOUT_MS = 150;
 
-/** A URL on which nothing listens: bind an ephemeral port, then release it. */
-async function refusingUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return `http://127.0.0.1:${address.port}`;
-}
+/** A URL on which nothing listens. */
+const refusingUrl = async () => `http://127.0.0.1:${await freePort()}`;
 
 /**
  * An orders stand-in that keeps the platform's idempotency contract: it accepts an order at

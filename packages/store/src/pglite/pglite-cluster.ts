@@ -94,11 +94,6 @@ export class PgliteCluster {
     return this.#closed !== undefined;
   }
 
-  /** The services attached now. */
-  get services(): ReadonlySet<string> {
-    return this.#services;
-  }
-
   /**
    * Gives `service` its role and schema (created on first use) and reserves its name: the same
    * service cannot be attached twice at once (two instances would share one schema's outbox).

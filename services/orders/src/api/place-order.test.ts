@@ -6,7 +6,7 @@ import { MemoryBus } from "@blossom/bus";
 import { ServiceClient, StaticDiscovery } from "@blossom/client";
 import { resolveSettings, ServiceHost } from "@blossom/host";
 import { createLogger } from "@blossom/runtime";
-import { type TestSigningKey, testSigningKey } from "@blossom/testkit";
+import { slowBody, type TestSigningKey, testSigningKey } from "@blossom/testkit";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ordersService } from "../service.js";
@@ -144,23 +144,9 @@ describe("POST /api/orders replayed with the same Idempotency-Key", () => {
 });
 
 describe("POST /api/orders with a body over the limit, straight at the service", () => {
-  /** `size` bytes sent as a stream, a little at a time: the client is still sending when the 413 comes. */
-  function streamed(size: number): ReadableStream<Uint8Array> {
-    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
-    let sent = 0;
-    return new ReadableStream({
-      async pull(controller) {
-        if (sent >= size) return controller.close();
-        if ((sent / chunk.length) % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 1));
-        controller.enqueue(chunk);
-        sent += chunk.length;
-      },
-    });
-  }
-
   it.each([
-    ["with a token, streamed", true, () => streamed(3 * 1024 * 1024)],
-    ["without a token, streamed", false, () => streamed(3 * 1024 * 1024)],
+    ["with a token, streamed", true, () => slowBody(3 * 1024 * 1024)],
+    ["without a token, streamed", false, () => slowBody(3 * 1024 * 1024)],
     ["with a token, 10 MB sent whole", true, () => `{"pad":"${"x".repeat(10 * 1024 * 1024)}"}`],
   ] as const)("%s: 413 problem+json, not a reset connection", async (_label, withToken, body) => {
     const token = await key.token({ userId: randomUUID() });
