@@ -28,6 +28,10 @@ function perProduct(lines: readonly { product_id: string; quantity: number }[]):
  * Locks the rows of the products that exist among `ids` (`FOR UPDATE`, in id order), releases
  * the holds on them whose time has passed, and returns their stock levels. Unknown ids are
  * simply absent from the result.
+ *
+ * The locking read returns the levels too: under READ COMMITTED, `FOR UPDATE` waits for a
+ * concurrent writer and then returns the row as that writer committed it, so no second read is
+ * needed; the expired holds released here are taken off in memory, as they were in the table.
  */
 export async function lockProducts(
   trx: InventoryDb,
@@ -37,28 +41,31 @@ export async function lockProducts(
   if (unique.length === 0) return new Map();
   const locked = await trx
     .selectFrom("products")
-    .select("id")
+    .select(["id", "stock", "reserved"])
     .where("id", "in", unique)
     .orderBy("id")
     .forUpdate()
     .execute();
-  const lockedIds = locked.map((row) => row.id);
-  if (lockedIds.length === 0) return new Map();
-  await releaseExpiredHolds(trx, lockedIds);
-  const levels = await trx
-    .selectFrom("products")
-    .select(["id", "stock", "reserved"])
-    .where("id", "in", lockedIds)
-    .execute();
-  return new Map(levels.map((row) => [row.id, { stock: row.stock, reserved: row.reserved }]));
+  if (locked.length === 0) return new Map();
+  const released = await releaseExpiredHolds(
+    trx,
+    locked.map((row) => row.id),
+  );
+  return new Map(
+    locked.map((row) => [row.id, { stock: row.stock, reserved: row.reserved - (released.get(row.id) ?? 0) }]),
+  );
 }
 
 /**
  * Lazy expiry: the lines of active reservations past their `expires_at` on these (locked)
  * products stop being held, and the products' `reserved` goes down by their quantities. The
  * reservation itself is marked expired by the sweep (or handled as expired by a late confirm).
+ * Returns the units released per product.
  */
-async function releaseExpiredHolds(trx: InventoryDb, productIds: readonly string[]): Promise<void> {
+async function releaseExpiredHolds(
+  trx: InventoryDb,
+  productIds: readonly string[],
+): Promise<Map<string, number>> {
   const released = await trx
     .updateTable("reservation_lines")
     .set({ held: false })
@@ -73,7 +80,9 @@ async function releaseExpiredHolds(trx: InventoryDb, productIds: readonly string
     )
     .returning(["product_id", "quantity"])
     .execute();
-  await unreserve(trx, perProduct(released));
+  const quantities = perProduct(released);
+  await unreserve(trx, quantities);
+  return quantities;
 }
 
 /**
