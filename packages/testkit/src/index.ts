@@ -16,6 +16,13 @@ export {
   type TestStoreFactory,
   testStoreFactories,
 } from "./databases.js";
+export { callHttp, type HttpAnswer, type HttpRequest } from "./http.js";
 export { freePort } from "./ports.js";
+export {
+  type LogLine,
+  type ServiceTestOptions,
+  type ServiceUnderTest,
+  startServiceForTest,
+} from "./service.js";
 export { type TestSigningKey, type TokenClaims, testSigningKey } from "./signing.js";
 export { eventually } from "./wait.js";

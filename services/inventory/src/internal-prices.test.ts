@@ -1,16 +1,16 @@
 import { testStoreFactories } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type InventoryHarness, startInventory } from "./testing/harness.js";
+import { type InventoryUnderTest, startInventory } from "./testing/start-inventory.js";
 
 // The price list orders reads at every checkout: called here directly on inventory's own port,
 // as a request that bypassed the gateway would be. Only orders' service token opens it.
 describe.each(testStoreFactories())("internal price list on $adapter", (factory) => {
-  let inv: InventoryHarness;
+  let inv: InventoryUnderTest;
   let lamp: string;
   let desk: string;
 
   beforeAll(async () => {
-    inv = await startInventory({ factory });
+    inv = await startInventory({ store: factory });
     lamp = await inv.createProduct(5, { price: { amount: 2500, currency: "USD" } });
     desk = await inv.createProduct(1, { price: { amount: 19_900, currency: "USD" } });
   }, 60_000);
@@ -48,7 +48,7 @@ describe.each(testStoreFactories())("internal price list on $adapter", (factory)
     expect(anonymous.type).toMatch(/^application\/problem\+json/);
     expect(anonymous.challenge).toMatch(/^Bearer realm="blossom"/);
     for (const role of ["customer", "admin"] as const) {
-      const user = await get(lamp, await inv.token(role));
+      const user = await get(lamp, await inv.token(`${role}-1`, role));
       expect(user.status, role).toBe(401);
       expect(user.challenge, role).toMatch(/error="invalid_token"/);
     }
@@ -69,9 +69,9 @@ describe.each(testStoreFactories())("internal price list on $adapter", (factory)
       price: { amount: 1, currency: "USD" },
       stock: 1,
     };
-    const create = await inv.call("POST", "/api/inventory/products", product, orders);
+    const create = await inv.call("POST", "/api/inventory/products", { body: product, token: orders });
     expect(create.status).toBe(401);
-    expect((await inv.call("GET", `/api/inventory/products/${lamp}`, undefined, orders)).status).toBe(200);
+    expect((await inv.call("GET", `/api/inventory/products/${lamp}`, { token: orders })).status).toBe(200);
   });
 
   it("refuses a malformed id list with 400 (only for a caller it serves)", async () => {

@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StockRejected, StockReserved } from "./events/contracts.js";
 import { expireReservations } from "./store/reservations-store.js";
-import { type InventoryHarness, startInventory } from "./testing/harness.js";
+import { type InventoryUnderTest, startInventory } from "./testing/start-inventory.js";
 
 interface Product {
   id: string;
@@ -29,14 +29,14 @@ interface Problem {
 const orderId = () => `order-${randomUUID()}`;
 
 describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
-  let inv: InventoryHarness;
+  let inv: InventoryUnderTest;
   let admin: string;
   let customer: string;
 
   beforeAll(async () => {
-    inv = await startInventory({ factory });
-    admin = await inv.token("admin");
-    customer = await inv.token("customer");
+    inv = await startInventory({ store: factory });
+    admin = await inv.token("admin-1", "admin");
+    customer = await inv.token("customer-1");
   }, 60_000);
   afterAll(async () => {
     await inv?.close();
@@ -72,10 +72,8 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
   describe("catalog", () => {
     it("creates a product as admin (201), lists and gets it publicly with available = stock", async () => {
       const sku = `CAT-${randomUUID().slice(0, 8)}`;
-      const created = await inv.call<Product>(
-        "POST",
-        "/api/inventory/products",
-        {
+      const created = await inv.call<Product>("POST", "/api/inventory/products", {
+        body: {
           sku,
           name: "Walnut Tray",
           description: "Oiled walnut",
@@ -83,8 +81,8 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
           price: { amount: 2500, currency: "USD" },
           stock: 7,
         },
-        admin,
-      );
+        token: admin,
+      });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ sku, name: "Walnut Tray", available: 7, stock: 7, reserved: 0 });
 
@@ -106,12 +104,10 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
       expect(page.body.items.map((item) => item.id)).toEqual([created.body.id]);
       expect(page.body.nextCursor).toBeNull();
 
-      const duplicate = await inv.call<Problem>(
-        "POST",
-        "/api/inventory/products",
-        { sku, name: "Again", category: "x", price: { amount: 1, currency: "USD" }, stock: 1 },
-        admin,
-      );
+      const duplicate = await inv.call<Problem>("POST", "/api/inventory/products", {
+        body: { sku, name: "Again", category: "x", price: { amount: 1, currency: "USD" }, stock: 1 },
+        token: admin,
+      });
       expect(duplicate.status).toBe(409);
       expect(duplicate.body.type).toBe("https://blossom.dev/problems/sku-taken");
       expect((await inv.call("GET", "/api/inventory/products/no-such-product")).status).toBe(404);
@@ -132,14 +128,14 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
         ["POST", `/api/inventory/products/${id}/stock`, { delta: 1 }],
       ];
       for (const [method, path, payload] of writes) {
-        const anonymous = await inv.call<Problem>(method, path, payload);
+        const anonymous = await inv.call<Problem>(method, path, { body: payload });
         expect(anonymous.status, `${method} ${path} anonymous`).toBe(401);
         expect(anonymous.body.type).toBe("https://blossom.dev/problems/unauthorized");
         expect(
-          (await inv.call(method, path, payload, "not.a.token")).status,
+          (await inv.call(method, path, { body: payload, token: "not.a.token" })).status,
           `${method} ${path} bad token`,
         ).toBe(401);
-        const forbidden = await inv.call<Problem>(method, path, payload, customer);
+        const forbidden = await inv.call<Problem>(method, path, { body: payload, token: customer });
         expect(forbidden.status, `${method} ${path} customer`).toBe(403);
         expect(forbidden.body.type).toBe("https://blossom.dev/problems/forbidden");
       }
@@ -183,7 +179,7 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
         ["POST", `/api/inventory/products/${id}/stock`, { delta: "lots" }],
       ];
       for (const [method, path, payload] of bad) {
-        const answer = await inv.call<Problem>(method, path, payload, admin);
+        const answer = await inv.call<Problem>(method, path, { body: payload, token: admin });
         expect(answer.status, `${method} ${path} ${JSON.stringify(payload)}`).toBe(400);
       }
       expect((await inv.call("GET", "/api/inventory/products?limit=0")).status).toBe(400);
@@ -193,12 +189,10 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
 
     it("updates name, description, category and price (200), 404 for an unknown product", async () => {
       const id = await inv.createProduct(4);
-      const updated = await inv.call<Product>(
-        "PATCH",
-        `/api/inventory/products/${id}`,
-        { name: "Renamed", price: { amount: 999, currency: "USD" } },
-        admin,
-      );
+      const updated = await inv.call<Product>("PATCH", `/api/inventory/products/${id}`, {
+        body: { name: "Renamed", price: { amount: 999, currency: "USD" } },
+        token: admin,
+      });
       expect(updated.status).toBe(200);
       expect(updated.body).toMatchObject({
         id,
@@ -208,34 +202,35 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
       });
       const again = await inv.call<Product>("GET", `/api/inventory/products/${id}`);
       expect(again.body).toMatchObject({ name: "Renamed", category: "test", price: { amount: 999 } });
-      expect((await inv.call("PATCH", "/api/inventory/products/nope", { name: "x" }, admin)).status).toBe(
-        404,
-      );
+      expect(
+        (await inv.call("PATCH", "/api/inventory/products/nope", { body: { name: "x" }, token: admin }))
+          .status,
+      ).toBe(404);
     });
 
     it("adjusts stock by a delta (200), 404 for an unknown product, and records admin changes", async () => {
       const id = await inv.createProduct(5);
-      const up = await inv.call<Product>("POST", `/api/inventory/products/${id}/stock`, { delta: 10 }, admin);
+      const up = await inv.call<Product>("POST", `/api/inventory/products/${id}/stock`, {
+        body: { delta: 10 },
+        token: admin,
+      });
       expect(up.status).toBe(200);
       expect(up.body).toMatchObject({ id, stock: 15, reserved: 0, available: 15 });
-      const down = await inv.call<Product>(
-        "POST",
-        `/api/inventory/products/${id}/stock`,
-        { delta: -15 },
-        admin,
-      );
+      const down = await inv.call<Product>("POST", `/api/inventory/products/${id}/stock`, {
+        body: { delta: -15 },
+        token: admin,
+      });
       expect(down.body).toMatchObject({ stock: 0, available: 0 });
-      const below = await inv.call<Problem>(
-        "POST",
-        `/api/inventory/products/${id}/stock`,
-        { delta: -1 },
-        admin,
-      );
+      const below = await inv.call<Problem>("POST", `/api/inventory/products/${id}/stock`, {
+        body: { delta: -1 },
+        token: admin,
+      });
       expect(below.status).toBe(409);
       expect(below.body.type).toBe("https://blossom.dev/problems/insufficient-stock");
-      expect((await inv.call("POST", "/api/inventory/products/nope/stock", { delta: 1 }, admin)).status).toBe(
-        404,
-      );
+      expect(
+        (await inv.call("POST", "/api/inventory/products/nope/stock", { body: { delta: 1 }, token: admin }))
+          .status,
+      ).toBe(404);
 
       const changes = await db()
         .selectFrom("admin_changes")
@@ -341,8 +336,8 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
       const order = orderId();
       const lines = [{ productId: id, quantity: 2 }];
       const placed = inv.placedEnvelope(order, lines);
-      await inv.publishOrderEvents([placed]);
-      await inv.publishOrderEvents([placed]); // the same event again (redelivery)
+      await inv.bus.publish([placed]);
+      await inv.bus.publish([placed]); // the same event again (redelivery)
       await inv.placeOrder(order, lines); // the same order under another event id
       expect(await product(id)).toMatchObject({ reserved: 2, available: 8 });
       await eventually(() => inv.published.some((event) => event.subject === order), 10_000);
@@ -379,20 +374,17 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
       const refused = await inv.call<Problem & { reserved: number }>(
         "POST",
         `/api/inventory/products/${id}/stock`,
-        { delta: -3 },
-        admin,
+        { body: { delta: -3 }, token: admin },
       );
       expect(refused.status).toBe(409);
       expect(refused.body).toMatchObject({
         type: "https://blossom.dev/problems/insufficient-stock",
         reserved: 3,
       });
-      const allowed = await inv.call<Product>(
-        "POST",
-        `/api/inventory/products/${id}/stock`,
-        { delta: -2 },
-        admin,
-      );
+      const allowed = await inv.call<Product>("POST", `/api/inventory/products/${id}/stock`, {
+        body: { delta: -2 },
+        token: admin,
+      });
       expect(allowed.status).toBe(200);
       expect(allowed.body).toMatchObject({ stock: 3, reserved: 3, available: 0 });
     });
@@ -410,9 +402,9 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
 });
 
 describe.each(testStoreFactories())("reservation expiry on $adapter", (factory) => {
-  let inv: InventoryHarness;
+  let inv: InventoryUnderTest;
   beforeAll(async () => {
-    inv = await startInventory({ factory, holdSeconds: 1 });
+    inv = await startInventory({ store: factory, holdSeconds: 1 });
   }, 60_000);
   afterAll(async () => {
     await inv?.close();
@@ -485,7 +477,7 @@ describe.each(testStoreFactories())("reservation expiry on $adapter", (factory) 
     await inv.confirmOrder(unlucky, [{ productId: id, quantity: 2 }]);
     expect(await statusOf(unlucky)).toBe("expired");
     expect(await stockOf(id)).toEqual({ stock: 2, reserved: 2 });
-    expect(inv.problems.some((line) => line.level === "error" && line.order_id === unlucky)).toBe(true);
+    expect(inv.logs().some((line) => line.level === "error" && line.order_id === unlucky)).toBe(true);
 
     // Its cancellation then restocks nothing: nothing was committed for it.
     await inv.cancelOrder(unlucky, [{ productId: id, quantity: 2 }], true);

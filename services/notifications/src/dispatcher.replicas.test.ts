@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { dropPostgresDatabase, ensurePostgresDatabase, withDatabaseName } from "@blossom/store";
+import { randomUUID } from "node:crypto";
+import { testStoreFactories } from "@blossom/testkit";
 import { UserRegistered } from "@blossom/users-contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, type SmtpPeer, startNotifications, startSmtpPeer } from "./test-support/harness.js";
+import { type SmtpPeer, startSmtpPeer } from "./testing/smtp-peer.js";
+import { type NotificationsUnderTest, startNotifications } from "./testing/start-notifications.js";
 
 /**
  * Replicas of notifications on one PostgreSQL database, each with its own dispatchers, all
@@ -10,41 +11,34 @@ import { type Harness, type SmtpPeer, startNotifications, startSmtpPeer } from "
  * exactly one of them. Runs when BLOSSOM_TEST_ADAPTERS names postgres (PGlite is one process
  * with one connection: it cannot race).
  */
-const adapters = (process.env.BLOSSOM_TEST_ADAPTERS ?? "").split(",").map((name) => name.trim());
-const serverUrl = process.env.BLOSSOM_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const postgres = testStoreFactories().find((factory) => factory.adapter === "postgres");
 
-describe.runIf(adapters.includes("postgres"))("dispatchers of several replicas on PostgreSQL", () => {
-  const database = `blossom_test_${randomBytes(6).toString("hex")}`;
-  const replicas: Harness[] = [];
+describe.runIf(postgres)("dispatchers of several replicas on PostgreSQL", () => {
+  let notifications: NotificationsUnderTest;
   let peer: SmtpPeer;
 
   beforeAll(async () => {
-    await ensurePostgresDatabase(serverUrl, database);
-    const databaseUrl = withDatabaseName(serverUrl, database);
     peer = await startSmtpPeer();
-    // One after the other: the first applies the migrations.
-    replicas.push(await startNotifications({ databaseUrl }));
-    replicas.push(await startNotifications({ databaseUrl }));
+    notifications = await startNotifications({ store: postgres, replicas: 2 });
   }, 120_000);
 
   afterAll(async () => {
-    for (const replica of replicas) await replica.close();
+    await notifications?.close();
     await peer?.close();
-    await dropPostgresDatabase(serverUrl, database);
   });
 
   it("sends every notification exactly once", async () => {
-    const [first, second] = replicas as [Harness, Harness];
+    expect(notifications.hosts).toHaveLength(2);
     const emails: string[] = [];
     for (let i = 0; i < 40; i++) {
       const userId = randomUUID();
       const email = `replica-${i}@example.com`;
       emails.push(email);
-      // Events reach either replica (a shared durable consumer on NATS).
-      await (i % 2 === 0 ? first : second).publish(UserRegistered, userId, { userId, email, name: `R${i}` });
+      // Events reach either replica: the members of one consumer name share them.
+      await notifications.publish(UserRegistered, userId, { userId, email, name: `R${i}` });
     }
-    const dispatchers = [first, second].flatMap((replica) =>
-      [2, 3].map((batchSize) => replica.dispatcher({ smtpUrl: peer.url, batchSize })),
+    const dispatchers = notifications.hosts.flatMap((host) =>
+      [2, 3].map((batchSize) => notifications.dispatcher({ smtpUrl: peer.url, batchSize }, host)),
     );
     await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain()));
 
@@ -53,7 +47,7 @@ describe.runIf(adapters.includes("postgres"))("dispatchers of several replicas o
     expect(dispatchers.reduce((sum, dispatcher) => sum + dispatcher.stats.sent, 0)).toBe(40);
     // The work was shared, not done by one dispatcher alone.
     expect(dispatchers.filter((dispatcher) => dispatcher.stats.sent > 0).length).toBeGreaterThan(1);
-    const rows = await first.host.context.db
+    const rows = await notifications.host.context.db
       .selectFrom("notifications")
       .select(["status", "attempts"])
       .execute();

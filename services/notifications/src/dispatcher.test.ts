@@ -6,12 +6,13 @@ import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NotificationDispatcher } from "./dispatcher.js";
 import type { Channel } from "./domain/channel.js";
-import { type Harness, type SmtpPeer, startNotifications, startSmtpPeer } from "./test-support/harness.js";
+import { type SmtpPeer, startSmtpPeer } from "./testing/smtp-peer.js";
+import { type NotificationsUnderTest, startNotifications } from "./testing/start-notifications.js";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
 // One host for the file (a PGlite start costs seconds); every test starts from empty tables.
-let harness: Harness;
+let harness: NotificationsUnderTest;
 let peer: SmtpPeer | undefined;
 beforeAll(async () => {
   harness = await startNotifications();
@@ -26,16 +27,16 @@ afterEach(async () => {
 });
 
 async function register(
-  h: Harness,
+  h: NotificationsUnderTest,
   name = "Ann",
   email = `${name.toLowerCase()}-${randomUUID()}@example.com`,
 ) {
   const userId = randomUUID();
-  const eventId = await h.publish(UserRegistered, userId, { userId, email, name });
+  const { id: eventId } = await h.publish(UserRegistered, userId, { userId, email, name });
   return { userId, email, eventId };
 }
 
-function rows(h: Harness, userId?: string) {
+function rows(h: NotificationsUnderTest, userId?: string) {
   let query = h.host.context.db
     .selectFrom("notifications")
     .select([
@@ -55,7 +56,7 @@ function rows(h: Harness, userId?: string) {
 }
 
 /** Makes every scheduled retry due now (instead of waiting for the backoff). */
-async function makeDue(h: Harness): Promise<void> {
+async function makeDue(h: NotificationsUnderTest): Promise<void> {
   await sql`update notifications set next_attempt_at = now() where status = 'pending'`.execute(
     h.host.context.db,
   );

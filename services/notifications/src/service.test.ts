@@ -5,9 +5,10 @@ import { UserRegistered } from "@blossom/users-contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import { NotificationSent } from "./events/contracts.js";
 import { notificationsService } from "./service.js";
-import { type Harness, type SmtpPeer, startNotifications, startSmtpPeer } from "./test-support/harness.js";
+import { type SmtpPeer, startSmtpPeer } from "./testing/smtp-peer.js";
+import { type NotificationsUnderTest, startNotifications } from "./testing/start-notifications.js";
 
-let harness: Harness | undefined;
+let harness: NotificationsUnderTest | undefined;
 let peer: SmtpPeer | undefined;
 afterEach(async () => {
   await harness?.close();

@@ -1,14 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
-import { MemoryBus } from "@blossom/bus";
-import { resolveSettings, type ServiceClients, ServiceHost } from "@blossom/host";
 import { addressBucket } from "@blossom/limits";
-import { createLogger } from "@blossom/runtime";
-import { freePort, testAdapters } from "@blossom/testkit";
+import { freePort, type ServiceUnderTest, startServiceForTest, testAdapters } from "@blossom/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS_KEY_PREFIX } from "./auth/limit-counters.js";
@@ -29,12 +22,6 @@ const SETTINGS = {
   USERS_SIGNUP_MAX_PER_ADDRESS: "2",
 };
 
-const noClients: ServiceClients = {
-  get(service) {
-    throw new Error(`users calls no other service (asked for ${service})`);
-  },
-};
-
 /** A client address in a /64 of this run's own. */
 function newAddress(): string {
   const group = () => randomBytes(2).toString("hex");
@@ -48,48 +35,27 @@ function trackedAddress(): string {
 }
 
 interface Replica {
-  host: ServiceHost<UsersTables, UsersSettingsSchema>;
+  service: ServiceUnderTest<UsersTables, UsersSettingsSchema>;
   login(email: string, password: string, from: string): Promise<{ status: number; body: unknown }>;
   signUp(email: string, from: string): Promise<number>;
   stop(): Promise<void>;
 }
 
-async function startReplica(redisUrl: string, logs?: string[]): Promise<Replica> {
-  const dataDir = mkdtempSync(join(tmpdir(), "blossom-users-redis-"));
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      logs?.push(String(chunk));
-      done();
-    },
-  });
-  const host = await ServiceHost.create(usersService, {
-    bus: new MemoryBus(),
-    clients: noClients,
-    logger: createLogger({ service: "users", level: logs ? "warn" : "silent", destination }),
-    dataDir,
-    host: "127.0.0.1",
-    port: 0,
-    seed: false,
-    settings: resolveSettings(usersService.settings, { ...SETTINGS, REDIS_URL: redisUrl }),
-    environment: "test",
-  }).catch((error: unknown) => {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
+async function startReplica(redisUrl: string): Promise<Replica> {
+  const service = await startServiceForTest(usersService, {
+    settings: { ...SETTINGS, REDIS_URL: redisUrl },
+    logLevel: "warn",
   });
   const post = async (url: string, payload: Record<string, unknown>, from: string) => {
-    const response = await host.app.inject({ method: "POST", url, payload, remoteAddress: from });
+    const response = await service.host.app.inject({ method: "POST", url, payload, remoteAddress: from });
     return { status: response.statusCode, body: response.json() as unknown };
   };
   return {
-    host,
+    service,
     login: (email, password, from) => post("/api/auth/login", { email, password }, from),
     signUp: async (email, from) =>
       (await post("/api/users", { email, password: PASSWORD, name: "Ann" }, from)).status,
-    async stop() {
-      await host.stopAccepting();
-      await host.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop: () => service.close(),
   };
 }
 
@@ -173,8 +139,8 @@ describe.runIf(testAdapters().bus.includes("nats"))("login limits shared through
 
   it("when Redis fails mid-flight, counts in the replica's memory: logins go on, and the limit still holds", async () => {
     const relay = await relayTo(REDIS_URL);
-    const logs: string[] = [];
-    const replica = await startReplica(relay.url, logs);
+    const replica = await startReplica(relay.url);
+    const logs = replica.service.logLines;
     try {
       const email = `bob-${randomUUID()}@example.com`;
       expect(await replica.signUp(email, trackedAddress())).toBe(201);
@@ -198,8 +164,8 @@ describe.runIf(testAdapters().bus.includes("nats"))("login limits shared through
 
   it("starts on memory when Redis cannot be reached (limits hold), and shares counts once it answers", async () => {
     const port = await freePort();
-    const logs: string[] = [];
-    const replica = await startReplica(`redis://127.0.0.1:${port}`, logs);
+    const replica = await startReplica(`redis://127.0.0.1:${port}`);
+    const logs = replica.service.logLines;
     let relay: { cut(): Promise<void> } | undefined;
     try {
       expect(logs.join("")).toContain("limits: cannot reach Redis at REDIS_URL");

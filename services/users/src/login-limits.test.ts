@@ -1,11 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MemoryBus } from "@blossom/bus";
-import { resolveSettings, type ServiceClients, ServiceHost } from "@blossom/host";
-import { createLogger } from "@blossom/runtime";
+import { type ServiceUnderTest, startServiceForTest } from "@blossom/testkit";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lockSeconds } from "./auth/login-limits.js";
@@ -35,12 +30,6 @@ const SETTINGS = {
   USERS_PASSWORD_HASH_COST: "10",
 };
 
-const noClients: ServiceClients = {
-  get(service) {
-    throw new Error(`users calls no other service (asked for ${service})`);
-  },
-};
-
 interface Answer {
   status: number;
   headers: Record<string, unknown>;
@@ -51,27 +40,12 @@ let nextAddress = 1;
 /** A client address no other test uses. */
 const newAddress = () => `198.51.100.${nextAddress++}`;
 
-/** A users service built by the real host on PGlite, and requests to it from a given client address. */
+/** A users service started by the test kit (the real host on PGlite), and requests to it from a given client address. */
 class Users {
-  constructor(
-    readonly host: ServiceHost<UsersTables, UsersSettingsSchema>,
-    readonly dataDir: string,
-  ) {}
+  constructor(readonly service: ServiceUnderTest<UsersTables, UsersSettingsSchema>) {}
 
   static async start(settings: Record<string, string>): Promise<Users> {
-    const dataDir = mkdtempSync(join(tmpdir(), "blossom-users-limits-"));
-    const host = await ServiceHost.create(usersService, {
-      bus: new MemoryBus(),
-      clients: noClients,
-      logger: createLogger({ service: "users", level: "silent" }),
-      dataDir,
-      host: "127.0.0.1",
-      port: 0,
-      seed: false,
-      settings: resolveSettings(usersService.settings, settings),
-      environment: "test",
-    });
-    return new Users(host, dataDir);
+    return new Users(await startServiceForTest(usersService, { settings }));
   }
 
   async post(
@@ -80,7 +54,7 @@ class Users {
     from: string,
     headers: Record<string, string> = {},
   ): Promise<Answer> {
-    const response = await this.host.app.inject({
+    const response = await this.service.host.app.inject({
       method: "POST",
       url: path,
       payload,
@@ -107,7 +81,7 @@ class Users {
 
   /** The audit entries of one action on one target, oldest first. */
   async audit(action: string, target: string) {
-    const rows = await this.host.context.db
+    const rows = await this.service.host.context.db
       .selectFrom(sql`audit_log`.as("audit") as never)
       .select([sql<string>`actor`.as("actor"), sql<unknown>`details`.as("details")])
       .where(sql`action`, "=", action)
@@ -123,10 +97,8 @@ class Users {
     }));
   }
 
-  async stop(): Promise<void> {
-    await this.host.stopAccepting();
-    await this.host.close();
-    rmSync(this.dataDir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.service.close();
   }
 }
 

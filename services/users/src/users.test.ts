@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
 import { DEVELOPMENT_SERVICE_SECRET, serviceCredential, TokenVerifier } from "@blossom/auth";
-import { type EventEnvelope, MemoryBus } from "@blossom/bus";
-import { resolveSettings, type ServiceClients, ServiceHost } from "@blossom/host";
-import { createLogger, propagationHeaders } from "@blossom/runtime";
+import { propagationHeaders } from "@blossom/runtime";
+import {
+  type HttpAnswer,
+  type HttpRequest,
+  type ServiceUnderTest,
+  startServiceForTest,
+} from "@blossom/testkit";
 import {
   calculateJwkThumbprint,
   decodeJwt,
@@ -25,31 +25,12 @@ import type { UsersSettingsSchema } from "./settings.js";
 import type { UsersTables } from "./store/tables.js";
 
 // ---------------------------------------------------------------------------------------------
-// A users service built by the real host, on PGlite and the in-memory bus, verifying bearer
-// tokens with a TokenVerifier pointed at its own JWKS (as the launcher does through discovery).
+// A users service started by the test kit (the real host, on PGlite and the in-memory bus),
+// verifying bearer tokens with a TokenVerifier pointed at its own JWKS (as the launcher does
+// through discovery).
 
-interface Reply<T = Record<string, unknown>> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
-
-interface RunningUsers {
-  host: ServiceHost<UsersTables, UsersSettingsSchema>;
-  url: string;
-  dataDir: string;
-  events: EventEnvelope[];
-  logs: () => Array<{ level: string; msg: string } & Record<string, unknown>>;
-  call<T = Record<string, unknown>>(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<Reply<T>>;
-  /** Stops everything; removes the data directory unless `keepData`. */
-  stop(keepData?: boolean): Promise<void>;
-}
+/** Users started by the test kit, its answers' texts recorded (see `answers`). */
+type RunningUsers = ServiceUnderTest<UsersTables, UsersSettingsSchema>;
 
 /**
  * Login and sign-up limits out of the way: every request here comes from 127.0.0.1 (the limits
@@ -72,24 +53,9 @@ const CHEAP_HASHES = { USERS_PASSWORD_HASH_COST: 10 };
 /** Every answer's text, from every instance: checked for secrets at the end. */
 const answers: string[] = [];
 
-const noClients: ServiceClients = {
-  get(service) {
-    throw new Error(`users calls no other service (asked for ${service})`);
-  },
-};
-
 async function startUsers(
   options: { settings?: Record<string, unknown>; environment?: string; dataDir?: string } = {},
 ): Promise<RunningUsers> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "blossom-users-"));
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  const logger = createLogger({ service: "users", level: "info", destination });
   const environment = options.environment ?? "test";
   let url = "";
   // As the launcher does: the key fetch runs inside the request being verified and forwards its
@@ -102,61 +68,27 @@ async function startUsers(
     },
     refreshCooldownMs: 0,
   });
-  const bus = new MemoryBus();
-  const events: EventEnvelope[] = [];
-  await bus.subscribe("probe", ["users.user-registered.v1"], async (event) => {
-    events.push(event);
-  });
-  const host = await ServiceHost.create(usersService, {
-    bus,
-    clients: noClients,
-    logger,
-    dataDir,
-    host: "127.0.0.1",
-    port: 0,
-    seed: true,
-    settings: resolveSettings(usersService.settings, {
+  const users = await startServiceForTest(usersService, {
+    settings: {
       ...GENEROUS_LIMITS,
       ...(environment === "production" ? {} : CHEAP_HASHES),
       ...options.settings,
-    }),
+    },
     environment,
     verifier,
-  }).catch(async (error: unknown) => {
-    await bus.close();
-    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    throw error;
+    seed: true,
+    logLevel: "info",
+    dataDir: options.dataDir,
   });
-  await host.subscribe();
-  url = await host.listen();
-  return {
-    host,
-    url,
-    dataDir,
-    events,
-    logs: () => lines.flatMap((chunk) => chunk.split("\n").filter(Boolean)).map((line) => JSON.parse(line)),
-    async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      answers.push(text);
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {}
-      return { status: response.status, headers: response.headers, body: parsed as T, text };
+  url = users.url;
+  const call = users.call;
+  return Object.assign(users, {
+    async call<T>(method: string, path: string, request?: HttpRequest): Promise<HttpAnswer<T>> {
+      const answer = await call<T>(method, path, request);
+      answers.push(answer.text);
+      return answer;
     },
-    async stop(keepData = false) {
-      await host.stopAccepting();
-      await host.flushOutbox();
-      await host.close();
-      await bus.close();
-      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  });
 }
 
 interface TokenPair {
@@ -192,13 +124,13 @@ const uniqueEmail = (name: string) => `${name}-${Date.now()}-${++counter}@exampl
 
 async function signUp(users: RunningUsers, name = "ann"): Promise<User & { password: string }> {
   const email = uniqueEmail(name);
-  const created = await users.call<User>("POST", "/api/users", { email, password: PASSWORD, name });
+  const created = await users.call<User>("POST", "/api/users", { body: { email, password: PASSWORD, name } });
   expect(created.status).toBe(201);
   return { ...created.body, password: PASSWORD };
 }
 
 async function login(users: RunningUsers, email: string, password = PASSWORD): Promise<TokenPair> {
-  const answer = await users.call<TokenPair>("POST", "/api/auth/login", { email, password });
+  const answer = await users.call<TokenPair>("POST", "/api/auth/login", { body: { email, password } });
   expect(answer.status, answer.text).toBe(200);
   return answer.body;
 }
@@ -214,7 +146,7 @@ async function currentPrivateKey(users: RunningUsers): Promise<{ kid: string; jw
   return { kid: row.kid, jwk: JSON.parse(row.private_jwk ?? "null") as JWK };
 }
 
-function expectChallenge(answer: Reply<unknown>, error?: string) {
+function expectChallenge(answer: HttpAnswer, error?: string) {
   expect(answer.status).toBe(401);
   expect(answer.headers.get("content-type")).toMatch(/application\/problem\+json/);
   const challenge = answer.headers.get("www-authenticate") ?? "";
@@ -230,31 +162,35 @@ describe("users service", () => {
     users = await startUsers({ settings: { BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD } });
   });
   afterAll(async () => {
-    await users?.stop();
+    await users?.close();
   });
 
   describe("sign-up", () => {
     it("creates a customer (201), ignores a smuggled role, and publishes users.user-registered.v1", async () => {
       const email = uniqueEmail("bea");
       const created = await users.call<User>("POST", "/api/users", {
-        email: email.toUpperCase(),
-        password: PASSWORD,
-        name: "Bea",
-        role: "admin",
+        body: {
+          email: email.toUpperCase(),
+          password: PASSWORD,
+          name: "Bea",
+          role: "admin",
+        },
       });
       expect(created.status).toBe(201);
       expect(created.body).toEqual({ id: expect.any(String), email, name: "Bea", role: "customer" });
       await expect
-        .poll(() => users.events.find((event) => event.subject === created.body.id)?.data)
+        .poll(() => users.published.find((event) => event.subject === created.body.id)?.data)
         .toEqual({ userId: created.body.id, email, name: "Bea" });
     });
 
     it("answers 409 email-taken for a taken email, whatever its case", async () => {
       const user = await signUp(users);
       const again = await users.call<Problem>("POST", "/api/users", {
-        email: user.email.toUpperCase(),
-        password: "another password",
-        name: "Other",
+        body: {
+          email: user.email.toUpperCase(),
+          password: "another password",
+          name: "Other",
+        },
       });
       expect(again.status).toBe(409);
       expect(again.body.type).toBe(PROBLEM("email-taken"));
@@ -262,9 +198,11 @@ describe("users service", () => {
 
     it("answers 400 problem+json for a bad email, a short password, missing fields and malformed bodies", async () => {
       const bad = await users.call<Problem>("POST", "/api/users", {
-        email: "nope",
-        password: "short",
-        name: "X",
+        body: {
+          email: "nope",
+          password: "short",
+          name: "X",
+        },
       });
       expect(bad.status).toBe(400);
       expect(bad.headers.get("content-type")).toMatch(/application\/problem\+json/);
@@ -279,13 +217,15 @@ describe("users service", () => {
         "null",
         '"x"',
       ]) {
-        const answer = await users.call("POST", "/api/users", body);
+        const answer = await users.call("POST", "/api/users", { body });
         expect(answer.status, JSON.stringify(body)).toBe(400);
       }
       const longPassword = await users.call("POST", "/api/users", {
-        email: uniqueEmail("x"),
-        password: "x".repeat(201),
-        name: "X",
+        body: {
+          email: uniqueEmail("x"),
+          password: "x".repeat(201),
+          name: "X",
+        },
       });
       expect(longPassword.status).toBe(400);
     });
@@ -295,8 +235,10 @@ describe("users service", () => {
     it("answers 200 with a Bearer pair: an EdDSA JWT with the Blossom claims and an opaque refresh token", async () => {
       const user = await signUp(users, "cid");
       const answer = await users.call<TokenPair>("POST", "/api/auth/login", {
-        email: user.email.toUpperCase(),
-        password: PASSWORD,
+        body: {
+          email: user.email.toUpperCase(),
+          password: PASSWORD,
+        },
       });
       expect(answer.status).toBe(200);
       expect(answer.headers.get("cache-control")).toBe("no-store");
@@ -330,11 +272,14 @@ describe("users service", () => {
         "{",
         "[]",
       ]) {
-        expect((await users.call("POST", "/api/auth/login", body)).status, JSON.stringify(body)).toBe(400);
+        expect((await users.call("POST", "/api/auth/login", { body })).status, JSON.stringify(body)).toBe(
+          400,
+        );
       }
       const user = await signUp(users);
       expect(
-        (await users.call("POST", "/api/auth/login", { email: user.email, password: "short" })).status,
+        (await users.call("POST", "/api/auth/login", { body: { email: user.email, password: "short" } }))
+          .status,
       ).toBe(401);
     });
   });
@@ -342,25 +287,23 @@ describe("users service", () => {
   describe("me", () => {
     it("answers 401 with a WWW-Authenticate challenge without a token", async () => {
       expectChallenge(await users.call("GET", "/api/users/me"));
-      expectChallenge(await users.call("PATCH", "/api/users/me", { name: "X" }));
+      expectChallenge(await users.call("PATCH", "/api/users/me", { body: { name: "X" } }));
     });
 
     it("shows and renames the signed-in user, and nothing else", async () => {
       const user = await signUp(users, "eve");
       const { accessToken } = await login(users, user.email);
-      const me = await users.call<User>("GET", "/api/users/me", undefined, bearer(accessToken));
+      const me = await users.call<User>("GET", "/api/users/me", { headers: bearer(accessToken) });
       expect(me.status).toBe(200);
       expect(me.body).toEqual({ id: user.id, email: user.email, name: "eve", role: "customer" });
 
-      const renamed = await users.call<User>(
-        "PATCH",
-        "/api/users/me",
-        { name: "Eve Renamed", role: "admin", email: "x@example.com", password: "new password" },
-        bearer(accessToken),
-      );
+      const renamed = await users.call<User>("PATCH", "/api/users/me", {
+        body: { name: "Eve Renamed", role: "admin", email: "x@example.com", password: "new password" },
+        headers: bearer(accessToken),
+      });
       expect(renamed.status).toBe(200);
       expect(renamed.body).toEqual({ id: user.id, email: user.email, name: "Eve Renamed", role: "customer" });
-      const again = await users.call<User>("GET", "/api/users/me", undefined, bearer(accessToken));
+      const again = await users.call<User>("GET", "/api/users/me", { headers: bearer(accessToken) });
       expect(again.body.name).toBe("Eve Renamed");
       // The password was not changed by the smuggled field.
       await login(users, user.email, PASSWORD);
@@ -374,7 +317,7 @@ describe("users service", () => {
         "[]",
         { name: "x".repeat(201) },
       ]) {
-        const bad = await users.call("PATCH", "/api/users/me", body, bearer(accessToken));
+        const bad = await users.call("PATCH", "/api/users/me", { body, headers: bearer(accessToken) });
         expect(bad.status, JSON.stringify(body)).toBe(400);
       }
     });
@@ -403,17 +346,17 @@ describe("users service", () => {
         garbage: "not.a.jwt",
       };
       for (const [what, token] of Object.entries(refused)) {
-        const answer = await users.call<Problem>("GET", "/api/users/me", undefined, bearer(token));
+        const answer = await users.call<Problem>("GET", "/api/users/me", { headers: bearer(token) });
         expect(answer.status, what).toBe(401);
         expectChallenge(answer, "invalid_token");
         expect(answer.body.type).toBe(PROBLEM("unauthorized"));
       }
       // A control: the same key and claims, untouched, are accepted.
       expect(
-        (await users.call("GET", "/api/users/me", undefined, bearer(await sign(realKey, claims)))).status,
+        (await users.call("GET", "/api/users/me", { headers: bearer(await sign(realKey, claims)) })).status,
       ).toBe(200);
       for (const authorization of ["Bearer", "Basic dXNlcjpwYXNz", `Bearer ${accessToken} extra`]) {
-        const answer = await users.call("GET", "/api/users/me", undefined, { authorization });
+        const answer = await users.call("GET", "/api/users/me", { headers: { authorization } });
         expectChallenge(answer, "invalid_request");
       }
     });
@@ -427,7 +370,7 @@ describe("users service", () => {
     const token = await new SignJWT(decodeJwt(accessToken))
       .setProtectedHeader({ alg: "EdDSA", kid: "someone-elses-key", typ: "JWT" })
       .sign(foreign);
-    const answer = await users.call("GET", "/api/users/me", undefined, bearer(token));
+    const answer = await users.call("GET", "/api/users/me", { headers: bearer(token) });
     expectChallenge(answer, "invalid_token");
   });
 
@@ -438,7 +381,9 @@ describe("users service", () => {
       const other = await login(users, user.email); // another device: another family
 
       const second = await users.call<TokenPair>("POST", "/api/auth/refresh", {
-        refreshToken: first.refreshToken,
+        body: {
+          refreshToken: first.refreshToken,
+        },
       });
       expect(second.status).toBe(200);
       expect(second.headers.get("cache-control")).toBe("no-store");
@@ -451,17 +396,21 @@ describe("users service", () => {
       expect(second.body.refreshToken).not.toBe(first.refreshToken);
       expect(decodeJwt(second.body.accessToken).sub).toBe(user.id);
       expect(
-        (await users.call("GET", "/api/users/me", undefined, bearer(second.body.accessToken))).status,
+        (await users.call("GET", "/api/users/me", { headers: bearer(second.body.accessToken) })).status,
       ).toBe(200);
 
       // The spent token again: refused, and the family's newest token dies with it.
       const reuse = await users.call<Problem>("POST", "/api/auth/refresh", {
-        refreshToken: first.refreshToken,
+        body: {
+          refreshToken: first.refreshToken,
+        },
       });
       expectChallenge(reuse);
       expect(reuse.body.type).toBe(PROBLEM("invalid-refresh-token"));
       const newest = await users.call<Problem>("POST", "/api/auth/refresh", {
-        refreshToken: second.body.refreshToken,
+        body: {
+          refreshToken: second.body.refreshToken,
+        },
       });
       expect(newest.status).toBe(401);
       expect(newest.body.type).toBe(PROBLEM("invalid-refresh-token"));
@@ -471,7 +420,8 @@ describe("users service", () => {
 
       // Only that family: the other device still refreshes.
       expect(
-        (await users.call("POST", "/api/auth/refresh", { refreshToken: other.refreshToken })).status,
+        (await users.call("POST", "/api/auth/refresh", { body: { refreshToken: other.refreshToken } }))
+          .status,
       ).toBe(200);
     });
 
@@ -484,9 +434,13 @@ describe("users service", () => {
         .where("token_hash", "=", createHash("sha256").update(pair.refreshToken).digest("hex"))
         .execute();
       const expired = await users.call<Problem>("POST", "/api/auth/refresh", {
-        refreshToken: pair.refreshToken,
+        body: {
+          refreshToken: pair.refreshToken,
+        },
       });
-      const unknown = await users.call<Problem>("POST", "/api/auth/refresh", { refreshToken: "made-up" });
+      const unknown = await users.call<Problem>("POST", "/api/auth/refresh", {
+        body: { refreshToken: "made-up" },
+      });
       expect(expired.status).toBe(401);
       expect(unknown.status).toBe(401);
       expect({ ...expired.body, requestId: 0 }).toEqual({ ...unknown.body, requestId: 0 });
@@ -497,8 +451,12 @@ describe("users service", () => {
         { refreshToken: "x".repeat(513) },
         "{",
       ]) {
-        expect((await users.call("POST", "/api/auth/refresh", body)).status, JSON.stringify(body)).toBe(400);
-        expect((await users.call("POST", "/api/auth/logout", body)).status, JSON.stringify(body)).toBe(400);
+        expect((await users.call("POST", "/api/auth/refresh", { body })).status, JSON.stringify(body)).toBe(
+          400,
+        );
+        expect((await users.call("POST", "/api/auth/logout", { body })).status, JSON.stringify(body)).toBe(
+          400,
+        );
       }
     });
 
@@ -528,7 +486,9 @@ describe("users service", () => {
         .where("id", "=", user.id)
         .execute();
       const next = await users.call<TokenPair>("POST", "/api/auth/refresh", {
-        refreshToken: pair.refreshToken,
+        body: {
+          refreshToken: pair.refreshToken,
+        },
       });
       expect(decodeJwt(next.body.accessToken).role).toBe("admin");
     });
@@ -536,20 +496,22 @@ describe("users service", () => {
     it("logs out with 204: the refresh token (and its family) is revoked; logging out again is harmless", async () => {
       const user = await signUp(users, "hal");
       const pair = await login(users, user.email);
-      const out = await users.call("POST", "/api/auth/logout", { refreshToken: pair.refreshToken });
+      const out = await users.call("POST", "/api/auth/logout", { body: { refreshToken: pair.refreshToken } });
       expect(out.status).toBe(204);
       expect(out.text).toBe("");
       const refresh = await users.call<Problem>("POST", "/api/auth/refresh", {
-        refreshToken: pair.refreshToken,
+        body: {
+          refreshToken: pair.refreshToken,
+        },
       });
       expect(refresh.status).toBe(401);
       expect(refresh.body.type).toBe(PROBLEM("invalid-refresh-token"));
-      expect((await users.call("POST", "/api/auth/logout", { refreshToken: pair.refreshToken })).status).toBe(
-        204,
-      );
-      expect((await users.call("POST", "/api/auth/logout", { refreshToken: "never-issued" })).status).toBe(
-        204,
-      );
+      expect(
+        (await users.call("POST", "/api/auth/logout", { body: { refreshToken: pair.refreshToken } })).status,
+      ).toBe(204);
+      expect(
+        (await users.call("POST", "/api/auth/logout", { body: { refreshToken: "never-issued" } })).status,
+      ).toBe(204);
     });
   });
 
@@ -583,33 +545,27 @@ describe("users service", () => {
       const [header, , signature] = pair.accessToken.split(".");
       const forged = `${header}.${b64url({ ...decodeJwt(pair.accessToken), role: "admin" })}.${signature}`;
       const stale = bearer(forged);
-      expect((await users.call("GET", "/.well-known/jwks.json", undefined, stale)).status).toBe(200);
+      expect((await users.call("GET", "/.well-known/jwks.json", { headers: stale })).status).toBe(200);
       expect(
-        (await users.call("GET", "/.well-known/jwks.json", undefined, bearer(pair.accessToken))).status,
+        (await users.call("GET", "/.well-known/jwks.json", { headers: bearer(pair.accessToken) })).status,
       ).toBe(200);
-      const login2 = await users.call(
-        "POST",
-        "/api/auth/login",
-        { email: user.email, password: PASSWORD },
-        stale,
-      );
+      const login2 = await users.call("POST", "/api/auth/login", {
+        body: { email: user.email, password: PASSWORD },
+        headers: stale,
+      });
       expect(login2.status).toBe(200);
-      const refreshed = await users.call<TokenPair>(
-        "POST",
-        "/api/auth/refresh",
-        { refreshToken: pair.refreshToken },
-        stale,
-      );
+      const refreshed = await users.call<TokenPair>("POST", "/api/auth/refresh", {
+        body: { refreshToken: pair.refreshToken },
+        headers: stale,
+      });
       expect(refreshed.status).toBe(200);
-      const out = await users.call(
-        "POST",
-        "/api/auth/logout",
-        { refreshToken: refreshed.body.refreshToken },
-        stale,
-      );
+      const out = await users.call("POST", "/api/auth/logout", {
+        body: { refreshToken: refreshed.body.refreshToken },
+        headers: stale,
+      });
       expect(out.status).toBe(204);
       // Elsewhere the stale token is still refused.
-      expectChallenge(await users.call("GET", "/api/users/me", undefined, stale), "invalid_token");
+      expectChallenge(await users.call("GET", "/api/users/me", { headers: stale }), "invalid_token");
     });
 
     it("rotates: new tokens use the new key, tokens of the retired (still listed) key keep verifying", async () => {
@@ -625,10 +581,12 @@ describe("users service", () => {
       const after = await login(users, user.email);
       expect(decodeProtectedHeader(after.accessToken).kid).toBe(newKid);
       for (const token of [before.accessToken, after.accessToken]) {
-        expect((await users.call("GET", "/api/users/me", undefined, bearer(token))).status).toBe(200);
+        expect((await users.call("GET", "/api/users/me", { headers: bearer(token) })).status).toBe(200);
       }
       const refreshed = await users.call<TokenPair>("POST", "/api/auth/refresh", {
-        refreshToken: before.refreshToken,
+        body: {
+          refreshToken: before.refreshToken,
+        },
       });
       expect(decodeProtectedHeader(refreshed.body.accessToken).kid).toBe(newKid);
 
@@ -648,8 +606,7 @@ describe("users service", () => {
       users.call<{ accessToken: string; tokenType: string; expiresIn: number } & Partial<Problem>>(
         "POST",
         "/internal/auth/service-token",
-        body,
-        headers,
+        { body, headers },
       );
     const jwksVerifier = () =>
       new TokenVerifier({
@@ -675,7 +632,7 @@ describe("users service", () => {
       await expect(verifier.verify(answer.body.accessToken)).rejects.toThrow(/service token/);
       // Never a user: a user's route answers 401, as to no token at all.
       expectChallenge(
-        await users.call("GET", "/api/users/me", undefined, bearer(answer.body.accessToken)),
+        await users.call("GET", "/api/users/me", { headers: bearer(answer.body.accessToken) }),
         "invalid_token",
       );
     });
@@ -722,11 +679,11 @@ describe("users service", () => {
     it("seeds admin@blossom.local with BLOSSOM_ADMIN_PASSWORD, as an admin, and announces it", async () => {
       const pair = await login(users, "admin@blossom.local", ADMIN_PASSWORD);
       expect(decodeJwt(pair.accessToken)).toMatchObject({ role: "admin", email: "admin@blossom.local" });
-      const me = await users.call<User>("GET", "/api/users/me", undefined, bearer(pair.accessToken));
+      const me = await users.call<User>("GET", "/api/users/me", { headers: bearer(pair.accessToken) });
       expect(me.body).toMatchObject({ email: "admin@blossom.local", role: "admin" });
       await expect
         .poll(() =>
-          users.events.find((event) => (event.data as { email: string }).email === "admin@blossom.local"),
+          users.published.find((event) => (event.data as { email: string }).email === "admin@blossom.local"),
         )
         .toBeDefined();
       expect(users.logs().some((line) => /admin password generated/.test(line.msg))).toBe(false);
@@ -756,51 +713,38 @@ describe("users service without BLOSSOM_ADMIN_PASSWORD (development)", () => {
       expect(password.length).toBeGreaterThanOrEqual(20);
       const pair = await login(first, "admin@blossom.local", password);
       expect(decodeJwt(pair.accessToken).role).toBe("admin");
-      await first.stop(true);
+      await first.close({ keepData: true });
 
       // Restart on the same database: same key (the token still verifies), same admin, no new password.
       second = await startUsers({ environment: "development", dataDir: first.dataDir });
       expect(second.logs().some((line) => /admin password generated/.test(line.msg))).toBe(false);
-      expect((await second.call("GET", "/api/users/me", undefined, bearer(pair.accessToken))).status).toBe(
+      expect((await second.call("GET", "/api/users/me", { headers: bearer(pair.accessToken) })).status).toBe(
         200,
       );
       await login(second, "admin@blossom.local", password);
     } finally {
-      await (second ?? first).stop();
+      await (second ?? first).close();
     }
   });
 
   it("sets a configured admin password on an existing admin at the next start", async () => {
     const first = await startUsers();
     const dataDir = first.dataDir;
-    await first.stop(true);
+    await first.close({ keepData: true });
     const second = await startUsers({ dataDir, settings: { BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD } });
     try {
       await login(second, "admin@blossom.local", ADMIN_PASSWORD);
     } finally {
-      await second.stop();
+      await second.close();
     }
   });
 });
 
 describe("users service in production", () => {
   it("refuses to start without USERS_SIGNING_KEY: it never generates a key there", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "blossom-users-"));
-    try {
-      await expect(
-        ServiceHost.create(usersService, {
-          bus: new MemoryBus(),
-          clients: noClients,
-          logger: createLogger({ service: "users", level: "silent" }),
-          dataDir,
-          host: "127.0.0.1",
-          port: 0,
-          environment: "production",
-        }),
-      ).rejects.toThrow(/USERS_SIGNING_KEY/);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    await expect(startServiceForTest(usersService, { environment: "production" })).rejects.toThrow(
+      /USERS_SIGNING_KEY/,
+    );
   });
 
   describe("with a configured key", () => {
@@ -815,19 +759,21 @@ describe("users service in production", () => {
       });
     });
     afterAll(async () => {
-      await users?.stop();
+      await users?.close();
     });
 
     it("signs with the configured key (only its public half stored), hashes at the production cost and seeds no admin", async () => {
       const admin = await users.call("POST", "/api/auth/login", {
-        email: "admin@blossom.local",
-        password: ADMIN_PASSWORD,
+        body: {
+          email: "admin@blossom.local",
+          password: ADMIN_PASSWORD,
+        },
       });
       expect(admin.status).toBe(401);
       const user = await signUp(users);
       const pair = await login(users, user.email);
       expect(decodeProtectedHeader(pair.accessToken).kid).toBe("prod-2030-01");
-      expect((await users.call("GET", "/api/users/me", undefined, bearer(pair.accessToken))).status).toBe(
+      expect((await users.call("GET", "/api/users/me", { headers: bearer(pair.accessToken) })).status).toBe(
         200,
       );
       const rows = await users.host.context.db.selectFrom("signing_keys").selectAll().execute();
@@ -848,7 +794,7 @@ describe("users service in production", () => {
       const strip = ({ requestId: _requestId, ...rest }: Problem) => rest;
       const attempt = async (email: string, password: string) => {
         const started = performance.now();
-        const answer = await users.call<Problem>("POST", "/api/auth/login", { email, password });
+        const answer = await users.call<Problem>("POST", "/api/auth/login", { body: { email, password } });
         return { answer, ms: performance.now() - started };
       };
       const wrong = [];

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { EventEnvelope } from "@blossom/bus";
 import { eventually, testStoreFactories } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type InventoryHarness, startInventory } from "../testing/harness.js";
+import { type InventoryUnderTest, startInventory } from "../testing/start-inventory.js";
 import { StockRejected, StockReserved } from "./contracts.js";
 
 /**
@@ -11,15 +11,15 @@ import { StockRejected, StockReserved } from "./contracts.js";
  */
 describe.each(testStoreFactories())("reservation concurrency on $adapter", (factory) => {
   // One service for both tests (each on products of its own): starting it opens a database.
-  let harness: InventoryHarness;
+  let harness: InventoryUnderTest;
   beforeAll(async () => {
-    harness = await startInventory({ factory, replicas: 2, concurrency: 8 });
+    harness = await startInventory({ store: factory, replicas: 2, concurrency: 8 });
   }, 60_000);
   afterAll(async () => {
     await harness?.close();
   });
 
-  const outcomes = (harness: InventoryHarness, orders: Set<string>) => {
+  const outcomes = (harness: InventoryUnderTest, orders: Set<string>) => {
     const byOrder = new Map<string, string>();
     for (const event of harness.published) {
       if (
@@ -47,7 +47,7 @@ describe.each(testStoreFactories())("reservation concurrency on $adapter", (fact
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
-    await Promise.all(envelopes.map((envelope) => harness.publishOrderEvents([envelope])));
+    await Promise.all(envelopes.map((envelope) => harness.bus.publish([envelope])));
     publishing = false;
     await sampler;
 
@@ -80,7 +80,7 @@ describe.each(testStoreFactories())("reservation concurrency on $adapter", (fact
   }, 120_000);
 
   it("orders of several lines in any order neither deadlock nor oversell", async () => {
-    const problemsBefore = harness.problems.length;
+    const problemsBefore = harness.logs().length;
     const x = await harness.createProduct(40);
     const y = await harness.createProduct(60);
     const envelopes = Array.from({ length: 120 }, (_, index) =>
@@ -98,7 +98,7 @@ describe.each(testStoreFactories())("reservation concurrency on $adapter", (fact
       ),
     );
     const orders = new Set(envelopes.map((envelope) => envelope.subject));
-    await Promise.all(envelopes.map((envelope) => harness.publishOrderEvents([envelope])));
+    await Promise.all(envelopes.map((envelope) => harness.bus.publish([envelope])));
 
     const byOrder = await eventually(() => {
       const seen = outcomes(harness, orders);
@@ -109,7 +109,10 @@ describe.each(testStoreFactories())("reservation concurrency on $adapter", (fact
     expect(await harness.available(y)).toBe(20);
     // Handlers never failed (a deadlock would show as a failed, redelivered event).
     expect(
-      harness.problems.slice(problemsBefore).filter((line) => line.msg === "event handling failed"),
+      harness
+        .logs()
+        .slice(problemsBefore)
+        .filter((line) => line.msg === "event handling failed"),
     ).toEqual([]);
   }, 120_000);
 });

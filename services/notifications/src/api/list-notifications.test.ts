@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { OrderCancelled, OrderConfirmed } from "@blossom/orders-contracts";
 import { UserRegistered } from "@blossom/users-contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startNotifications } from "../test-support/harness.js";
+import { type NotificationsUnderTest, startNotifications } from "../testing/start-notifications.js";
 
 interface Item {
   id: string;
@@ -19,7 +19,7 @@ interface Page {
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
-let harness: Harness;
+let harness: NotificationsUnderTest;
 const ann = randomUUID();
 const bo = randomUUID();
 const admin = randomUUID();

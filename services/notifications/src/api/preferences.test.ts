@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { OrderCancelled, OrderConfirmed } from "@blossom/orders-contracts";
 import { UserRegistered } from "@blossom/users-contracts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startNotifications } from "../test-support/harness.js";
+import { type NotificationsUnderTest, startNotifications } from "../testing/start-notifications.js";
 
 const PATH = "/api/notifications/preferences";
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
-let harness: Harness;
+let harness: NotificationsUnderTest;
 beforeAll(async () => {
   harness = await startNotifications();
 });

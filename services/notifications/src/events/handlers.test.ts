@@ -4,11 +4,11 @@ import { PaymentRefunded } from "@blossom/payments-contracts";
 import { UserRegistered } from "@blossom/users-contracts";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startNotifications } from "../test-support/harness.js";
+import { type NotificationsUnderTest, startNotifications } from "../testing/start-notifications.js";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
-let harness: Harness;
+let harness: NotificationsUnderTest;
 beforeAll(async () => {
   harness = await startNotifications();
 });
@@ -53,7 +53,7 @@ describe("event handlers", () => {
     expect(contact).toMatchObject({ user_id: userId, email: "gus@example.com", name: "Gus" });
 
     const order = anOrder(userId);
-    const eventId = await harness.publish(OrderConfirmed, order.orderId, order);
+    const { id: eventId } = await harness.publish(OrderConfirmed, order.orderId, order);
     const confirmed = (await notifications())[1];
     expect(confirmed).toMatchObject({
       template: "order-confirmed",
@@ -137,7 +137,7 @@ describe("event handlers", () => {
       amount: usd(500),
     });
     const stranger = randomUUID();
-    const strangerEvent = await harness.publish(PaymentRefunded, stranger, {
+    const { id: strangerEvent } = await harness.publish(PaymentRefunded, stranger, {
       orderId: stranger,
       paymentId: randomUUID(),
       amount: usd(100),

@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { MemoryBus } from "@blossom/bus";
 import { ServiceClient, StaticDiscovery } from "@blossom/client";
-import { resolveSettings, ServiceHost } from "@blossom/host";
-import { createLogger } from "@blossom/runtime";
-import { slowBody, type TestSigningKey, testSigningKey } from "@blossom/testkit";
+import { type ServiceUnderTest, slowBody, startServiceForTest } from "@blossom/testkit";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ordersService } from "../service.js";
@@ -14,19 +8,16 @@ import type { OrdersTables } from "../store/tables.js";
 import type { OrdersSettingsSchema } from "./settings.js";
 
 /**
- * Orders on the real host (PGlite, memory bus), with a stand-in inventory that prices every
- * product at 1250: what `POST /api/orders` answers, first and on a replay.
+ * Orders started by the test kit (the real host on PGlite, memory bus), with a stand-in
+ * inventory that prices every product at 1250: what `POST /api/orders` answers, first and on a
+ * replay.
  */
-let host: ServiceHost<OrdersTables, OrdersSettingsSchema>;
+let orders: ServiceUnderTest<OrdersTables, OrdersSettingsSchema>;
 let url: string;
-let key: TestSigningKey;
 let inventory: FastifyInstance;
 let client: ServiceClient;
-let bus: MemoryBus;
-let dataDir: string;
 
 beforeAll(async () => {
-  key = await testSigningKey();
   inventory = Fastify();
   inventory.get("/internal/inventory/prices", async (request) => ({
     items: String((request.query as { ids: string }).ids)
@@ -38,30 +29,14 @@ beforeAll(async () => {
     service: "inventory",
     discovery: new StaticDiscovery({ inventory: [inventoryUrl] }),
   });
-  bus = new MemoryBus();
-  dataDir = mkdtempSync(join(tmpdir(), "blossom-orders-"));
-  host = await ServiceHost.create(ordersService, {
-    bus,
-    clients: { get: () => client },
-    logger: createLogger({ service: "orders", level: "silent" }),
-    dataDir,
-    host: "127.0.0.1",
-    port: 0,
-    seed: false,
-    environment: "test",
-    verifier: key.verifier,
-    settings: resolveSettings(ordersService.settings, {}),
-  });
-  url = await host.listen();
+  orders = await startServiceForTest(ordersService, { clients: { get: () => client } });
+  url = orders.url;
 });
 
 afterAll(async () => {
-  await host?.stopAccepting();
-  await host?.close();
-  await bus?.close();
+  await orders?.close();
   await client?.close();
   await inventory?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 const order = {
@@ -91,7 +66,7 @@ async function place(token: string, idempotencyKey: string, body: unknown = orde
 
 describe("POST /api/orders replayed with the same Idempotency-Key", () => {
   it("answers what the first request answered: 202 and the same body, marked as a replay", async () => {
-    const token = await key.token({ userId: randomUUID() });
+    const token = await orders.token(randomUUID());
     const idempotencyKey = randomUUID();
     const first = await place(token, idempotencyKey);
     expect(first.status).toBe(202);
@@ -105,11 +80,11 @@ describe("POST /api/orders replayed with the same Idempotency-Key", () => {
   });
 
   it("answers the original answer even after the order moved on; GET tells its state now", async () => {
-    const token = await key.token({ userId: randomUUID() });
+    const token = await orders.token(randomUUID());
     const idempotencyKey = randomUUID();
     const first = await place(token, idempotencyKey);
     const { id } = first.body as { id: string };
-    await host.store.db
+    await orders.host.store.db
       .updateTable("orders")
       .set({ status: "cancelled", cancellation_reason: "payment_declined" })
       .where("id", "=", id)
@@ -123,7 +98,7 @@ describe("POST /api/orders replayed with the same Idempotency-Key", () => {
   });
 
   it("gives concurrent requests with one key one order and one answer", async () => {
-    const token = await key.token({ userId: randomUUID() });
+    const token = await orders.token(randomUUID());
     const idempotencyKey = randomUUID();
     const answers = await Promise.all([1, 2, 3, 4].map(() => place(token, idempotencyKey)));
     expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202]);
@@ -131,7 +106,7 @@ describe("POST /api/orders replayed with the same Idempotency-Key", () => {
   });
 
   it("still refuses the same key with another body (422)", async () => {
-    const token = await key.token({ userId: randomUUID() });
+    const token = await orders.token(randomUUID());
     const idempotencyKey = randomUUID();
     expect((await place(token, idempotencyKey)).status).toBe(202);
     const other = await place(token, idempotencyKey, {
@@ -149,7 +124,7 @@ describe("POST /api/orders with a body over the limit, straight at the service",
     ["without a token, streamed", false, () => slowBody(3 * 1024 * 1024)],
     ["with a token, 10 MB sent whole", true, () => `{"pad":"${"x".repeat(10 * 1024 * 1024)}"}`],
   ] as const)("%s: 413 problem+json, not a reset connection", async (_label, withToken, body) => {
-    const token = await key.token({ userId: randomUUID() });
+    const token = await orders.token(randomUUID());
     const response = await fetch(`${url}/api/orders`, {
       method: "POST",
       headers: {

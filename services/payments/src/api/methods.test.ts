@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { type ServiceUnderTest, startServiceForTest } from "@blossom/testkit";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CardDetails, TokenizedCard } from "../domain/payment-provider.js";
 import { TestPaymentProvider } from "../providers/test-provider.js";
 import { createPaymentsService } from "../service.js";
-import { type PaymentsHarness, startPayments } from "../testing/harness.js";
+import type { PaymentsSettingsSchema } from "../settings.js";
+import type { PaymentsTables } from "../store/tables.js";
 
 interface MethodView {
   id: string;
@@ -33,7 +35,7 @@ const card = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-let payments: PaymentsHarness;
+let payments: ServiceUnderTest<PaymentsTables, PaymentsSettingsSchema>;
 
 /** Tokenizes slowly, so that concurrent requests with one key overlap between lookup and commit. */
 class SlowTokenizer extends TestPaymentProvider {
@@ -44,7 +46,9 @@ class SlowTokenizer extends TestPaymentProvider {
 }
 
 beforeAll(async () => {
-  payments = await startPayments({ service: createPaymentsService({ provider: () => new SlowTokenizer() }) });
+  payments = await startServiceForTest(createPaymentsService({ provider: () => new SlowTokenizer() }), {
+    logLevel: "trace",
+  });
 });
 
 afterAll(async () => {

@@ -1,10 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { OrderCancelled, OrderConfirmed, PaymentRequested } from "@blossom/orders-contracts";
+import { type ServiceUnderTest, startServiceForTest } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProviderMoney } from "../domain/payment-provider.js";
 import { TEST_CARDS, TestPaymentProvider } from "../providers/test-provider.js";
 import { createPaymentsService } from "../service.js";
-import { type PaymentsHarness, startPayments } from "../testing/harness.js";
+import type { PaymentsSettingsSchema } from "../settings.js";
+import type { PaymentsTables } from "../store/tables.js";
+
+/** Payments started by the test kit: PGlite, a memory bus, every log line, every event it published. */
+type Payments = ServiceUnderTest<PaymentsTables, PaymentsSettingsSchema>;
 
 const YEAR = new Date().getUTCFullYear();
 const USD = (amount: number) => ({ amount, currency: "USD" as const });
@@ -19,7 +24,7 @@ interface PaymentView {
   createdAt: string;
 }
 
-async function newCustomer(payments: PaymentsHarness, cardNumber: string = TEST_CARDS.succeeds) {
+async function newCustomer(payments: Payments, cardNumber: string = TEST_CARDS.succeeds) {
   const userId = randomUUID();
   const token = await payments.token(userId);
   const created = await payments.call<{ id: string }>("POST", "/api/payments/methods", {
@@ -35,7 +40,7 @@ function orderLines() {
 }
 
 async function request(
-  payments: PaymentsHarness,
+  payments: Payments,
   customer: { userId: string; methodId: string },
   orderId = randomUUID(),
 ) {
@@ -49,7 +54,7 @@ async function request(
   return { orderId, envelope };
 }
 
-function confirm(payments: PaymentsHarness, orderId: string, userId: string) {
+function confirm(payments: Payments, orderId: string, userId: string) {
   return payments.publish(OrderConfirmed, orderId, {
     orderId,
     userId,
@@ -58,7 +63,7 @@ function confirm(payments: PaymentsHarness, orderId: string, userId: string) {
   });
 }
 
-function cancel(payments: PaymentsHarness, orderId: string, userId: string, wasConfirmed: boolean) {
+function cancel(payments: Payments, orderId: string, userId: string, wasConfirmed: boolean) {
   return payments.publish(OrderCancelled, orderId, {
     orderId,
     userId,
@@ -69,8 +74,13 @@ function cancel(payments: PaymentsHarness, orderId: string, userId: string, wasC
   });
 }
 
-const types = (payments: PaymentsHarness, orderId: string) =>
-  payments.eventsOf(orderId).map((event) => event.type);
+/** The events payments published about one order, in order. */
+const eventsOf = (payments: Payments, orderId: string) =>
+  payments.published
+    .filter((event) => event.subject === orderId)
+    .map((event) => ({ type: event.type, data: event.data as Record<string, unknown> }));
+
+const types = (payments: Payments, orderId: string) => eventsOf(payments, orderId).map((event) => event.type);
 
 /** The test provider, recording every call it gets (operation and idempotency key). */
 class RecordingProvider extends TestPaymentProvider {
@@ -97,10 +107,12 @@ class RecordingProvider extends TestPaymentProvider {
 }
 
 const provider = new RecordingProvider();
-let payments: PaymentsHarness;
+let payments: Payments;
 
 beforeAll(async () => {
-  payments = await startPayments({ service: createPaymentsService({ provider: () => provider }) });
+  payments = await startServiceForTest(createPaymentsService({ provider: () => provider }), {
+    logLevel: "trace",
+  });
 });
 
 afterAll(async () => {
@@ -111,7 +123,7 @@ describe("authorization on orders.payment-requested.v1", () => {
   it("authorizes 4242…: PaymentAuthorized with the amount", async () => {
     const customer = await newCustomer(payments);
     const { orderId } = await request(payments, customer);
-    const events = payments.eventsOf(orderId);
+    const events = eventsOf(payments, orderId);
     expect(events).toEqual([
       {
         type: "payments.payment-authorized.v1",
@@ -137,7 +149,7 @@ describe("authorization on orders.payment-requested.v1", () => {
   ])("declines %s with reason %s", async (cardNumber, reason) => {
     const customer = await newCustomer(payments, cardNumber);
     const { orderId } = await request(payments, customer);
-    expect(payments.eventsOf(orderId)).toEqual([
+    expect(eventsOf(payments, orderId)).toEqual([
       { type: "payments.payment-declined.v1", data: { orderId, paymentId: expect.any(String), reason } },
     ]);
   });
@@ -147,7 +159,7 @@ describe("authorization on orders.payment-requested.v1", () => {
     const unknown = await request(payments, { userId: customer.userId, methodId: randomUUID() });
     const stolen = await request(payments, { userId: randomUUID(), methodId: customer.methodId });
     for (const { orderId } of [unknown, stolen]) {
-      expect(payments.eventsOf(orderId)).toEqual([
+      expect(eventsOf(payments, orderId)).toEqual([
         {
           type: "payments.payment-declined.v1",
           data: { orderId, paymentId: expect.any(String), reason: "unknown_payment_method" },
@@ -189,7 +201,7 @@ describe("authorization on orders.payment-requested.v1", () => {
   it("ignores a redelivered event and a second request for the same order: one authorization", async () => {
     const customer = await newCustomer(payments);
     const { orderId, envelope } = await request(payments, customer);
-    await payments.republish(envelope);
+    await payments.bus.publish([envelope]);
     await payments.publish(PaymentRequested, orderId, {
       orderId,
       userId: customer.userId,
@@ -213,10 +225,10 @@ describe("capture, void and refund", () => {
     const customer = await newCustomer(payments);
     const { orderId } = await request(payments, customer);
     const confirmed = await confirm(payments, orderId, customer.userId);
-    await payments.republish(confirmed);
+    await payments.bus.publish([confirmed]);
     await confirm(payments, orderId, customer.userId);
     await payments.settle();
-    const events = payments.eventsOf(orderId);
+    const events = eventsOf(payments, orderId);
     expect(events.map((event) => event.type)).toEqual([
       "payments.payment-authorized.v1",
       "payments.payment-captured.v1",
@@ -229,11 +241,11 @@ describe("capture, void and refund", () => {
     const customer = await newCustomer(payments);
     const { orderId } = await request(payments, customer);
     const cancelled = await cancel(payments, orderId, customer.userId, false);
-    await payments.republish(cancelled);
+    await payments.bus.publish([cancelled]);
     await cancel(payments, orderId, customer.userId, false);
     await confirm(payments, orderId, customer.userId);
     await payments.settle();
-    const events = payments.eventsOf(orderId);
+    const events = eventsOf(payments, orderId);
     expect(events.map((event) => event.type)).toEqual([
       "payments.payment-authorized.v1",
       "payments.payment-voided.v1",
@@ -247,10 +259,10 @@ describe("capture, void and refund", () => {
     const { orderId } = await request(payments, customer);
     await confirm(payments, orderId, customer.userId);
     const cancelled = await cancel(payments, orderId, customer.userId, true);
-    await payments.republish(cancelled);
+    await payments.bus.publish([cancelled]);
     await cancel(payments, orderId, customer.userId, true);
     await payments.settle();
-    const events = payments.eventsOf(orderId);
+    const events = eventsOf(payments, orderId);
     expect(events.map((event) => event.type)).toEqual([
       "payments.payment-authorized.v1",
       "payments.payment-captured.v1",
@@ -277,7 +289,7 @@ describe("capture, void and refund", () => {
     await request(payments, customer, orderId);
     await confirm(payments, orderId, customer.userId);
     await payments.settle();
-    expect(payments.eventsOf(orderId)).toEqual([]);
+    expect(eventsOf(payments, orderId)).toEqual([]);
     const rows = await payments.host.store.db
       .selectFrom("payments")
       .selectAll()
@@ -339,12 +351,12 @@ describe("GET /api/payments?orderId=", () => {
 });
 
 describe("provider unavailable on every attempt", () => {
-  let flaky: PaymentsHarness;
+  let flaky: Payments;
 
   beforeAll(async () => {
-    flaky = await startPayments({
-      service: createPaymentsService({ consumerOptions: { backoffMs: [10, 20] } }),
+    flaky = await startServiceForTest(createPaymentsService({ consumerOptions: { backoffMs: [10, 20] } }), {
       settings: { PAYMENTS_TEST_CARD_TRANSIENT_FAILURES: 10 },
+      logLevel: "trace",
     });
   });
 
@@ -355,7 +367,7 @@ describe("provider unavailable on every attempt", () => {
   it("declines with provider_unavailable on the bus's last attempt instead of dead-lettering", async () => {
     const customer = await newCustomer(flaky, TEST_CARDS.transient);
     const { orderId, envelope } = await request(flaky, customer);
-    expect(flaky.eventsOf(orderId)).toEqual([
+    expect(eventsOf(flaky, orderId)).toEqual([
       {
         type: "payments.payment-declined.v1",
         data: { orderId, paymentId: expect.any(String), reason: "provider_unavailable" },

@@ -52,11 +52,6 @@ export class LoginLimits {
     this.#address = limits.loginAddress;
   }
 
-  /** Whether any login limit is on. */
-  get active(): boolean {
-    return this.#login !== undefined || this.#address !== undefined;
-  }
-
   /**
    * Admits one attempt (counting it as a failure until told otherwise), or refuses it while the
    * pair is locked or the address spent its failures.
@@ -64,52 +59,42 @@ export class LoginLimits {
   async admit(email: string, address: string): Promise<LoginGate> {
     const client = addressBucket(address);
     const account = accountKey(email);
+    const knownKey = `login:known:${account}:${client}`;
     const ticket: LoginTicket = {
       failuresKey: `login:failures:${account}:${client}`,
       strikesKey: `login:strikes:${account}:${client}`,
       addressKey: `login:address:${client}`,
       accountKey: `login:account:${account}`,
-      knownKey: `login:known:${account}:${client}`,
-      countsAccount: false,
+      knownKey,
+      // An address the account signed in from is exempt from the account-wide budget.
+      countsAccount: (await this.#store.count(knownKey)) === 0,
       accountCount: undefined,
       addressCount: undefined,
     };
-    const quotas: Quota[] = [];
-    if (this.#login)
-      quotas.push({
-        key: ticket.failuresKey,
-        limit: this.#login.maxFailures,
-        windowMs: this.#login.windowSeconds * 1000,
-      });
-    // An address the account signed in from is exempt from the account-wide budget.
-    if (this.#login && (await this.#store.count(ticket.knownKey)) === 0) {
-      ticket.countsAccount = true;
-      quotas.push({
-        key: ticket.accountKey,
-        limit: this.#login.accountMaxFailures,
-        windowMs: this.#login.windowSeconds * 1000,
-      });
-    }
-    if (this.#address)
-      quotas.push({
+    const loginWindowMs = this.#login.windowSeconds * 1000;
+    // In this order: the pair's failures, the account's (unless exempt), the address's (last).
+    const quotas: Quota[] = [
+      { key: ticket.failuresKey, limit: this.#login.maxFailures, windowMs: loginWindowMs },
+      ...(ticket.countsAccount
+        ? [{ key: ticket.accountKey, limit: this.#login.accountMaxFailures, windowMs: loginWindowMs }]
+        : []),
+      {
         key: ticket.addressKey,
         limit: this.#address.maxFailures,
         windowMs: this.#address.windowSeconds * 1000,
-      });
-    if (quotas.length === 0) return { admitted: true, ticket };
+      },
+    ];
     const result = await this.#store.take(quotas);
     if (!result.taken) {
-      const addressFull = this.#address !== undefined && result.full.includes(quotas.length - 1);
+      const addressFull = result.full.includes(quotas.length - 1);
       return {
         admitted: false,
         retryAfterSeconds: Math.max(1, Math.ceil(result.retryAfterMs / 1000)),
         limit: addressFull && result.full.length === 1 ? "address" : "account",
       };
     }
-    const counts = [...result.counts];
-    if (this.#login) ticket.accountCount = counts.shift();
-    if (ticket.countsAccount) counts.shift();
-    if (this.#address) ticket.addressCount = counts.shift();
+    ticket.accountCount = result.counts[0];
+    ticket.addressCount = result.counts[quotas.length - 1];
     return { admitted: true, ticket };
   }
 
@@ -120,7 +105,7 @@ export class LoginLimits {
    */
   async failed(ticket: LoginTicket): Promise<LockSet[]> {
     const locks: LockSet[] = [];
-    if (this.#login && ticket.accountCount === this.#login.maxFailures) {
+    if (ticket.accountCount === this.#login.maxFailures) {
       const { count: strike } = await this.#store.increment(ticket.strikesKey, STRIKE_MEMORY_MS, {
         sliding: true,
       });
@@ -128,32 +113,25 @@ export class LoginLimits {
       await this.#store.expire(ticket.failuresKey, seconds * 1000);
       locks.push({ limit: "account", seconds, strike });
     }
-    if (this.#address && ticket.addressCount === this.#address.maxFailures)
+    if (ticket.addressCount === this.#address.maxFailures)
       locks.push({ limit: "address", seconds: this.#address.windowSeconds });
     return locks;
   }
 
   /** The admitted attempt signed in: the pair's failures and lock history go, and it was no address failure. */
   async succeeded(ticket: LoginTicket): Promise<void> {
-    if (this.#login) {
-      await this.#store.reset([ticket.failuresKey, ticket.strikesKey]);
-      await this.#store.increment(ticket.knownKey, KNOWN_ADDRESS_MS, { sliding: true });
-    }
-    const notFailures = [
-      ...(ticket.countsAccount ? [ticket.accountKey] : []),
-      ...(this.#address ? [ticket.addressKey] : []),
-    ];
-    await this.#store.giveBack(notFailures);
+    await this.#store.reset([ticket.failuresKey, ticket.strikesKey]);
+    await this.#store.increment(ticket.knownKey, KNOWN_ADDRESS_MS, { sliding: true });
+    await this.#store.giveBack([...(ticket.countsAccount ? [ticket.accountKey] : []), ticket.addressKey]);
   }
 
   /** The admitted attempt ended in an error of ours (no answer on the password): it does not count. */
   async abandoned(ticket: LoginTicket): Promise<void> {
-    const keys = [
-      ...(this.#login ? [ticket.failuresKey] : []),
+    await this.#store.giveBack([
+      ticket.failuresKey,
       ...(ticket.countsAccount ? [ticket.accountKey] : []),
-      ...(this.#address ? [ticket.addressKey] : []),
-    ];
-    await this.#store.giveBack(keys);
+      ticket.addressKey,
+    ]);
   }
 }
 
@@ -206,13 +184,8 @@ export class SignUpLimits {
     this.#limit = limit;
   }
 
-  get active(): boolean {
-    return this.#limit !== undefined;
-  }
-
   /** Counts one sign-up from the address; answers how long to wait when its budget is spent. */
   async admit(address: string): Promise<{ admitted: true } | { admitted: false; retryAfterSeconds: number }> {
-    if (!this.#limit) return { admitted: true };
     const result = await this.#store.take([
       {
         key: `signup:address:${addressBucket(address)}`,
