@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_TIMEOUT_MS } from "@blossom/client";
 import { createLogger, createServer } from "@blossom/runtime";
 import fc from "fast-check";
 import { Client } from "undici";
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalPath } from "../../services/gateway/src/canonical-path.js";
 import { requiresToken } from "../../services/gateway/src/edge-auth.js";
 import { rateLimitBucket } from "../../services/gateway/src/rate-limit.js";
+import { upstreamTimeoutMs } from "../../services/gateway/src/route-budgets.js";
 import { routeFor, UPSTREAM_SERVICES } from "../../services/gateway/src/routing-table.js";
 import { REPO_ROOT } from "../deploy/support/manifests.js";
 import { startTestPlatform, type TestPlatform } from "../support/embedded-platform.js";
@@ -37,6 +39,8 @@ interface Operation {
   /** The template with a sample value in each parameter. */
   path: string;
   access: Access;
+  /** The declared budget (`x-blossom-budget-ms`), for a route slower than the usual 2 s. */
+  budgetMs: number | undefined;
   service: string | undefined;
 }
 
@@ -50,7 +54,10 @@ let router: ReturnType<typeof createServer>["app"];
 beforeAll(async () => {
   platform = await startTestPlatform();
   const document = (await (await fetch(`${platform.gateway}/openapi.json`)).json()) as {
-    paths: Record<string, Record<string, { tags?: string[]; "x-blossom-access"?: Access }>>;
+    paths: Record<
+      string,
+      Record<string, { tags?: string[]; "x-blossom-access"?: Access; "x-blossom-budget-ms"?: number }>
+    >;
   };
   for (const [template, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
@@ -62,6 +69,7 @@ beforeAll(async () => {
         template,
         path: template.replace(/\{[^}]+\}/g, SAMPLE_ID),
         access: operation["x-blossom-access"] as Access,
+        budgetMs: operation["x-blossom-budget-ms"],
         // The gateway's own operations (`ops`) are served by the gateway, forwarded nowhere.
         service: UPSTREAM_SERVICES.find((name) => name === operation.tags?.[0]),
       });
@@ -176,6 +184,40 @@ describe("the gateway's public routes come from the services' declarations", () 
       readFileSync(GENERATED, "utf8"),
       "stale: run UPDATE_GENERATED=1 npx vitest run tests/security/route-classification.test.ts",
     ).toBe(expected);
+  });
+});
+
+const BUDGETS_GENERATED = join(REPO_ROOT, "services/gateway/src/operation-budgets.generated.ts");
+
+/** The generated file's text for the merged document's operations that declare a budget. */
+function operationBudgetsFile(): string {
+  const lines = operations
+    .filter((operation) => operation.budgetMs !== undefined)
+    .map(
+      (operation) =>
+        `  { method: "${operation.method}", path: "${operation.template}", budgetMs: ${operation.budgetMs} },`,
+    )
+    .sort();
+  const header = readFileSync(BUDGETS_GENERATED, "utf8").split("export const")[0] ?? "";
+  return `${header}export const OPERATION_BUDGETS: ReadonlyArray<{ method: string; path: string; budgetMs: number }> = [\n${lines.join("\n")}\n];\n`;
+}
+
+describe("the gateway's timeouts for slow routes come from the services' declarations", () => {
+  it("operation-budgets.generated.ts lists exactly the operations that declare a budget (UPDATE_GENERATED=1 rewrites it)", () => {
+    const expected = operationBudgetsFile();
+    if (process.env.UPDATE_GENERATED === "1") writeFileSync(BUDGETS_GENERATED, expected);
+    expect(
+      readFileSync(BUDGETS_GENERATED, "utf8"),
+      "stale: run UPDATE_GENERATED=1 npx vitest run tests/security/route-classification.test.ts",
+    ).toBe(expected);
+  });
+
+  it("the gateway waits a declared budget out, and its usual timeout elsewhere", () => {
+    for (const operation of operations)
+      expect(upstreamTimeoutMs(operation.method, operation.path), operation.key).toBe(
+        operation.budgetMs === undefined ? undefined : Math.max(DEFAULT_TIMEOUT_MS, operation.budgetMs),
+      );
+    expect(operations.some((operation) => operation.budgetMs !== undefined)).toBe(true);
   });
 });
 

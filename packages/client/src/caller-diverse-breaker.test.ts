@@ -10,20 +10,31 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-/** An upstream whose `/bad` fails with a 500 (one request's input) and `/good` answers. */
+/**
+ * An upstream whose `/bad` fails with a 500 (one request's input), `/shed` refuses with a 503 and
+ * `Retry-After` (overload), `/slow` answers after 300 ms, and `/good` answers.
+ */
 async function upstream(): Promise<string> {
   const app = Fastify({ forceCloseConnections: true });
   app.get("/bad", async (_request, reply) => reply.code(500).send({ title: "input the database refused" }));
+  app.get("/shed", async (_request, reply) =>
+    reply.code(503).header("retry-after", "1").send({ title: "Service unavailable" }),
+  );
+  app.get("/slow", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { ok: true };
+  });
   app.get("/good", async () => ({ ok: true }));
   servers.push(app);
   return app.listen({ port: 0, host: "127.0.0.1" });
 }
 
-function client(url: string): ServiceClient {
+function client(url: string, timeoutMs = 2000): ServiceClient {
   const created = new ServiceClient({
     service: "inventory",
     discovery: new StaticDiscovery({ inventory: [url] }),
     retry: { maxAttempts: 1 },
+    timeoutMs,
     breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60_000 },
   });
   clients.push(created);
@@ -70,5 +81,36 @@ describe("breaker against one caller's failures", () => {
     for (let i = 0; i < 5; i++)
       expect(await status(inventory.getJson("/good", { caller: "ip:only-one" }))).toBe("connect-failed");
     expect(inventory.breakerState()).toBe("open");
+  });
+});
+
+describe("breaker against a saturated instance (alive, but slow or shedding)", () => {
+  it("timeouts never open it: a slow instance is still called", async () => {
+    const inventory = client(await upstream(), 50);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => status(inventory.getJson("/slow", { caller: `user:${i}` }))),
+    );
+    expect(answers.every((answer) => answer === "error")).toBe(true);
+    expect(answers).toHaveLength(20);
+    expect(inventory.breakerState()).toBe("closed");
+    expect(await status(inventory.getJson("/good", { caller: "user:after" }))).toBe(200);
+  });
+
+  it("503s with Retry-After (load shed before any work) never open it", async () => {
+    const inventory = client(await upstream());
+    for (let i = 0; i < 20; i++)
+      expect(await status(inventory.getJson("/shed", { caller: `user:${i}` }))).toBe(503);
+    expect(inventory.breakerState()).toBe("closed");
+    expect(await status(inventory.getJson("/good", { caller: "user:after" }))).toBe(200);
+  });
+
+  it("a few 500s among answers do not open it: a success ends a run of failures", async () => {
+    const inventory = client(await upstream());
+    // 8 failures from many callers, each among 9 successes.
+    for (let i = 0; i < 80; i++) {
+      const path = i % 10 === 0 ? "/bad" : "/good";
+      await status(inventory.getJson(path, { caller: `user:${i}` }));
+    }
+    expect(inventory.breakerState()).toBe("closed");
   });
 });

@@ -24,6 +24,13 @@ export interface CallerDiverseBreakerOptions {
  * takes the service away from everybody; a refused or reset connection says the instance
  * itself is gone, whoever asked. Calls made for no named caller (service to service) count as
  * a caller each, so for them this is the plain consecutive breaker.
+ *
+ * What counts as a failure at all is the policy's filter's business (`UpstreamInstance`): only
+ * signs that the instance is down (refused or dropped connections, a 5xx other than a shed 503),
+ * never signs that it is saturated (timeouts, a 503 with `Retry-After`), which pass through
+ * uncounted and neither extend nor end a run. A run and not a rate over a window: any success
+ * ends it, so one client with two identities (a token and its address) cannot outweigh the
+ * answers everybody else gets (services/gateway/src/breaker-isolation.test.ts).
  */
 export class CallerDiverseBreaker implements IBreaker {
   readonly #options: CallerDiverseBreakerOptions;

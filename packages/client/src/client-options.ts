@@ -2,8 +2,14 @@ import type { Discovery } from "./discovery/discovery.js";
 import type { RetryOptions } from "./retry-policy.js";
 import type { HeaderValues } from "./upstream-request.js";
 
+/**
+ * An instance's breaker opens on a run of counted failures (see `CallerDiverseBreaker`), which
+ * any success ends. Counted: refused or dropped connections and 5xx answers, except a 503 with
+ * `Retry-After` (an instance shedding load is alive). Not counted: timeouts (a slow instance
+ * under a queue is saturated, not down), 4xx, caller aborts.
+ */
 export interface BreakerOptions {
-  /** Consecutive failures (5xx, timeouts, connection errors) that open an instance's breaker. */
+  /** Consecutive counted failures (see above) that open an instance's breaker. */
   consecutiveFailures: number;
   /** How long an open breaker ejects its instance before letting one trial call through. */
   halfOpenAfterMs: number;

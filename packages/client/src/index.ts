@@ -57,3 +57,4 @@ export type {
   UpstreamResponse,
   UpstreamStreamResponse,
 } from "./upstream-request.js";
+export { calleeBudgetMs, REQUEST_TIMEOUT_HEADER } from "./upstream-request.js";

@@ -177,7 +177,7 @@ describe("ServiceClient", () => {
     expect(elapsed).toBeLessThan(1000);
   });
 
-  it("counts a timeout against the instance and retries a GET elsewhere", async () => {
+  it("retries a GET that timed out elsewhere, without counting the timeout against the slow instance", async () => {
     const slow = await startUpstream((app) =>
       app.get("/stock", async () => {
         await new Promise((resolve) => setTimeout(resolve, 3000).unref());
@@ -188,7 +188,8 @@ describe("ServiceClient", () => {
     const inventory = client([slow.url, fast.url], { timeoutMs: 100 });
 
     expect(await inventory.getJson("/stock")).toEqual({ stock: 1 });
-    expect(inventory.stats().instances[0]).toMatchObject({ instance: slow.url, attempts: 1, failures: 1 });
+    // Slow is not down: a saturated instance's timeouts never eject it (see countsAgainstInstance).
+    expect(inventory.stats().instances[0]).toMatchObject({ instance: slow.url, attempts: 1, failures: 0 });
   });
 
   it("opens the breaker after N failures, fails fast, then half-opens and closes on success", async () => {
@@ -351,6 +352,27 @@ describe("ServiceClient", () => {
     for (let i = 0; i < 4; i++) stocks.push(await inventory.getJson("/stock"));
     expect(stocks).toContainEqual({ stock: 4 });
     expect(deadStats()).toMatchObject({ breaker: "closed", acceptsCalls: true });
+  });
+
+  it("gives the callee a time budget shorter than its own wait, and never more than its caller left", async () => {
+    const upstream = await startUpstream((app) => app.get("/stock", async () => ({ stock: 1 })));
+    let inherited: string | undefined;
+    const inventory = client([upstream.url], {
+      timeoutMs: 2000,
+      headers: () => (inherited === undefined ? {} : { "x-request-timeout": inherited }),
+    });
+    await inventory.getJson("/stock");
+    await inventory.getJson("/stock", { timeoutMs: 10_000 });
+    inherited = "700";
+    await inventory.getJson("/stock");
+    inherited = "not a number";
+    await inventory.getJson("/stock", { timeoutMs: 300 });
+    expect(upstream.calls.map((call) => call.headers["x-request-timeout"])).toEqual([
+      "1600",
+      "8000",
+      "700",
+      "200",
+    ]);
   });
 
   it("sends the propagated headers, JSON headers and the query string", async () => {

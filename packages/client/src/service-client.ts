@@ -272,9 +272,7 @@ export class ServiceClient {
           upstream: this.service,
           url,
           connections: this.#options.connections,
-          consecutiveFailures: this.#options.breaker.consecutiveFailures,
-          halfOpenAfterMs: this.#options.breaker.halfOpenAfterMs,
-          distinctCallers: this.#options.breaker.distinctCallers,
+          breaker: this.#options.breaker,
         });
         this.#instances.set(url, instance);
       }

@@ -1,6 +1,7 @@
 import { isBrokenCircuitError, TaskCancelledError, type TimeoutPolicy, wrap } from "cockatiel";
 import { Pool } from "undici";
 import { breakerCaller } from "./caller-diverse-breaker.js";
+import type { BreakerOptions } from "./client-options.js";
 import {
   isUpstreamError,
   isUpstreamHttpError,
@@ -26,7 +27,7 @@ export interface InstanceStats {
   inFlight: number;
   /** Attempts sent to this instance. */
   attempts: number;
-  /** Attempts counted against it by its breaker: 5xx answers, timeouts, connection failures. */
+  /** Attempts counted against it by its breaker: connection failures, 5xx answers but a shed 503. */
   failures: number;
   /** Calls its open breaker turned away without sending anything. */
   rejected: number;
@@ -37,9 +38,7 @@ export interface UpstreamInstanceOptions {
   /** Base URL from discovery: origin plus an optional path prefix. */
   url: string;
   connections: number;
-  consecutiveFailures: number;
-  halfOpenAfterMs: number;
-  distinctCallers: number;
+  breaker: BreakerOptions;
 }
 
 /**
@@ -75,9 +74,7 @@ export class UpstreamInstance {
     this.#pathPrefix = parsed.pathname.replace(/\/+$/, "");
     this.#pool = new Pool(parsed.origin, { connections: options.connections });
     this.breaker = new InstanceBreaker({
-      consecutiveFailures: options.consecutiveFailures,
-      halfOpenAfterMs: options.halfOpenAfterMs,
-      distinctCallers: options.distinctCallers,
+      ...options.breaker,
       countsAsFailure: countsAgainstInstance,
       isTransportFailure,
     });
@@ -260,14 +257,23 @@ export class UpstreamInstance {
 }
 
 /**
- * The breaker's failure filter: the instance misbehaved (5xx, timeout — reported by cockatiel as
- * TaskCancelledError at this point — or a transport failure). A 4xx is the caller's problem and
- * a caller abort is nobody's, so neither counts.
+ * The breaker's failure filter: the instance looks down — a transport failure (refused or
+ * dropped connection) or a 5xx answer, except a 503 with `Retry-After`. Not counted, because the
+ * instance is alive and ejecting it would only turn some refusals into all of them: a 503 with
+ * `Retry-After` (by the platform's contract, load shed before any work: the instance is
+ * saturated, not down) and a timeout (reported by cockatiel as TaskCancelledError here: an
+ * instance slow under a queue; the attempt's timeout and the gateway's bulkhead bound what it
+ * costs). A 4xx is the caller's problem and a caller abort is nobody's, so neither counts.
  */
 function countsAgainstInstance(error: Error): boolean {
-  if (isAttemptTimeout(error)) return true;
-  if (isUpstreamHttpError(error)) return error.status >= 500;
+  if (isAttemptTimeout(error)) return false;
+  if (isUpstreamHttpError(error)) return error.status >= 500 && !isShed(error);
   return isTransportFailure(error);
+}
+
+/** A 503 with `Retry-After`: the instance refused the request before doing anything (overload). */
+function isShed(error: UpstreamHttpError): boolean {
+  return error.status === 503 && error.headers["retry-after"] !== undefined;
 }
 
 /** A failure of the connection itself: the instance is gone or dropping calls, whoever sent them. */

@@ -59,6 +59,25 @@ export interface UpstreamResponse<T = unknown> {
   instance: string;
 }
 
+/**
+ * The time budget a callee is given (gRPC's `grpc-timeout`, in milliseconds; the runtime's
+ * request-deadline.ts reads it): how long the caller will wait, from when it sends.
+ */
+export const REQUEST_TIMEOUT_HEADER = "x-request-timeout";
+
+/**
+ * The budget to send with an attempt the client waits `timeoutMs` for: a fifth shorter (at
+ * least 100 ms), so the callee refuses work it could not start in time (503, nothing done)
+ * rather than start it and have the caller give up on it (504, outcome unknown); the rest is
+ * for the work itself and the trip back. Never more than what the caller's own caller left
+ * (`inherited`, the propagated header).
+ */
+export function calleeBudgetMs(timeoutMs: number, inherited?: string): number {
+  const own = Math.max(0, Math.round(timeoutMs - Math.max(100, timeoutMs / 5)));
+  const left = inherited !== undefined && /^\d{1,9}$/.test(inherited) ? Number(inherited) : undefined;
+  return left === undefined ? own : Math.min(own, left);
+}
+
 /** A request ready for the wire, shared by all its attempts. */
 export interface PreparedRequest {
   method: HttpMethod;
@@ -101,6 +120,7 @@ export function prepareRequest(
   assignHeaders(headers, propagated);
   assignHeaders(headers, request.headers ?? {});
   if (request.idempotencyKey !== undefined) headers["idempotency-key"] = request.idempotencyKey;
+  headers[REQUEST_TIMEOUT_HEADER] = String(calleeBudgetMs(timeoutMs, headers[REQUEST_TIMEOUT_HEADER]));
   return {
     method: request.method,
     target: withQuery(request.path, request.query),

@@ -198,15 +198,19 @@ export function answerFrameworkError(
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
-    if (problem.status >= 500 && problem.status !== 500)
+    if (isHttpProblem(error)) {
+      // A problem the code chose to answer: its type says what happened, a stack would not. Load
+      // shed before any work (503) is the platform working as designed under a burst: info.
+      if (problem.status === 503)
+        request.log.info({ problem: problem.type, detail: problem.message }, "request shed");
+      else if (problem.status >= 500)
+        request.log.warn({ problem: problem.type, detail: problem.message }, "request failed");
+    } else if (problem.status >= 500 && problem.status !== 500)
       request.log.warn(
         { err: error },
         isLostConnection(error) ? "database connection lost" : "upstream failed",
       );
-    else if (problem.status >= 500 && !isHttpProblem(error))
-      request.log.error({ err: error }, "request failed");
-    else if (problem.status >= 500)
-      request.log.warn({ problem: problem.type, detail: problem.message }, "request failed");
+    else if (problem.status >= 500) request.log.error({ err: error }, "request failed");
     return sendProblem(request, reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -39,5 +39,13 @@ export {
   type RequestContext,
   runWithContext,
 } from "./request-context.js";
+export {
+  assertWithinBudget,
+  deadlineExceeded,
+  MAX_REQUEST_TIMEOUT_MS,
+  parseRequestTimeout,
+  REQUEST_TIMEOUT_HEADER,
+  remainingBudgetMs,
+} from "./request-deadline.js";
 export { type App, createServer, type ServerOptions } from "./server.js";
 export { exitOnSignals, runShutdown, type ShutdownStep } from "./shutdown.js";

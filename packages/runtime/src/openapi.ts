@@ -232,7 +232,8 @@ export function withProblemResponses(document: Json): Json {
  * deferred plugin, so that its `onRoute` hook sees the routes the service adds right after
  * `createServer`. Health routes and the document itself are hidden; untagged routes get the
  * service's name as tag; a route's declared `config: { auth }` becomes its `x-blossom-access`
- * and its security requirement (none for "public", the bearer scheme otherwise).
+ * and its security requirement (none for "public", the bearer scheme otherwise), and its
+ * `config: { budgetMs }` its `x-blossom-budget-ms`.
  */
 export function installOpenApi(app: FastifyInstance, service: string): void {
   fastifySwagger(
@@ -269,6 +270,10 @@ export function installOpenApi(app: FastifyInstance, service: string): void {
           next["x-blossom-access"] = auth;
           if (next.security === undefined) next.security = auth === "public" ? [] : [{ bearerAuth: [] }];
         }
+        // How long the route may legitimately take, when it declares it (password hashing): the
+        // gateway's timeout for it (services/gateway/src/operation-budgets.generated.ts).
+        const budgetMs = (route.config as { budgetMs?: unknown } | undefined)?.budgetMs;
+        if (typeof budgetMs === "number") next["x-blossom-budget-ms"] = budgetMs;
         return { schema: next, url };
       },
       transformObject: (document) =>
@@ -286,4 +291,15 @@ export function registerOpenApiRoute(app: FastifyInstance): void {
     reply.header("cache-control", "no-cache");
     return (app as unknown as { swagger(): unknown }).swagger();
   });
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * How long the route may legitimately take, in ms, when that is longer than an upstream call's
+     * usual 2 s (password hashing under a queue). Published as `x-blossom-budget-ms`; the gateway
+     * waits that long for the route (operation-budgets.generated.ts).
+     */
+    budgetMs?: number;
+  }
 }

@@ -13,6 +13,11 @@ export interface RequestContext {
   authorization?: string;
   /** The signed-in user, once authentication has verified the token (for log lines). */
   userId?: string;
+  /**
+   * When the caller stops waiting, in this process's `Date.now()` time, from the request's
+   * `x-request-timeout` (request-deadline.ts); undefined when it sent none.
+   */
+  deadline?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -57,5 +62,9 @@ export function propagationHeaders(context = currentContext()): Record<string, s
     if (context.tracestate) headers.tracestate = context.tracestate;
   }
   if (context.authorization) headers.authorization = context.authorization;
+  // What is left of the caller's budget goes on, so the next service does not start work the
+  // caller will no longer wait for (see request-deadline.ts).
+  if (context.deadline !== undefined)
+    headers["x-request-timeout"] = String(Math.max(0, context.deadline - Date.now()));
   return headers;
 }

@@ -30,6 +30,12 @@ import type { Logger } from "./logger.js";
 import { installStrictNumbers } from "./numeric-query.js";
 import { installOpenApi, registerOpenApiRoute } from "./openapi.js";
 import { correlationIdOf, currentContext, runWithContext, safeIdHeader } from "./request-context.js";
+import {
+  deadlineExceeded,
+  parseRequestTimeout,
+  REQUEST_TIMEOUT_HEADER,
+  remainingBudgetMs,
+} from "./request-deadline.js";
 import { installUnreadBodyDiscard, MAX_DISCARDED_BODY_BYTES } from "./unread-body.js";
 
 /** A Fastify instance typed by TypeBox schemas: route handlers get typed bodies, params and replies. */
@@ -135,6 +141,7 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     const traceparent = request.headers.traceparent;
     const tracestate = request.headers.tracestate;
     const authorization = request.headers.authorization;
+    const budgetMs = parseRequestTimeout(request.headers[REQUEST_TIMEOUT_HEADER]);
     reply.header("x-request-id", request.id);
     reply.header("x-correlation-id", correlationId);
     const handle = () =>
@@ -145,6 +152,7 @@ export function createServer(options: ServerOptions): { app: App; health: Health
           ...(typeof traceparent === "string" ? { traceparent } : {}),
           ...(typeof tracestate === "string" ? { tracestate } : {}),
           ...(authorization ? { authorization } : {}),
+          ...(budgetMs === undefined ? {} : { deadline: Date.now() + budgetMs }),
         },
         done,
       );
@@ -177,6 +185,12 @@ export function createServer(options: ServerOptions): { app: App; health: Health
     const userId = (request as { principal?: { userId?: string } }).principal?.userId;
     const context = currentContext();
     if (userId && context) context.userId = userId;
+    // The last moment before the handler acts: a request whose caller has already given up on
+    // it (queued too long) is refused here, before anything is done (request-deadline.ts).
+    if (remainingBudgetMs(context) === 0) {
+      done(deadlineExceeded());
+      return;
+    }
     done();
   });
 

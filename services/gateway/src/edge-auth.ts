@@ -21,7 +21,7 @@ export type EdgeIdentity =
 const PARAMETER = "[A-Za-z0-9_-]+";
 
 /** A path template of the OpenAPI document (`/api/inventory/products/{id}`) as an anchored pattern. */
-function templatePattern(template: string): RegExp {
+export function templatePattern(template: string): RegExp {
   const parts = template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   return new RegExp(`^${parts.join(PARAMETER)}$`);
 }

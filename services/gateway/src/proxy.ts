@@ -5,6 +5,7 @@ import { type App, HttpProblem, preferredWaitSeconds, propagationHeaders } from 
 import { MAX_BODY_DEPTH, nestsDeeperThan } from "./body-depth.js";
 import type { Bulkhead } from "./bulkhead.js";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
+import { upstreamTimeoutMs } from "./route-budgets.js";
 import { routeFor } from "./routing-table.js";
 
 /** The longest `Prefer: wait` the gateway waits out for an upstream. */
@@ -46,6 +47,9 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       // A service may hold an answer for as long as `Prefer: wait` allows: the attempt's timeout
       // grows by that much (the service caps the wait itself; so does this).
       const wait = Math.min(preferredWaitSeconds(headers.prefer) ?? 0, MAX_FORWARDED_WAIT_SECONDS);
+      // Longer than the usual 2 s for an operation its service declares slow (password hashing):
+      // the service sheds what it cannot finish in time, so the gateway waits for the rest.
+      const timeoutMs = upstreamTimeoutMs(request.method, request.url);
       if (request.body !== undefined && nestsDeeperThan(request.body, MAX_BODY_DEPTH))
         throw HttpProblem.of("malformedBody", `The JSON body nests deeper than ${MAX_BODY_DEPTH} levels.`);
       try {
@@ -61,7 +65,11 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
               ...(request.body === undefined ? {} : { body: request.body }),
               ...(idempotencyKey ? { idempotencyKey } : {}),
               caller,
-              ...(hold ? { timeoutMs: DEFAULT_TIMEOUT_MS + wait * 1000, signal: hold.signal } : {}),
+              ...(hold
+                ? { timeoutMs: (timeoutMs ?? DEFAULT_TIMEOUT_MS) + wait * 1000, signal: hold.signal }
+                : timeoutMs === undefined
+                  ? {}
+                  : { timeoutMs }),
             });
         // At most N requests in flight per service: a slow one cannot take every other's capacity.
         const send = (attempt: () => Promise<UpstreamStreamResponse>) =>

@@ -366,6 +366,25 @@ describe.each(testStoreFactories())("inventory on $adapter", (factory) => {
       expect(await outboxCount(order)).toBe(0);
     });
 
+    it("reserves nothing for an order placed past its checkout deadline; one within it is reserved", async () => {
+      const id = await inv.createProduct(3);
+      const late = orderId();
+      const placedLate = inv.placedEnvelope(late, [{ productId: id, quantity: 1 }]);
+      const inTime = orderId();
+      const placedInTime = inv.placedEnvelope(inTime, [{ productId: id, quantity: 1 }]);
+      const withDeadline = (envelope: typeof placedLate, deadline: Date) => ({
+        ...envelope,
+        data: { ...(envelope.data as object), deadline: deadline.toISOString() },
+      });
+      await inv.bus.publish([withDeadline(placedLate, new Date(Date.now() - 1000))]);
+      await inv.bus.publish([withDeadline(placedInTime, new Date(Date.now() + 30_000))]);
+      expect((await inv.outcome(inTime)).type).toBe(StockReserved.type);
+      await inv.settle();
+      expect(await reservation(late)).toBeUndefined();
+      expect(await outboxCount(late)).toBe(0);
+      expect(await product(id)).toMatchObject({ stock: 3, reserved: 1, available: 2 });
+    });
+
     it("never lets stock go below what is reserved (409), but allows down to it", async () => {
       const id = await inv.createProduct(5);
       const order = orderId();

@@ -16,7 +16,7 @@ async function privateJwk(): Promise<string> {
 }
 
 describe("users settings", () => {
-  it("declares exactly its variables, prefixed with the service (the admin password excepted)", () => {
+  it("declares exactly its variables, prefixed with the service (platform-wide ones and libuv's pool size excepted)", () => {
     expect(Object.keys(usersService.settings ?? {}).sort()).toEqual([
       "BLOSSOM_ADMIN_PASSWORD",
       "BLOSSOM_SERVICE_SECRET",
@@ -30,12 +30,14 @@ describe("users settings", () => {
       "USERS_LOGIN_LOCK_SECONDS",
       "USERS_LOGIN_MAX_FAILURES",
       "USERS_PASSWORD_HASH_COST",
+      "USERS_PASSWORD_HASH_QUEUE",
       "USERS_REFRESH_TOKEN_TTL_SECONDS",
       "USERS_SERVICE_TOKEN_TTL_SECONDS",
       "USERS_SIGNING_KEY",
       "USERS_SIGNUP_MAX_PER_ADDRESS",
       "USERS_SIGNUP_WINDOW_SECONDS",
       "USERS_TRUSTED_PROXIES",
+      "UV_THREADPOOL_SIZE",
     ]);
   });
 
@@ -46,6 +48,8 @@ describe("users settings", () => {
       USERS_SERVICE_TOKEN_TTL_SECONDS: 300,
       BLOSSOM_SERVICE_SECRET: DEVELOPMENT_SERVICE_SECRET,
       USERS_PASSWORD_HASH_COST: 15,
+      UV_THREADPOOL_SIZE: 4,
+      USERS_PASSWORD_HASH_QUEUE: 32,
       USERS_LOGIN_MAX_FAILURES: 5,
       USERS_LOGIN_ACCOUNT_MAX_FAILURES: 20,
       USERS_LOGIN_FAILURE_WINDOW_SECONDS: 900,

@@ -57,6 +57,21 @@ export const usersSettings = {
     description:
       "scrypt cost of new password hashes, as log2 of N (15: 32 MiB per hash); lower only to make test suites faster: production refuses it below 15",
   }),
+  // Read by Node itself at start-up (libuv's pool runs scrypt); declared here for the hashing slots.
+  UV_THREADPOOL_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 1024,
+    default: 4,
+    description:
+      "libuv's thread pool size, read by Node at start-up; the users service hashes at most this many passwords at once (and no more than the CPUs)",
+  }),
+  USERS_PASSWORD_HASH_QUEUE: Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: 32,
+    description:
+      "password hashes (sign-ups, logins) that may wait for a hashing slot; past them, or past half the route's 10 s budget, a sign-up or login is answered 503 with Retry-After before anything is written",
+  }),
   // Login and sign-up limits (see README "Login and sign-up limits"). Always on: test harnesses,
   // whose clients all share 127.0.0.1, raise the budgets explicitly (as they raise the gateway's).
   USERS_LOGIN_MAX_FAILURES: Type.Integer({

@@ -40,6 +40,15 @@ export const inventoryHandlers: EventBinding<InventoryTables, InventorySettingsS
     OrderPlaced,
     async ({ data, trx, context, afterCommit }) => {
       const { orderId } = data;
+      // Orders cancels the order at its deadline whatever happens here: reserving now would only
+      // hold stock until that cancellation released it. The cancellation leaves a tombstone.
+      if (data.deadline !== undefined && Date.parse(data.deadline) <= Date.now()) {
+        context.logger.info(
+          { order_id: orderId },
+          "order placed past its checkout deadline: nothing reserved",
+        );
+        return;
+      }
       if (!(await claimOrder(trx, orderId))) {
         context.logger.info({ order_id: orderId }, "order already known: nothing to reserve");
         return;

@@ -24,6 +24,16 @@ export const CancellationReason = Type.Union([
   Type.Literal("cancelled_by_customer"),
 ]);
 
+/**
+ * When the checkout gives up on the order (its saga deadline): a step that arrives later does
+ * not act (nothing reserved, nothing authorized), since orders cancels the order at that time
+ * whatever the step would do. Optional: events written before it existed have none.
+ */
+export const SagaDeadline = Type.String({
+  format: "date-time",
+  description: "the order's checkout deadline; a step arriving after it does nothing",
+});
+
 /** Published when an order is accepted: starts the checkout saga (inventory reserves its lines). */
 export const OrderPlaced = defineEvent(
   "orders.order-placed.v1",
@@ -33,6 +43,7 @@ export const OrderPlaced = defineEvent(
     items: Type.Array(OrderLine, { minItems: 1 }),
     total: Money,
     paymentMethodId: Type.String(),
+    deadline: Type.Optional(SagaDeadline),
   }),
   "An order was placed and is pending; inventory should reserve its lines.",
 );
@@ -45,6 +56,7 @@ export const PaymentRequested = defineEvent(
     userId: Type.String(),
     amount: Money,
     paymentMethodId: Type.String(),
+    deadline: Type.Optional(SagaDeadline),
   }),
   "Stock is reserved; payments should authorize the amount on the payment method.",
 );

@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { requireUser } from "@blossom/auth";
 import type { ServiceContext } from "@blossom/host";
-import { type App, HttpProblem, problemResponse, withResponseHeaders } from "@blossom/runtime";
+import {
+  type App,
+  assertWithinBudget,
+  HttpProblem,
+  problemResponse,
+  withResponseHeaders,
+} from "@blossom/runtime";
 import { isUniqueViolation } from "@blossom/store";
 import { MAX_ORDER_TOTAL_AMOUNT, orderTotal, requestHash, withinOrderLimit } from "../domain/order-rules.js";
 import { OrderPlaced } from "../events/contracts.js";
@@ -102,6 +108,10 @@ export function registerPlaceOrder(
       const id = randomUUID();
       const deadlineSeconds = context.settings.ORDERS_SAGA_DEADLINE_SECONDS;
       let created: OrderRow;
+      // The prices came from inventory: if that took the rest of the caller's budget, refuse now
+      // (503, nothing written) rather than place an order the caller no longer waits for.
+      assertWithinBudget();
+      const deadline = new Date(Date.now() + deadlineSeconds * 1000);
       try {
         created = await context.transaction(async (trx) => {
           const row = await insertOrder(trx, {
@@ -113,7 +123,7 @@ export function registerPlaceOrder(
             shippingAddress: request.body.shippingAddress,
             idempotencyKey: key,
             requestHash: hash,
-            deadline: new Date(Date.now() + deadlineSeconds * 1000),
+            deadline,
           });
           await context.outbox.add(trx, OrderPlaced, id, {
             orderId: id,
@@ -121,6 +131,7 @@ export function registerPlaceOrder(
             items,
             total,
             paymentMethodId: request.body.paymentMethodId,
+            deadline: deadline.toISOString(),
           });
           return row;
         });

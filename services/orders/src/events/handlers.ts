@@ -25,6 +25,7 @@ export const ordersHandlers: EventBinding<OrdersTables>[] = [
       userId: order.user_id ?? "",
       amount: { amount: order.total_amount, currency: "USD" },
       paymentMethodId: order.payment_method_id ?? "",
+      ...(order.deadline ? { deadline: order.deadline.toISOString() } : {}),
     });
   }),
   on<OrdersTables, typeof StockRejected.schema>(

@@ -45,6 +45,11 @@ export function paymentsHandlers(options: PaymentsHandlersOptions): EventBinding
       PaymentRequested,
       async ({ data, envelope, trx, context, attempt, maxAttempts }) => {
         const log = context.logger.child({ order_id: data.orderId, event_id: envelope.id });
+        // Orders cancels the order at its deadline: authorizing now would only be voided then.
+        if (data.deadline !== undefined && Date.parse(data.deadline) <= now().getTime()) {
+          log.info("payment requested past the checkout deadline: nothing authorized");
+          return;
+        }
         if (await isCancelled(trx, data.orderId)) {
           log.info("payment requested for a cancelled order: ignored, nothing charged");
           return;

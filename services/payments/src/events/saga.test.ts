@@ -301,6 +301,26 @@ describe("capture, void and refund", () => {
     expect(answer.status).toBe(404);
   });
 
+  it("authorizes nothing for a request that arrives after the checkout deadline; one before it is charged", async () => {
+    const customer = await newCustomer(payments);
+    const requestBy = (orderId: string, deadlineInMs: number) =>
+      payments.publish(PaymentRequested, orderId, {
+        orderId,
+        userId: customer.userId,
+        amount: USD(2500),
+        paymentMethodId: customer.methodId,
+        deadline: new Date(Date.now() + deadlineInMs).toISOString(),
+      });
+    const late = randomUUID();
+    await requestBy(late, -1000);
+    const inTime = randomUUID();
+    await requestBy(inTime, 30_000);
+    await payments.settle();
+    expect(eventsOf(payments, late)).toEqual([]);
+    expect(provider.callsFor(late)).toEqual([]);
+    expect(types(payments, inTime)).toEqual(["payments.payment-authorized.v1"]);
+  });
+
   it("gives nothing back for a declined payment", async () => {
     const customer = await newCustomer(payments, TEST_CARDS.declined);
     const { orderId } = await request(payments, customer);

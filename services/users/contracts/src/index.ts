@@ -24,3 +24,13 @@ export const usersEvents = [UserRegistered];
  * `{ service, credential }`). Not under `/api`: the gateway never routes it.
  */
 export const SERVICE_TOKEN_PATH = "/internal/auth/service-token";
+
+/**
+ * The cookie that carries a browser's refresh token in cookie mode (`HttpOnly; Secure;
+ * SameSite=Strict; Path=/api/auth`): the users service sets and reads it, and the gateway passes
+ * it on (and no other cookie).
+ */
+export const REFRESH_COOKIE = "blossom_refresh";
+
+/** The refresh cookie's path: only the sign-in routes (login, refresh, logout) ever receive it. */
+export const REFRESH_COOKIE_PATH = "/api/auth";

@@ -1,14 +1,21 @@
 import { randomBytes } from "node:crypto";
 import { recordAudit } from "@blossom/host";
-import { type App, noContentResponse } from "@blossom/runtime";
+import { type App, HttpProblem, noContentResponse, remainingBudgetMs } from "@blossom/runtime";
 import type { FastifyRequest } from "fastify";
+import type { HashQueue } from "../auth/hash-queue.js";
 import type { LoginLimits } from "../auth/login-limits.js";
 import type { Sessions } from "../auth/sessions.js";
 import { normalizeEmail } from "../domain/email.js";
 import { hashPassword, verifyPassword } from "../domain/password.js";
 import { findUserByEmail, type UsersDb } from "../store/users-store.js";
-import { invalidCredentials, invalidRefreshToken, tooManyAttempts } from "./problems.js";
+import { hashingOverloaded, invalidCredentials, invalidRefreshToken, tooManyAttempts } from "./problems.js";
 import { ignoreBearerToken } from "./public-routes.js";
+import {
+  CLEARED_REFRESH_COOKIE,
+  prefersCookie,
+  refreshTokenFromCookie,
+  setRefreshCookie,
+} from "./refresh-cookie.js";
 import { LoginBody, RefreshTokenBody, TokenPairView } from "./schemas.js";
 
 export interface AuthRoutesOptions {
@@ -19,6 +26,37 @@ export interface AuthRoutesOptions {
   clientAddress: (request: FastifyRequest) => string;
   /** The scrypt cost of new password hashes (`USERS_PASSWORD_HASH_COST`): the dummy hash's too. */
   passwordHashCost: number;
+  /** A refresh token's lifetime: the refresh cookie's `Max-Age` (refresh-cookie.ts). */
+  refreshTokenTtlSeconds: number;
+  /** Admission to password hashing, shared with sign-ups. */
+  hashing: HashQueue;
+  /** How long a login may take (published as the route's `budgetMs`: the gateway waits as long). */
+  budgetMs: number;
+}
+
+/** The refresh token a refresh or logout presents: the body's (JSON mode), else the cookie's. */
+function presentedRefreshToken(
+  body: { refreshToken?: string } | undefined,
+  request: FastifyRequest,
+): { token: string; fromCookie: boolean } {
+  const inBody = body?.refreshToken;
+  if (inBody !== undefined) return { token: inBody, fromCookie: false };
+  const inCookie = refreshTokenFromCookie(request);
+  if (inCookie !== undefined) return { token: inCookie, fromCookie: true };
+  throw HttpProblem.of(
+    "validation",
+    "body must have required property 'refreshToken' (or send the refresh cookie)",
+    {
+      errors: [
+        {
+          in: "body",
+          pointer: "/",
+          message: "must have required property 'refreshToken'",
+          missing: "refreshToken",
+        },
+      ],
+    },
+  );
 }
 
 /**
@@ -27,7 +65,16 @@ export interface AuthRoutesOptions {
  */
 export function authRoutes(
   app: App,
-  { db, sessions, limits, clientAddress, passwordHashCost }: AuthRoutesOptions,
+  {
+    db,
+    sessions,
+    limits,
+    clientAddress,
+    passwordHashCost,
+    refreshTokenTtlSeconds,
+    hashing,
+    budgetMs,
+  }: AuthRoutesOptions,
 ): void {
   // An unknown email is checked against this hash, so that it costs the same scrypt as a wrong
   // password: the answer's timing does not tell which emails have an account.
@@ -37,62 +84,75 @@ export function authRoutes(
   app.post(
     "/api/auth/login",
     {
-      config: { auth: "public" },
+      config: { auth: "public", budgetMs },
       onRequest: ignoreBearerToken,
       schema: { body: LoginBody, response: { 200: TokenPairView } },
     },
     async (request, reply) => {
-      const email = normalizeEmail(request.body.email);
-      const ip = clientAddress(request);
-      // Before the account is looked up or any password checked: a locked pair (or an address
-      // that spent its failures) gets 429 whatever the password, at no scrypt cost.
-      const gate = await limits.admit(email, ip);
-      if (!gate.admitted) {
-        await recordAudit(db, {
-          actor: "anonymous",
-          action: "auth.login-refused",
-          target: email,
-          details: { ip, limit: gate.limit, retryAfterSeconds: gate.retryAfterSeconds },
-        });
-        throw tooManyAttempts("login", gate.retryAfterSeconds);
-      }
-      let settled = false;
+      // First of all, before the attempt is counted: a hash it cannot afford now is 503, and the
+      // failure counters never see a shed attempt.
+      const permit = hashing.admit(remainingBudgetMs());
+      if (!permit) throw hashingOverloaded(hashing.retryAfterSeconds());
       try {
-        const user = await findUserByEmail(db, email);
-        const matches = await verifyPassword(request.body.password, user?.password_hash ?? (await dummyHash));
-        if (!user || !matches) {
-          settled = true;
-          const locks = await limits.failed(gate.ticket);
-          // The attempted email is kept for admins (brute force shows up here), never the password.
+        const email = normalizeEmail(request.body.email);
+        const ip = clientAddress(request);
+        // Before the account is looked up or any password checked: a locked pair (or an address
+        // that spent its failures) gets 429 whatever the password, at no scrypt cost.
+        const gate = await limits.admit(email, ip);
+        if (!gate.admitted) {
           await recordAudit(db, {
-            actor: user?.id ?? "anonymous",
-            action: "auth.login-failed",
+            actor: "anonymous",
+            action: "auth.login-refused",
             target: email,
-            details: { ip },
+            details: { ip, limit: gate.limit, retryAfterSeconds: gate.retryAfterSeconds },
           });
-          for (const lock of locks)
+          throw tooManyAttempts("login", gate.retryAfterSeconds);
+        }
+        let settled = false;
+        try {
+          const user = await findUserByEmail(db, email);
+          const stored = user?.password_hash ?? (await dummyHash);
+          const matches = await permit.run(() => verifyPassword(request.body.password, stored));
+          if (!user || !matches) {
+            settled = true;
+            const locks = await limits.failed(gate.ticket);
+            // The attempted email is kept for admins (brute force shows up here), never the password.
             await recordAudit(db, {
               actor: user?.id ?? "anonymous",
-              action: "auth.login-locked",
+              action: "auth.login-failed",
               target: email,
-              details: { ip, ...lock },
+              details: { ip },
             });
-          throw invalidCredentials();
+            for (const lock of locks)
+              await recordAudit(db, {
+                actor: user?.id ?? "anonymous",
+                action: "auth.login-locked",
+                target: email,
+                details: { ip, ...lock },
+              });
+            throw invalidCredentials();
+          }
+          settled = true;
+          await limits.succeeded(gate.ticket);
+          await recordAudit(db, {
+            actor: user.id,
+            action: "auth.login-succeeded",
+            target: user.id,
+            details: { ip },
+          });
+          reply.header("cache-control", "no-store");
+          const pair = await sessions.start({ id: user.id, email: user.email, role: user.role });
+          if (!prefersCookie(request)) return pair;
+          const { refreshToken, ...rest } = pair;
+          setRefreshCookie(reply, refreshToken, refreshTokenTtlSeconds);
+          return rest;
+        } catch (error) {
+          // An error of ours before the password was judged (the database, say): not a failure.
+          if (!settled) await limits.abandoned(gate.ticket).catch(() => {});
+          throw error;
         }
-        settled = true;
-        await limits.succeeded(gate.ticket);
-        await recordAudit(db, {
-          actor: user.id,
-          action: "auth.login-succeeded",
-          target: user.id,
-          details: { ip },
-        });
-        reply.header("cache-control", "no-store");
-        return await sessions.start({ id: user.id, email: user.email, role: user.role });
-      } catch (error) {
-        // An error of ours before the password was judged (the database, say): not a failure.
-        if (!settled) await limits.abandoned(gate.ticket).catch(() => {});
-        throw error;
+      } finally {
+        permit.release();
       }
     },
   );
@@ -105,10 +165,19 @@ export function authRoutes(
       schema: { body: RefreshTokenBody, response: { 200: TokenPairView } },
     },
     async (request, reply) => {
-      const outcome = await sessions.refresh(request.body.refreshToken);
-      if ("refused" in outcome) throw invalidRefreshToken();
+      const { token, fromCookie } = presentedRefreshToken(request.body, request);
+      const outcome = await sessions.refresh(token);
+      if ("refused" in outcome) {
+        const problem = invalidRefreshToken();
+        // A cookie that no longer works is removed, so the browser stops sending it.
+        if (fromCookie) problem.headers["set-cookie"] = CLEARED_REFRESH_COOKIE;
+        throw problem;
+      }
       reply.header("cache-control", "no-store");
-      return outcome;
+      if (!fromCookie && !prefersCookie(request)) return outcome;
+      const { refreshToken, ...rest } = outcome;
+      setRefreshCookie(reply, refreshToken, refreshTokenTtlSeconds);
+      return rest;
     },
   );
 
@@ -123,7 +192,9 @@ export function authRoutes(
       },
     },
     async (request, reply) => {
-      await sessions.end(request.body.refreshToken);
+      const { token, fromCookie } = presentedRefreshToken(request.body, request);
+      await sessions.end(token);
+      if (fromCookie || prefersCookie(request)) reply.header("set-cookie", CLEARED_REFRESH_COOKIE);
       return reply.code(204).send();
     },
   );

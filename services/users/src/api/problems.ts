@@ -74,3 +74,18 @@ export function tooManyAttempts(what: "login" | "sign-up", retryAfterSeconds: nu
     headers: { "retry-after": String(retryAfterSeconds) },
   });
 }
+
+/**
+ * A sign-up or login shed because password hashing is saturated (its queue is full, or the wait
+ * would exceed the route's budget): answered before anything was counted or written, so a retry
+ * after `Retry-After` is safe.
+ */
+export function hashingOverloaded(retryAfterSeconds: number): HttpProblem {
+  return new HttpProblem({
+    status: 503,
+    slug: "service-unavailable",
+    title: "Service unavailable",
+    detail: `Too many sign-ins and sign-ups are being processed; nothing was done. Retry in ${retryAfterSeconds} s.`,
+    headers: { "retry-after": String(retryAfterSeconds) },
+  });
+}

@@ -1,5 +1,6 @@
 import type { ServiceContext } from "@blossom/host";
 import type { App } from "@blossom/runtime";
+import { HashQueue, hashConcurrency } from "../auth/hash-queue.js";
 import { KeyRing } from "../auth/key-ring.js";
 import { openLimitCounters } from "../auth/limit-counters.js";
 import { LoginLimits, SignUpLimits } from "../auth/login-limits.js";
@@ -12,6 +13,13 @@ import { clientAddressOf } from "./client-address.js";
 import { jwksRoute } from "./jwks-route.js";
 import { serviceTokenRoute } from "./service-token-route.js";
 import { usersRoutes } from "./users-routes.js";
+
+/**
+ * How long a sign-up or login may take: a queue for the hashing slots, one scrypt, the database.
+ * Declared on those routes (`config.budgetMs`), so the gateway waits that long for them instead
+ * of its usual 2 s; the service refuses (503) what it could not finish within half of it.
+ */
+export const PASSWORD_ROUTE_BUDGET_MS = 10_000;
 
 /**
  * Every route of the service; derives what its settings need parsed (`usersConfig`, once, here)
@@ -47,10 +55,19 @@ export async function routes(
   });
   const clientAddress = clientAddressOf(trustedProxies);
   const passwordHashCost = settings.USERS_PASSWORD_HASH_COST;
+  // Sign-ups and logins share the machine's hashing slots; each may wait for them up to half its
+  // budget (the rest is for the database and the limit store), and is refused 503 past it.
+  const hashing = new HashQueue({
+    concurrency: hashConcurrency(settings.UV_THREADPOOL_SIZE),
+    maxWaiting: settings.USERS_PASSWORD_HASH_QUEUE,
+    budgetMs: PASSWORD_ROUTE_BUDGET_MS / 2,
+  });
   usersRoutes(app, context, {
     signUps: new SignUpLimits(counters, limits.signUp),
     clientAddress,
     passwordHashCost,
+    hashing,
+    budgetMs: PASSWORD_ROUTE_BUDGET_MS,
   });
   authRoutes(app, {
     db: context.db,
@@ -58,6 +75,9 @@ export async function routes(
     limits: new LoginLimits(counters, limits),
     clientAddress,
     passwordHashCost,
+    refreshTokenTtlSeconds: settings.USERS_REFRESH_TOKEN_TTL_SECONDS,
+    hashing,
+    budgetMs: PASSWORD_ROUTE_BUDGET_MS,
   });
   jwksRoute(app, keys);
   serviceTokenRoute(

@@ -25,14 +25,29 @@ export const LoginBody = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 200 }),
 });
 
+/**
+ * Refresh and logout: the refresh token in the body (JSON mode), or left out when the browser
+ * sends it in the `blossom_refresh` cookie (cookie mode, api/refresh-cookie.ts); neither is 400.
+ */
 export const RefreshTokenBody = Type.Object({
-  refreshToken: Type.String({ minLength: 1, maxLength: 512 }),
+  refreshToken: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 512,
+      description: "Required unless the `blossom_refresh` cookie carries the token (cookie mode).",
+    }),
+  ),
 });
 
 /** Answer of login and refresh. */
 export const TokenPairView = Type.Object({
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(
+    Type.String({
+      description:
+        "Left out in cookie mode (`Prefer: refresh-token=cookie`, or a refresh from the cookie): the token is in an HttpOnly `Set-Cookie` instead.",
+    }),
+  ),
   tokenType: Type.Literal("Bearer"),
   /** Seconds until the access token expires. */
   expiresIn: Type.Integer(),
