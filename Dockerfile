@@ -21,7 +21,7 @@ WORKDIR /app
 COPY --from=manifests /manifests/ ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# Build every workspace to dist/, then drop what the running process never loads: dev
+# Build every workspace to dist/ (the storefront too: apps/web/dist, which the gateway serves), then drop what the running process never loads: dev
 # dependencies, TypeScript sources (packages resolve to dist/ outside the "source" condition),
 # build metadata.
 RUN npm run build \

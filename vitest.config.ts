@@ -20,6 +20,9 @@ const exclude = [
   // vitest.processes.config.ts (`npm run test:processes`): slow, so out of the command a
   // contributor runs before every commit.
   "**/*.processes.test.ts",
+  // Suites that drive the storefront in a real browser (*.browser.test.ts: Debian's chromium)
+  // run through vitest.browser.config.ts (`npm run test:browser`).
+  "**/*.browser.test.ts",
   ...(distributed ? [] : ["**/*.distributed.test.ts"]),
 ];
 

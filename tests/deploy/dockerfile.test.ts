@@ -63,7 +63,9 @@ describe("Dockerfile", () => {
     const script = runs.join("\n");
     expect(script).toMatch(/\bnpm ci\b/);
     expect(script).not.toMatch(/\bnpm install\b/);
-    expect(packageJson.scripts.build).toBe("tsc -b tsconfig.build.json");
+    // The services' JavaScript and the storefront's static files (apps/web/dist, served by the gateway).
+    expect(packageJson.scripts.build).toBe("tsc -b tsconfig.build.json && npm run build:web");
+    expect(packageJson.scripts["build:web"]).toBe("npm run build -w @blossom/web");
     const build = script.indexOf("npm run build");
     const prune = script.indexOf("npm prune --omit=dev");
     expect(build).toBeGreaterThan(script.indexOf("npm ci"));

@@ -13,6 +13,7 @@ import { type RateLimitOptions, registerRateLimit } from "./rate-limit.js";
 import { registerPlatformReadiness } from "./readiness.js";
 import { UPSTREAM_SERVICES } from "./routing-table.js";
 import { registerSecurityHeaders } from "./security-headers.js";
+import { registerStorefront } from "./storefront.js";
 
 export interface GatewayOptions {
   logger: Logger;
@@ -44,6 +45,8 @@ export interface GatewayOptions {
    * unset = the gateway's metrics are not served. Never the public port: it answers 404 there.
    */
   metricsPort?: number;
+  /** The built storefront served at `/` (storefront.ts); unset = apps/web/dist; `false` = none. */
+  webRoot?: string | false;
 }
 
 /**
@@ -87,6 +90,7 @@ export async function createGateway(
   // Before the proxy's catch-all, and before the docs are first built: part of the merged document.
   registerTraceRoutes(app, options.traces);
   await registerOpenApiDocs(app, options.clients);
+  await registerStorefront(app, options.webRoot);
   registerProxy(app, options.clients, new Bulkhead(options.maxInFlightPerService ?? 256));
   await app.ready();
   let url: string | undefined;

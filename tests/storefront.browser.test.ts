@@ -1,0 +1,337 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
+
+/**
+ * The storefront as a person uses it: Debian's chromium (playwright-core, no browser download)
+ * on a fresh embedded platform whose gateway serves the built shop (apps/web/dist). Pages are
+ * driven by role, label and text, never by CSS class. Every page visited is checked with
+ * axe-core (no serious or critical violation) and for console errors; the catalog's JavaScript
+ * must stay within 150 kB gzipped. Screenshots (1280 px and 390 px) go to docs/screenshots/.
+ */
+
+const ROOT = resolve(import.meta.dirname, "..");
+const DIST = join(ROOT, "apps/web/dist");
+const SHOTS = join(ROOT, "docs/screenshots");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const JS_BUDGET_BYTES = 150 * 1024;
+const ADMIN_PASSWORD = "admin password for browser tests";
+
+interface Watched {
+  page: Page;
+  /** Console errors and uncaught exceptions since the last `expectNoConsoleErrors`. */
+  errors: string[];
+}
+
+async function open(context: BrowserContext): Promise<Watched> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  return { page, errors };
+}
+
+function expectNoConsoleErrors(watched: Watched, where: string): void {
+  expect(watched.errors, `console errors on ${where}`).toEqual([]);
+}
+
+/** Forgets console errors of a step that provokes an API error on purpose (the browser logs its status). */
+function forgetExpectedHttpErrors(watched: Watched, status: number): void {
+  const expected = new RegExp(`status of ${status}\\b`);
+  watched.errors.splice(0, watched.errors.length, ...watched.errors.filter((line) => !expected.test(line)));
+}
+
+/** axe-core on the page as it is now: no serious or critical violation (WCAG 2.1 A and AA). */
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  // Evaluated through the DevTools protocol, not a <script> tag: the shop's CSP allows no inline script.
+  await page.evaluate(AXE_SOURCE);
+  // A string, run in the page: this file is type-checked without the DOM's types.
+  const violations = await page.evaluate<
+    Array<{ id: string; impact: string; help: string; targets: string[] }>
+  >(`
+    axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+    }).then((result) => result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      targets: violation.nodes.map((node) => JSON.stringify(node.target)).slice(0, 3),
+    })))
+  `);
+  const serious = violations.filter(
+    (violation) => violation.impact === "serious" || violation.impact === "critical",
+  );
+  expect(serious, `accessibility violations on ${where}`).toEqual([]);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+describe("the storefront in a real browser (chromium, fresh embedded platform)", () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let shop: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(DIST, "index.html")))
+      throw new Error("apps/web/dist is missing: run `npm run build:web` (npm install does it)");
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+    mkdirSync(SHOTS, { recursive: true });
+    platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD });
+    // `localhost`, a secure context for Chromium, so the Secure refresh cookie is kept over http.
+    shop = platform.gateway.replace("127.0.0.1", "localhost");
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.destroy();
+  });
+
+  it("a new customer signs up, searches, buys two items with 4242…, sees it confirmed live, and is mailed", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const watched = await open(context);
+    const { page } = watched;
+
+    // The catalog, and what it costs to load.
+    const scripts: string[] = [];
+    page.on("response", (response) => {
+      if (response.request().resourceType() === "script") scripts.push(response.url());
+    });
+    await page.goto(`${shop}/`);
+    await expect.poll(() => page.getByRole("heading", { level: 1, name: "Shop" }).isVisible()).toBe(true);
+    await page.getByRole("list", { name: "Products" }).waitFor();
+    let gzipped = 0;
+    for (const url of scripts)
+      gzipped += gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer())).length;
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(gzipped, `catalog JavaScript, gzipped: ${gzipped} bytes`).toBeLessThanOrEqual(JS_BUDGET_BYTES);
+    const paint = await page.evaluate<number>(
+      'performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? Number.NaN',
+    );
+    expect(paint, "first contentful paint (ms)").toBeLessThanOrEqual(1000);
+    await expectAccessible(page, "the catalog");
+    await shot(page, "catalog-desktop");
+
+    // Sign up (and so signed in).
+    await page.getByRole("link", { name: "Create account" }).click();
+    await page.getByLabel("Name").fill("Ann Browser");
+    const email = `ann-${Date.now()}@example.com`;
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await expectAccessible(page, "sign up");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+
+    // Find a lamp by search; open it; add it.
+    await page.getByLabel("Search products").fill("lamp");
+    await page.getByLabel("Search products").press("Enter");
+    const lamp = page.getByRole("list", { name: "Products" }).getByRole("link", { name: /lamp/i }).first();
+    await lamp.waitFor();
+    await lamp.click();
+    await page.getByRole("heading", { level: 1, name: /lamp/i }).waitFor();
+    await expect
+      .poll(() =>
+        page
+          .getByText(/\$\d+\.\d{2}/)
+          .first()
+          .isVisible(),
+      )
+      .toBe(true);
+    await expectAccessible(page, "a product page");
+    await shot(page, "product-desktop");
+    await page.getByRole("button", { name: "Add to cart" }).click();
+    await page.getByText("Added to your cart.").waitFor();
+
+    // A second item, from the catalog's kitchen category.
+    await page.getByRole("link", { name: "Shop" }).first().click();
+    await page.getByLabel("Category").selectOption("kitchen");
+    const kitchen = page.getByRole("list", { name: "Products" });
+    await kitchen
+      .getByRole("button", { name: /^Add to cart \(/ })
+      .first()
+      .click();
+    await page.getByText(/^Added .* to your cart\.$/).waitFor();
+
+    // The cart: two lines.
+    await page.getByRole("link", { name: /^Cart/ }).click();
+    await page.getByRole("heading", { name: "Your cart" }).waitFor();
+    await expect.poll(() => page.getByRole("table").getByRole("row").count()).toBe(4); // head, 2 lines, total
+    await expectAccessible(page, "the cart");
+    await shot(page, "cart-desktop");
+
+    // Checkout: the API's validation error shows next to its field, then a good address and 4242….
+    await page.getByRole("link", { name: "Check out" }).click();
+    await page.getByRole("heading", { name: "Checkout" }).waitFor();
+    await page.getByLabel("Street address").fill("1 Main Street");
+    await page.getByLabel("City").fill("Springfield");
+    await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+    await page.getByLabel("Expiry month").fill("12");
+    await page.getByLabel("Expiry year").fill(String(new Date().getFullYear() + 3));
+    await page.getByLabel("CVC").fill("123");
+    await page.getByRole("button", { name: "Place order" }).click();
+    await page.getByText("Please correct the highlighted fields.").waitFor();
+    await expect.poll(() => page.getByLabel("Postal code").getAttribute("aria-invalid")).toBe("true");
+    forgetExpectedHttpErrors(watched, 400);
+    await expectAccessible(page, "checkout with a field error");
+    await shot(page, "checkout-desktop");
+    await page.getByLabel("Postal code").fill("12345");
+    await page.getByRole("button", { name: "Place order" }).click();
+
+    // The order page follows the saga live (Prefer: wait), to confirmed.
+    await page.getByRole("heading", { name: /^Order / }).waitFor();
+    await page.getByText("Order confirmed.").waitFor({ timeout: 10_000 });
+    await page.getByText("Paid").waitFor();
+    await expectAccessible(page, "a confirmed order");
+    await shot(page, "order-confirmed-desktop");
+    expect(page.url()).toMatch(/\/orders\/[0-9a-f-]{36}$/);
+    // The cart is emptied; the header says so.
+    await expect.poll(() => page.getByRole("link", { name: "Cart", exact: true }).isVisible()).toBe(true);
+
+    // A reload keeps the session (the refresh cookie) and the page.
+    await page.reload();
+    await page.getByText("Order confirmed.").waitFor();
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    // No token anywhere scripts can read.
+    const stored = await page.evaluate<string>("JSON.stringify({ ...localStorage }) + document.cookie");
+    expect(stored).not.toMatch(/eyJ|refresh/i);
+
+    // The confirmation in the inbox.
+    await page.getByRole("link", { name: "Inbox" }).click();
+    await page.getByRole("heading", { name: "Inbox" }).waitFor();
+    await expect
+      .poll(
+        async () => {
+          if (
+            await page
+              .getByText(/confirm/i)
+              .first()
+              .isVisible()
+          )
+            return true;
+          await page.getByRole("button", { name: "Check for new messages" }).click();
+          return false;
+        },
+        { timeout: 10_000, interval: 500 },
+      )
+      .toBe(true);
+    await expectAccessible(page, "the inbox");
+    await shot(page, "inbox-desktop");
+    expectNoConsoleErrors(watched, "the purchase journey");
+    await context.close();
+  });
+
+  it("cancels another order and shows the refund; a declined card is said in words; history, 404 and sign-out", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const watched = await open(context);
+    const { page } = watched;
+    await page.goto(`${shop}/signup`);
+    await page.getByLabel("Name").fill("Bo Browser");
+    await page.getByLabel("Email").fill(`bo-${Date.now()}@example.com`);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+
+    const checkout = async (card: string) => {
+      await page.getByRole("link", { name: "Shop" }).first().click();
+      await page.getByLabel("Category").selectOption("garden");
+      await page
+        .getByRole("list", { name: "Products" })
+        .getByRole("button", { name: /^Add to cart \(/ })
+        .first()
+        .click();
+      await page.getByRole("link", { name: /^Cart/ }).click();
+      await page.getByRole("link", { name: "Check out" }).click();
+      await page.getByLabel("Street address").fill("2 Oak Road");
+      await page.getByLabel("City").fill("Shelbyville");
+      await page.getByLabel("Postal code").fill("54321");
+      if (await page.getByLabel("A new card").isVisible()) await page.getByLabel("A new card").check();
+      await page.getByLabel("Card number").fill(card);
+      await page.getByLabel("Expiry month").fill("11");
+      await page.getByLabel("Expiry year").fill(String(new Date().getFullYear() + 2));
+      await page.getByLabel("CVC").fill("321");
+      await page.getByRole("button", { name: "Place order" }).click();
+      await page.getByRole("heading", { name: /^Order / }).waitFor();
+    };
+
+    // Confirmed, then cancelled by the customer: the refund shows.
+    await checkout("4242424242424242");
+    await page.getByText("Order confirmed.").waitFor({ timeout: 10_000 });
+    await page.getByRole("button", { name: "Cancel order" }).click();
+    await page.getByText("You cancelled this order.").waitFor();
+    await page.getByText(/Refunded/).waitFor({ timeout: 10_000 });
+    await expectAccessible(page, "a cancelled order");
+    await shot(page, "order-refunded-desktop");
+
+    // A declined card.
+    await checkout("4000 0000 0000 0002");
+    await page.getByText(/Your card was declined/).waitFor({ timeout: 10_000 });
+    await expectAccessible(page, "a declined order");
+    await shot(page, "order-declined-desktop");
+
+    // Order history.
+    await page.getByRole("link", { name: "Orders", exact: true }).click();
+    await page.getByRole("heading", { name: "Your orders" }).waitFor();
+    await expect.poll(() => page.getByRole("table").getByRole("row").count()).toBe(3);
+    await expectAccessible(page, "order history");
+    await shot(page, "orders-desktop");
+
+    // A page that does not exist.
+    await page.goto(`${shop}/no/such/page`);
+    await page.getByRole("heading", { name: "Page not found" }).waitFor();
+    await expectAccessible(page, "the 404 page");
+
+    // Sign out: a reload stays signed out.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("link", { name: "Sign in" }).waitFor();
+    await page.reload();
+    await page.getByRole("link", { name: "Sign in" }).waitFor();
+    expectNoConsoleErrors(watched, "cancel, decline, history, 404, sign-out");
+
+    // A wrong password is said in words.
+    await page.getByRole("link", { name: "Sign in" }).click();
+    await page.getByLabel("Email").fill("nobody@example.com");
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The email or the password is not correct.").waitFor();
+    forgetExpectedHttpErrors(watched, 401);
+    await expectAccessible(page, "sign in with an error");
+    expectNoConsoleErrors(watched, "sign in");
+    await context.close();
+  });
+
+  it("works at 390 px (phone): catalog, product and cart, with no horizontal scrolling", async () => {
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const watched = await open(context);
+    const { page } = watched;
+    await page.goto(`${shop}/`);
+    await page.getByRole("list", { name: "Products" }).waitFor();
+    const overflow = () => page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await expectAccessible(page, "the catalog on a phone");
+    await shot(page, "catalog-phone");
+    await page.getByRole("list", { name: "Products" }).getByRole("link").first().click();
+    await page.getByRole("button", { name: "Add to cart" }).click();
+    await shot(page, "product-phone");
+    await page.getByRole("link", { name: /^Cart/ }).click();
+    await page.getByRole("heading", { name: "Your cart" }).waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await expectAccessible(page, "the cart on a phone");
+    await shot(page, "cart-phone");
+    expectNoConsoleErrors(watched, "the phone pages");
+    await context.close();
+  });
+});
