@@ -67,5 +67,16 @@ export function createLogger(settings: LoggerSettings): Logger {
     formatters: { level: (label) => ({ level: label }) },
     mixin: correlationFields,
   };
-  return settings.destination ? pino(options, settings.destination) : pino(options);
+  return pino(options, settings.destination ?? stdoutDestination());
+}
+
+/**
+ * Standard output, written asynchronously: a line is queued and written with the lines logged
+ * while the previous write was in flight, so a busy server makes one write per batch instead of
+ * one blocking write per line (the access log alone is a line per request: a synchronous write
+ * each was 10 % of the gateway's CPU under load). pino flushes what is queued when the process
+ * exits, crash included; only a `kill -9` can lose the last few lines.
+ */
+function stdoutDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
 }

@@ -91,9 +91,19 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
         } else {
           answer = await send(forward(headers));
         }
+        reply.code(answer.status).headers(pickResponseHeaders(answer.headers));
+        // A small answer of known length (most JSON) is read whole and sent in one write with its
+        // headers: piping it through a stream cost more CPU than the forwarding itself.
+        const small = await readSmallBody(answer);
+        if (small === FAILED) {
+          // The upstream broke off its answer: the client's connection goes, as when streaming.
+          reply.raw.destroy();
+          return reply;
+        }
+        if (small !== undefined) return reply.send(small);
         // A client that goes away must not leave the upstream streaming to nobody.
         reply.raw.once("close", () => answer.body.destroy());
-        return reply.code(answer.status).headers(pickResponseHeaders(answer.headers)).send(answer.body);
+        return reply.send(answer.body);
       } catch (error) {
         // The service answered: its status and problem go back as they are (a service never puts
         // internals in a problem). Only a missing answer becomes the gateway's own 502/503/504.
@@ -104,4 +114,26 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       }
     },
   });
+}
+
+/** Answers up to this size with a declared length are buffered, not streamed. */
+const SMALL_ANSWER_BYTES = 64 * 1024;
+const FAILED = Symbol("failed");
+
+/**
+ * The whole body of a small answer with a `Content-Length`, or undefined for one to stream
+ * (no length: server-sent events, chunked; or a large one), or FAILED when the upstream broke
+ * it off.
+ */
+async function readSmallBody(answer: UpstreamStreamResponse): Promise<Buffer | undefined | typeof FAILED> {
+  const declared = answer.headers["content-length"];
+  const length = typeof declared === "string" ? Number(declared) : Number.NaN;
+  if (!Number.isInteger(length) || length > SMALL_ANSWER_BYTES) return undefined;
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer.body) chunks.push(chunk as Buffer);
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  } catch {
+    return FAILED;
+  }
 }

@@ -114,4 +114,30 @@ describe("gateway streaming", () => {
     expect(missing.headers.get("content-type")).toContain("application/problem+json");
     expect(await missing.json()).toEqual({ type: "about:blank", status: 404 });
   });
+
+  it("sends a small answer whole, and breaks the client's connection off when the upstream breaks its answer off", async () => {
+    const url = await harness.upstream((app) => {
+      app.get("/api/orders/small", async (_request, reply) =>
+        reply.header("etag", '"v1"').send({ id: "o1" }),
+      );
+      app.get("/api/orders/cut", (_request, reply) => {
+        reply.hijack();
+        // Declares 100 bytes, sends 10, then the connection goes.
+        reply.raw.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+        reply.raw.write('{"id":"o1"');
+        setTimeout(() => reply.raw.destroy(), 20);
+      });
+    });
+    const gateway = await harness.gateway({ orders: [url] }, { verifier: key.verifier });
+    const headers = { authorization: `Bearer ${await key.token({ userId: "u1" })}` };
+    const small = await fetch(`${gateway}/api/orders/small`, { headers });
+    expect(small.status).toBe(200);
+    expect(small.headers.get("etag")).toBe('"v1"');
+    expect(small.headers.get("content-length")).toBe(String(JSON.stringify({ id: "o1" }).length));
+    expect(await small.json()).toEqual({ id: "o1" });
+    // Never a complete-looking 200 with a truncated body: the client sees the failure.
+    await expect(
+      fetch(`${gateway}/api/orders/cut`, { headers }).then((answer) => answer.text()),
+    ).rejects.toThrow();
+  });
 });
