@@ -12,7 +12,7 @@
  *                from the moment an order was due, not from when it was sent)
  */
 import { randomUUID } from "node:crypto";
-import { call } from "../tests/support/http.js";
+import { callHttp } from "@blossom/testkit";
 import { type Order, type Product, ShopClient, waitSecondsBefore } from "../tests/support/shop-client.js";
 import { errorMessage } from "./report.js";
 
@@ -76,13 +76,10 @@ export async function restock(
 ): Promise<void> {
   const admin = await ShopClient.logIn(gateway, "admin@blossom.local", adminPassword);
   for (const product of products) {
-    const answer = await call(
-      gateway,
-      "POST",
-      `/api/inventory/products/${product.id}/stock`,
-      { delta },
-      admin.auth,
-    );
+    const answer = await callHttp(gateway, "POST", `/api/inventory/products/${product.id}/stock`, {
+      body: { delta },
+      headers: admin.auth,
+    });
     if (answer.status !== 200)
       throw new Error(
         `restock ${product.sku}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`,

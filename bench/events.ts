@@ -43,9 +43,9 @@ import {
   table,
   withTimeout,
 } from "./report.js";
+import { benchServers } from "./settings.js";
 
-const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
-const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const { nats: NATS_URL, postgres: POSTGRES_URL } = benchServers();
 /** Events written per publisher transaction (each: one state row + one outbox row). */
 const TX_SIZE = 50;
 /** OutboxRelay batch size (its default), also the raw bus publish batch size. */

@@ -31,7 +31,7 @@
  * event loop.
  *
  *   --store postgres           inventory (and the bare server) on a fresh database of the local
- *                              PostgreSQL server (BENCH_POSTGRES_URL); default PGlite in a temp dir
+ *                              PostgreSQL server (BENCH_config.postgresUrl); default PGlite in a temp dir
  *   BENCH_GATEWAY_DURATION     seconds measured per target and round (default 5; --quick 2)
  *   BENCH_GATEWAY_CONNECTIONS  concurrent connections (default 20)
  *   BENCH_GATEWAY_ROUNDS       rounds, every target once per round (default 2; --quick 1)
@@ -40,17 +40,18 @@
  *   BENCH_REDIS_URL            Redis of the Redis rate-limit row (default redis://127.0.0.1:6379)
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { dropPostgresDatabase, ensurePostgresDatabase, maskPassword, withDatabaseName } from "@blossom/store";
-import { type BlossomProcess, freePort, spawnBlossom, spawnNode, waitForReady } from "@blossom/testkit";
-import autocannon from "autocannon";
+import { type BlossomProcess, freePort, spawnNode } from "@blossom/testkit";
+import { measure, type Sample, WARMUP_SECONDS } from "./measure.js";
+import { cpuProfileArgs, startBlossom, stopProcess } from "./processes.js";
 import {
   type BenchOptions,
   type BenchResult,
@@ -65,13 +66,9 @@ import {
   ratioAgainst,
   table,
 } from "./report.js";
+import { benchServers, benchVariable, positiveInteger } from "./settings.js";
 
-const NGINX = process.env.BENCH_GATEWAY_NGINX ?? "/usr/sbin/nginx";
-const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const READY_TIMEOUT_MS = 120_000;
-const STOP_TIMEOUT_MS = 15_000;
-export const WARMUP_SECONDS = 1;
 /** Far above what one user can send in a minute here: the limiter counts every request, refuses none. */
 const RATE_LIMIT_PER_MINUTE = 1_000_000_000;
 /** The gateway's objective, every stage on: at least this share of nginx's requests/s... */
@@ -175,22 +172,6 @@ interface Target {
   pid: number | undefined;
 }
 
-export interface Sample {
-  requestsPerSecond: number;
-  /**
-   * CPU time (user + system) of the row's process tree per completed request: unlike
-   * requests/s it depends little on how busy the rest of the machine is (cache and
-   * frequency effects remain).
-   */
-  cpuUsPerRequest: number | undefined;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  statusCodes: Record<string, number>;
-}
-
 interface Series {
   target: Target;
   samples: Sample[];
@@ -205,84 +186,27 @@ export interface Settings {
   rounds: number;
   /** Each row's own warm-up before the first round: this many requests, or fewer if `maxMs` passes first. */
   rowWarmup: { requests: number; maxMs: number };
+  /** The nginx binary (BENCH_GATEWAY_NGINX). */
+  nginx: string;
+  /** The gateways' --cpu-prof directory (BENCH_GATEWAY_CPU_PROF), if any. */
+  cpuProfileDir: string | undefined;
+  postgresUrl: string;
+  redisUrl: string;
 }
 
-export function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
+/** Every BENCH_* variable of this benchmark, read once. */
 function settings(options: BenchOptions): Settings {
+  const servers = benchServers();
   return {
     durationSeconds: positiveInteger("BENCH_GATEWAY_DURATION", options.quick ? 2 : 5),
     connections: positiveInteger("BENCH_GATEWAY_CONNECTIONS", 20),
     rounds: positiveInteger("BENCH_GATEWAY_ROUNDS", options.quick ? 1 : 2),
     rowWarmup: options.quick ? { requests: 1_000, maxMs: 2_000 } : { requests: 3_000, maxMs: 5_000 },
+    nginx: benchVariable("BENCH_GATEWAY_NGINX") ?? "/usr/sbin/nginx",
+    cpuProfileDir: benchVariable("BENCH_GATEWAY_CPU_PROF"),
+    postgresUrl: servers.postgres,
+    redisUrl: servers.redis,
   };
-}
-
-/** The environment of one `blossom start <service>` process: embedded adapters, quiet logs. */
-function blossomEnv(dataDir: string, extra: Record<string, string>): Record<string, string> {
-  // Stray platform variables of this shell must not leak in (a NATS_URL would join a real bus).
-  const inherited = [
-    "NODE_ENV",
-    "PORT",
-    "NATS_URL",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "BLOSSOM_SEED",
-    "BLOSSOM_CRASH_POINTS",
-    "NODE_OPTIONS",
-  ];
-  const cleared: Record<string, string> = {};
-  for (const name of Object.keys(process.env)) {
-    if (
-      inherited.includes(name) ||
-      /^(GATEWAY|USERS|INVENTORY|ORDERS|PAYMENTS|NOTIFICATIONS|OTEL)_/.test(name)
-    )
-      cleared[name] = "";
-  }
-  return {
-    ...cleared,
-    BLOSSOM_DATA_DIR: dataDir,
-    // Gateways of consecutive scenarios may overlap while one stops: no fixed metrics port.
-    GATEWAY_METRICS_PORT: "0",
-    // Access logs off, as nginx's: the figures are about forwarding, not log shipping.
-    LOG_LEVEL: "warn",
-    LOG_FORMAT: "json",
-    ...extra,
-  };
-}
-
-export async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
-}
-
-/**
- * `blossom start <name>` from the sources, as `npm start` runs it (`name` undefined: the whole
- * platform in one process); `nodeArgs` go before the entry (`--cpu-prof` is refused in NODE_OPTIONS).
- */
-export async function startBlossom(
-  name: string | undefined,
-  dataDir: string,
-  extra: Record<string, string>,
-  nodeArgs: string[] = [],
-): Promise<BlossomProcess> {
-  const proc = spawnBlossom(
-    ["start", ...(name ? [name] : [])],
-    blossomEnv(join(dataDir, name ?? "platform"), extra),
-    nodeArgs,
-  );
-  await waitForReady(proc, READY_TIMEOUT_MS);
-  return proc;
 }
 
 async function json<T>(response: Promise<Response>, what: string): Promise<T> {
@@ -413,7 +337,7 @@ async function redisUnreachable(url: string): Promise<string | undefined> {
  * nginx as a plain reverse proxy to `upstream`: one worker (the gateway is one event loop too),
  * keep-alive connections upstream, no access log, every path in a temp dir.
  */
-async function startNginx(upstream: string, dir: string): Promise<Started> {
+async function startNginx(nginx: string, upstream: string, dir: string): Promise<Started> {
   const port = await freePort();
   const upstreamHost = new URL(upstream).host;
   // As root, nginx would hand its worker to `nobody`; keep it the current user, as for any other process.
@@ -446,7 +370,7 @@ http {
 `;
   const confPath = join(dir, "nginx.conf");
   await writeFile(confPath, conf);
-  const child = spawn(NGINX, ["-p", dir, "-e", join(dir, "error.log"), "-c", confPath], {
+  const child = spawn(nginx, ["-p", dir, "-e", join(dir, "error.log"), "-c", confPath], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -477,70 +401,6 @@ http {
     await new Promise((done) => setTimeout(done, 50));
   }
   return { url, pid: child.pid, stop };
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU seconds (user + system) used so far by `pid` and its descendants (nginx's worker). */
-export function cpuSeconds(pid: number): number {
-  const ticks = (id: number) => {
-    try {
-      const stat = readFileSync(`/proc/${id}/stat`, "utf8");
-      // Fields 14 and 15 (utime, stime) follow the command name, which is in parentheses.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return 0;
-    }
-  };
-  const children = (id: number) =>
-    readFileSync(`/proc/${id}/task/${id}/children`, "utf8").split(" ").filter(Boolean).map(Number);
-  let total = 0;
-  const queue = [pid];
-  while (queue.length > 0) {
-    const id = queue.shift() ?? pid;
-    total += ticks(id);
-    try {
-      queue.push(...children(id));
-    } catch {
-      // Gone already.
-    }
-  }
-  return total / CLOCK_TICKS_PER_SECOND;
-}
-
-/**
- * One autocannon run (after a warm-up) of GET `path` against `target`, with its process's CPU
- * time; `token` undefined: no Authorization header.
- */
-export async function measure(
-  target: Pick<Target, "url" | "pid">,
-  path: string,
-  token: string | undefined,
-  settings: Pick<Settings, "connections" | "durationSeconds">,
-): Promise<Sample> {
-  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
-  const options = { url: `${target.url}${path}`, connections: settings.connections, headers };
-  await autocannon({ ...options, duration: WARMUP_SECONDS });
-  const cpuBefore = target.pid === undefined ? undefined : cpuSeconds(target.pid);
-  const result = await autocannon({ ...options, duration: settings.durationSeconds });
-  const cpuUsed =
-    target.pid === undefined || cpuBefore === undefined ? undefined : cpuSeconds(target.pid) - cpuBefore;
-  return {
-    requestsPerSecond: result.requests.average,
-    cpuUsPerRequest:
-      cpuUsed === undefined || result.requests.total === 0
-        ? undefined
-        : (cpuUsed * 1e6) / result.requests.total,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes: Object.fromEntries(
-      Object.entries(result.statusCodeStats).map(([code, stats]) => [code, stats.count]),
-    ),
-  };
 }
 
 const pick = (series: Series | undefined, key: "requestsPerSecond" | "p50Ms" | "p99Ms" | "cpuUsPerRequest") =>
@@ -591,7 +451,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const config = settings(options);
   const loadBefore = loadLine();
   const machineBefore = machine();
-  const nginxInstalled = existsSync(NGINX);
+  const nginxInstalled = existsSync(config.nginx);
   const dir = await mkdtemp(join(tmpdir(), "blossom-bench-gateway-"));
   const processes: BlossomProcess[] = [];
   const stops: Array<() => Promise<void>> = [];
@@ -611,10 +471,10 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const usersUrl = `http://127.0.0.1:${usersPort}`;
     const inventoryUrl = `http://127.0.0.1:${inventoryPort}`;
     if (options.store === "postgres") {
-      await ensurePostgresDatabase(POSTGRES_URL, database);
+      await ensurePostgresDatabase(config.postgresUrl, database);
       databaseCreated = true;
     }
-    const inventoryDatabaseUrl = databaseCreated ? withDatabaseName(POSTGRES_URL, database) : undefined;
+    const inventoryDatabaseUrl = databaseCreated ? withDatabaseName(config.postgresUrl, database) : undefined;
     const startInventory = async () => {
       const inventory = await startBlossom("inventory", dir, {
         INVENTORY_PORT: String(inventoryPort),
@@ -658,13 +518,13 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       await cp(join(dir, "inventory", "pglite"), join(bareDataDir, "pglite"), { recursive: true });
     }
 
-    redisSkipped = await redisUnreachable(REDIS_URL);
+    redisSkipped = await redisUnreachable(config.redisUrl);
     if (redisSkipped) {
-      redisSkipped = `Redis unreachable (BENCH_REDIS_URL ${maskPassword(REDIS_URL)}): ${redisSkipped}`;
+      redisSkipped = `Redis unreachable (BENCH_REDIS_URL ${maskPassword(config.redisUrl)}): ${redisSkipped}`;
       progress(`skipping the Redis rate-limit row: ${redisSkipped}`);
     }
 
-    const cpuProfileDir = process.env.BENCH_GATEWAY_CPU_PROF;
+    const { cpuProfileDir } = config;
     const startGateway = async (name: string, upstreams: Record<string, string>) => {
       const port = await freePort();
       const gateway = await startBlossom(
@@ -677,7 +537,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
           GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "1000",
           ...upstreams,
         },
-        cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProfileDir)}`] : [],
+        cpuProfileArgs(cpuProfileDir),
       );
       processes.push(gateway);
       return { url: `http://127.0.0.1:${port}`, pid: gateway.child.pid };
@@ -704,7 +564,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       // Its start failing (Redis answered PING, then refused the gateway) fails that row only.
       redisSkipped
         ? Promise.resolve(undefined)
-        : startGateway("gateway-floor-redis", { ...toFloor, REDIS_URL }).catch(
+        : startGateway("gateway-floor-redis", { ...toFloor, REDIS_URL: config.redisUrl }).catch(
             (error: unknown) => `could not start: ${errorMessage(error)}`,
           ),
     ]);
@@ -737,12 +597,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     let nginx: Started | undefined;
     let nginxFloor: Started | undefined;
     if (nginxInstalled) {
-      nginx = await startNginx(inventoryUrl, await mkdtemp(join(dir, "nginx-")));
+      nginx = await startNginx(config.nginx, inventoryUrl, await mkdtemp(join(dir, "nginx-")));
       stops.push(nginx.stop);
-      nginxFloor = await startNginx(floor.url, await mkdtemp(join(dir, "nginx-floor-")));
+      nginxFloor = await startNginx(config.nginx, floor.url, await mkdtemp(join(dir, "nginx-floor-")));
       stops.push(nginxFloor.stop);
     } else {
-      notes.push(`nginx not installed: its rows skipped (${NGINX} is missing; set BENCH_GATEWAY_NGINX)`);
+      notes.push(
+        `nginx not installed: its rows skipped (${config.nginx} is missing; set BENCH_GATEWAY_NGINX)`,
+      );
     }
 
     const product = { path: productPath, authorized: false };
@@ -887,7 +749,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     await Promise.allSettled(processes.map((proc) => stopProcess(proc.child, proc.exited)));
     await rm(dir, { recursive: true, force: true });
     if (databaseCreated) {
-      await dropPostgresDatabase(POSTGRES_URL, database).catch((error: unknown) => {
+      await dropPostgresDatabase(config.postgresUrl, database).catch((error: unknown) => {
         notes.push(`could not drop database ${database}: ${errorMessage(error)}`);
       });
     }
@@ -996,8 +858,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       warmupSeconds: WARMUP_SECONDS,
       path: productPath,
       authenticatedPath: orderPath,
-      nginx: nginxInstalled ? NGINX : "not installed",
-      redis: redisSkipped ? `skipped: ${redisSkipped}` : maskPassword(REDIS_URL),
+      nginx: nginxInstalled ? config.nginx : "not installed",
+      redis: redisSkipped ? `skipped: ${redisSkipped}` : maskPassword(config.redisUrl),
       inventoryStore: options.store,
       objectives: {
         gatewayRequestsPerSecondToNginx: GATEWAY_REQUESTS_OBJECTIVE,

@@ -37,6 +37,7 @@ import {
   withinTarget,
   withTimeout,
 } from "./report.js";
+import { positiveInteger } from "./settings.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const READS = 200;
@@ -45,8 +46,6 @@ const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 30_000;
 const TSX = ["--conditions=source", "--import", "tsx"];
 const BUILT_ENTRY = join(ROOT, "apps/blossom/dist/main.js");
-/** Rounds in a full run (each round samples every row once); --quick runs one. */
-const FULL_ROUNDS = Number(process.env.BENCH_STARTUP_ROUNDS ?? 3);
 
 const HELLO_SERVER = `
 import Fastify from "fastify";
@@ -547,7 +546,8 @@ async function variantRound(
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
-  const runs = options.quick ? 1 : FULL_ROUNDS;
+  // Rounds (each samples every row once): BENCH_STARTUP_ROUNDS in a full run, default 3; --quick runs one.
+  const runs = options.quick ? 1 : positiveInteger("BENCH_STARTUP_ROUNDS", 3);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_STARTUP_ROUNDS must be a positive integer`);
   const loadBefore = loadLine();
   const machineBefore = machine();

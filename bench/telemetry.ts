@@ -22,9 +22,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BlossomProcess, freePort } from "@blossom/testkit";
-import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
-import { GENEROUS_USERS_LIMITS } from "../tests/support/blossom-process.js";
+import type { BlossomProcess } from "@blossom/testkit";
 import type { Product } from "../tests/support/shop-client.js";
 import {
   type Customer,
@@ -33,15 +31,14 @@ import {
   productsWithStock,
   signUpCustomers,
 } from "./checkout-load.js";
+import { measure, type Sample, WARMUP_SECONDS } from "./measure.js";
 import {
+  cpuProfileArgs,
   cpuSeconds,
-  measure,
-  positiveInteger,
-  type Sample,
-  startBlossom,
+  startEmbeddedPlatform,
   stopProcess,
-  WARMUP_SECONDS,
-} from "./gateway.js";
+  UNLIMITED_RATES,
+} from "./processes.js";
 import {
   type BenchOptions,
   type BenchResult,
@@ -53,6 +50,7 @@ import {
   ratio,
   table,
 } from "./report.js";
+import { benchVariable, positiveInteger } from "./settings.js";
 
 /** The issue's budget: telemetry on keeps at least this share of telemetry off's throughput. */
 const BUDGET_SHARE = 0.85;
@@ -76,8 +74,11 @@ interface Config {
   rounds: number;
   orders: number;
   customers: number;
+  /** The telemetry-on platform's --cpu-prof directory (BENCH_TELEMETRY_CPU_PROF), if any. */
+  cpuProfileDir: string | undefined;
 }
 
+/** Every BENCH_* variable of this benchmark, read once. */
 function config(options: BenchOptions): Config {
   return {
     durationSeconds: positiveInteger("BENCH_TELEMETRY_DURATION", options.quick ? 2 : 5),
@@ -85,6 +86,7 @@ function config(options: BenchOptions): Config {
     rounds: positiveInteger("BENCH_TELEMETRY_ROUNDS", options.quick ? 1 : 2),
     orders: positiveInteger("BENCH_TELEMETRY_ORDERS", options.quick ? 16 : 40),
     customers: positiveInteger("BENCH_TELEMETRY_CUSTOMERS", 8),
+    cpuProfileDir: benchVariable("BENCH_TELEMETRY_CPU_PROF"),
   };
 }
 
@@ -117,24 +119,13 @@ interface Series {
   failures: string[];
 }
 
-async function startPlatform(id: SettingId, dir: string, settings: Config, cpuProfileDir?: string) {
-  const port = await freePort();
-  const ports = Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_PORT`, "0"]));
-  const proc = await startBlossom(
-    undefined,
+async function startPlatform(id: SettingId, dir: string, settings: Config) {
+  const { proc, gateway } = await startEmbeddedPlatform(
     join(dir, id),
-    {
-      ...ports,
-      ...SETTINGS[id].env,
-      GATEWAY_PORT: String(port),
-      // Every customer shares 127.0.0.1: the limits meant for abuse would throttle the benchmark.
-      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
-      GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
-      ...GENEROUS_USERS_LIMITS,
-    },
-    id === "on" && cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProfileDir)}`] : [],
+    // Every customer shares 127.0.0.1: the limits meant for abuse would throttle the benchmark.
+    { ...SETTINGS[id].env, ...UNLIMITED_RATES },
+    id === "on" ? cpuProfileArgs(settings.cpuProfileDir) : [],
   );
-  const gateway = `http://127.0.0.1:${port}`;
   try {
     const customers = await signUpCustomers([gateway], settings.customers);
     const products = await productsWithStock(gateway, settings.orders * settings.rounds);
@@ -192,11 +183,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const notes: string[] = [];
   const platforms: Platform[] = [];
   let path = "";
-  const cpuProfileDir = process.env.BENCH_TELEMETRY_CPU_PROF;
   try {
     process.stderr.write("telemetry: starting two platforms (telemetry on, telemetry off)\n");
-    for (const id of ["on", "off"] as const)
-      platforms.push(await startPlatform(id, dir, settings, cpuProfileDir));
+    for (const id of ["on", "off"] as const) platforms.push(await startPlatform(id, dir, settings));
     // The demo seed gives both platforms the same catalog, but not the same ids: read one SKU on both.
     const sku = platforms[0]?.products[0]?.sku;
     const paths = new Map(
@@ -319,8 +308,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     `  on/off: checkout confirmed/s ${ratio(order("on", "ordersPerSecond"), order("off", "ordersPerSecond")) ?? "-"} (${verdict(checkoutShare)}), p50 ${ratio(order("on", "p50Ms"), order("off", "p50Ms")) ?? "-"}, CPU/order ${ratio(order("on", "cpuMsPerOrder"), order("off", "cpuMsPerOrder")) ?? "-"}`,
     `  budget (at most ${((1 - BUDGET_SHARE) * 100).toFixed(0)}% throughput loss with telemetry on): ${budgetLine}`,
     "  note: Prometheus metrics (prom-client) stay on in both settings: there is no switch for them",
-    ...(cpuProfileDir
-      ? [`  note: the telemetry-on platform wrote a CPU profile to ${resolve(cpuProfileDir)}`]
+    ...(settings.cpuProfileDir
+      ? [`  note: the telemetry-on platform wrote a CPU profile to ${resolve(settings.cpuProfileDir)}`]
       : []),
     ...notes.map((note) => `  note: ${note}`),
     `  ${loadLine()} (after)`,

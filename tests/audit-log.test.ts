@@ -1,7 +1,6 @@
-import { eventually } from "@blossom/testkit";
+import { callHttp, eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 
 /**
@@ -41,13 +40,10 @@ async function audit(service: string, action: string): Promise<AuditEntry[]> {
 describe("audit log", () => {
   it("records sign-ups and logins, failed ones included, with the request id", async () => {
     const ann = await ShopClient.signUp(platform.gateway, "Audited");
-    const failed = await call(
-      platform.gateway,
-      "POST",
-      "/api/auth/login",
-      { email: ann.email, password: "wrong password" },
-      { "x-request-id": "req-audit-1" },
-    );
+    const failed = await callHttp(platform.gateway, "POST", "/api/auth/login", {
+      body: { email: ann.email, password: "wrong password" },
+      headers: { "x-request-id": "req-audit-1" },
+    });
     expect(failed.status).toBe(401);
     const signups = await audit("users", "user.signed-up");
     expect(signups.some((entry) => JSON.stringify(entry.details).includes(ann.email))).toBe(true);
@@ -98,7 +94,7 @@ describe("audit log", () => {
   it("is for admins only: 401 anonymous, 403 for a customer", async () => {
     const customer = await ShopClient.signUp(platform.gateway, "Nosy");
     for (const service of ["users", "inventory", "orders", "payments"]) {
-      expect((await call(platform.gateway, "GET", `/api/${service}/audit`)).status).toBe(401);
+      expect((await callHttp(platform.gateway, "GET", `/api/${service}/audit`)).status).toBe(401);
       expect((await customer.send("GET", `/api/${service}/audit`)).status).toBe(403);
     }
   });

@@ -1,6 +1,6 @@
+import { callHttp, type HttpAnswer } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call, type JsonResponse } from "./support/http.js";
 
 /**
  * Issue 15, "a burst takes authentication down": 32 concurrent sign-ups, each followed by a login,
@@ -23,19 +23,21 @@ afterAll(async () => {
 interface Pair {
   email: string;
   password: string;
-  signUp: JsonResponse;
-  login: JsonResponse;
+  signUp: HttpAnswer;
+  login: HttpAnswer;
 }
 
 async function pair(run: string, index: number): Promise<Pair> {
   const email = `burst-${run}-${index}@example.test`;
   const password = `correct horse ${index}`;
-  const signUp = await call(platform.gateway, "POST", "/api/users", {
-    email,
-    name: `Burst ${index}`,
-    password,
+  const signUp = await callHttp(platform.gateway, "POST", "/api/users", {
+    body: {
+      email,
+      name: `Burst ${index}`,
+      password,
+    },
   });
-  const login = await call(platform.gateway, "POST", "/api/auth/login", { email, password });
+  const login = await callHttp(platform.gateway, "POST", "/api/auth/login", { body: { email, password } });
   return { email, password, signUp, login };
 }
 
@@ -68,7 +70,9 @@ describe.each([32, 128])("a burst of %i concurrent sign-up + login pairs through
   it("after the burst, every account answered 201 logs in at once, and no shed sign-up left one", async () => {
     // At once: no breaker left open by the burst (it used to refuse every login for 5 s).
     for (const { email, password, signUp } of pairs) {
-      const login = await call(platform.gateway, "POST", "/api/auth/login", { email, password });
+      const login = await callHttp(platform.gateway, "POST", "/api/auth/login", {
+        body: { email, password },
+      });
       expect(login.status, `${email} (sign-up answered ${signUp.status})`).toBe(
         signUp.status === 201 ? 200 : 401,
       );

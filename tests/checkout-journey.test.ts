@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { eventually } from "@blossom/testkit";
+import { callHttp, eventually } from "@blossom/testkit";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { type Order, type Product, product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
@@ -60,11 +59,11 @@ describe.each(TOPOLOGIES)("the shop, as a customer uses it, through the gateway 
   it("sign up, log in, browse and search, add a card, order, get confirmed and mailed, cancel, see the refund and the restock", async () => {
     const ann = await ShopClient.signUp(gateway, "Ann");
 
-    const search = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?q=lamp");
+    const search = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?q=lamp");
     expect(search.status).toBe(200);
     const lamp = search.body.items[0] as Product;
     expect(lamp.name).toMatch(/lamp/i);
-    const kitchen = await call<{ items: Product[] }>(
+    const kitchen = await callHttp<{ items: Product[] }>(
       gateway,
       "GET",
       "/api/inventory/products?category=kitchen",
@@ -150,7 +149,7 @@ describe.each(TOPOLOGIES)("the shop, as a customer uses it, through the gateway 
   it("a declined card cancels the order with payment_declined and releases the stock", async () => {
     const bob = await ShopClient.signUp(gateway, "Bob");
     const card = await bob.addCard("4000000000000002");
-    const catalog = await call<{ items: Product[] }>(
+    const catalog = await callHttp<{ items: Product[] }>(
       gateway,
       "GET",
       "/api/inventory/products?category=garden&limit=1",
@@ -171,7 +170,7 @@ describe.each(TOPOLOGIES)("the shop, as a customer uses it, through the gateway 
     const cy = await ShopClient.signUp(gateway, "Cy");
     const eve = await ShopClient.signUp(gateway, "Eve");
     const card = await cy.addCard("4000000000009995");
-    const catalog = await call<{ items: Product[] }>(
+    const catalog = await callHttp<{ items: Product[] }>(
       gateway,
       "GET",
       "/api/inventory/products?category=desk&limit=1",
@@ -235,7 +234,7 @@ describe.concurrent("a saga step that never answers", () => {
   /** A customer's order for one unit of the first product, which nothing will pay for. */
   async function pendingOrder(gateway: string, name: string) {
     const customer = await ShopClient.signUp(gateway, name);
-    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
+    const catalog = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
     const item = catalog.body.items[0] as Product;
     const placed = await customer.placeOrder([{ productId: item.id, quantity: 1 }], "pm_never_checked");
     expect(placed.status).toBe(202);

@@ -1,10 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BlossomProcess, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
+import { type BlossomProcess, callHttp, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { definitionOf, RUNNABLE_NAMES, SERVICE_NAMES } from "../apps/blossom/src/topology.js";
-import { call } from "./support/http.js";
 
 /**
  * `blossom` as an operator runs it: a real OS process (TypeScript sources through tsx), its exit
@@ -227,14 +226,14 @@ describe("blossom start <one service>", { timeout: SPAWN_TIMEOUT_MS }, () => {
     ]);
 
     const base = `http://127.0.0.1:${port}`;
-    const ready = await call<{ service: string; status: string }>(base, "GET", "/health/ready");
+    const ready = await callHttp<{ service: string; status: string }>(base, "GET", "/health/ready");
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ service: "users", status: "ready" });
-    const live = await call<{ service: string; status: string }>(base, "GET", "/health/live");
+    const live = await callHttp<{ service: string; status: string }>(base, "GET", "/health/live");
     expect(live.status).toBe(200);
     expect(live.body).toEqual({ service: "users", status: "live" });
     // Only users runs here: the inventory route is not served on this port.
-    expect((await call(base, "GET", "/api/inventory/products")).status).toBe(404);
+    expect((await callHttp(base, "GET", "/api/inventory/products")).status).toBe(404);
 
     spawned.process_.child.kill("SIGTERM");
     expect(await spawned.process_.exited, spawned.process_.output()).toEqual({ code: 0, signal: null });

@@ -1,10 +1,18 @@
 import { NatsBus } from "@blossom/bus/nats";
 import { InstanceBucket, NatsKvDiscovery } from "@blossom/client";
 import { dropPostgresDatabase } from "@blossom/store";
-import { type BlossomProcess, eventually, spawnBlossom, testAdapters } from "@blossom/testkit";
+import {
+  type BlossomProcess,
+  type ClusterRow,
+  callHttp,
+  eventually,
+  GENEROUS_USERS_LIMITS,
+  isAlive,
+  spawnBlossom,
+  testAdapters,
+  waitForClusterReady,
+} from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ClusterRow, GENEROUS_USERS_LIMITS, readClusterTable } from "./support/blossom-process.js";
-import { call } from "./support/http.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 import { SERVICES } from "./support/topologies.js";
 
@@ -15,15 +23,6 @@ import { SERVICES } from "./support/topologies.js";
  */
 const adapters = testAdapters();
 const tag = `t_cl_${process.pid}_${Date.now() % 1e8}`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("blossom cluster", () => {
   let cluster: BlossomProcess;
@@ -47,16 +46,7 @@ describe("blossom cluster", () => {
       GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
       ...GENEROUS_USERS_LIMITS,
     });
-    const deadline = Date.now() + 280_000;
-    while (!cluster.output().includes("Blossom cluster is ready")) {
-      if (cluster.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`the cluster did not get ready:\n${cluster.output().slice(-4000)}`);
-      }
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    // The table is written in one piece, but give the pipe a moment to deliver all of it.
-    await new Promise((done) => setTimeout(done, 200));
-    rows = readClusterTable(cluster.output());
+    rows = await waitForClusterReady(cluster, 280_000);
     for (const row of rows) pids.add(row.pid);
     gateway = rows.find((row) => row.service === "gateway")?.url ?? "";
     bucket = await InstanceBucket.open({ url: adapters.natsUrl, prefix: tag });
@@ -69,7 +59,7 @@ describe("blossom cluster", () => {
       cluster.child.kill("SIGKILL");
       await cluster.exited;
     }
-    for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
     registry?.close();
     await bucket?.destroy().catch(() => {});
     await bucket?.close();
@@ -94,7 +84,7 @@ describe("blossom cluster", () => {
     );
     expect(new Set(rows.map((row) => row.pid)).size).toBe(rows.length);
     for (const row of rows) {
-      expect(alive(row.pid)).toBe(true);
+      expect(isAlive(row.pid)).toBe(true);
       expect(registry.records(row.service).map((record) => record.pid)).toContain(row.pid);
     }
     expect(registry.instances("orders")).toHaveLength(2);
@@ -103,7 +93,7 @@ describe("blossom cluster", () => {
   it("runs the user journey through the gateway: sign-up, card, checkout confirmed", async () => {
     const buyer = await ShopClient.signUp(gateway, "Cluster");
     const card = await buyer.addCard();
-    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
+    const catalog = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
     const item = catalog.body.items[0] as Product;
     const placed = await buyer.placeOrder([{ productId: item.id, quantity: 1 }], card);
     expect(placed.status).toBe(202);
@@ -119,7 +109,7 @@ describe("blossom cluster", () => {
     for (const victim of victims) process.kill(victim.pid, "SIGKILL");
 
     // The very next actions: each must succeed, served by the replicas left.
-    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=2");
+    const catalog = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=2");
     expect(catalog.status).toBe(200);
     const item = catalog.body.items[1] as Product;
     const placed = await buyer.placeOrder([{ productId: item.id, quantity: 2 }], card);
@@ -127,7 +117,7 @@ describe("blossom cluster", () => {
     const order = await buyer.send("GET", `/api/orders/${placed.body.id}`);
     expect(order.status).toBe(200);
     expect(await buyer.settled(placed.body.id, 30_000)).toMatchObject({ status: "confirmed" });
-    const after = await call<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
+    const after = await callHttp<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
     expect(after.status).toBe(200);
     expect(after.body.available).toBe(item.available - 2);
 
@@ -152,7 +142,7 @@ describe("blossom cluster", () => {
     cluster.child.kill("SIGINT");
     const exit = await cluster.exited;
     expect(exit).toEqual({ code: 0, signal: null });
-    expect([...pids].filter(alive)).toEqual([]);
+    expect([...pids].filter(isAlive)).toEqual([]);
     // Graceful stops deregister: nothing left in the bucket.
     await eventually(
       async () => (registry.records().length === 0 ? true : undefined),

@@ -1,15 +1,15 @@
 import {
   type BlossomProcess,
+  callHttp,
   deathOf,
   freePort,
   killAll,
   spawnBlossom,
+  testEnv,
   waitForReady,
 } from "@blossom/testkit";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { testEnv } from "./support/blossom-process.js";
-import { call } from "./support/http.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
 /**
@@ -55,9 +55,9 @@ describe.each(TOPOLOGIES)("SIGKILL at a crash point, then restart ($name)", (top
       running.push(first);
       await waitForReady(first);
       // The reply may or may not make it out before the crash: what counts is the data afterwards.
-      await call(gateway, "POST", "/api/users", { email, password: "correct horse", name: "Crash" }).catch(
-        () => undefined,
-      );
+      await callHttp(gateway, "POST", "/api/users", {
+        body: { email, password: "correct horse", name: "Crash" },
+      }).catch(() => undefined);
       const death = await deathOf(first);
       expect(death, `the crash point was never reached:\n${first.output()}`).toEqual({
         code: null,
@@ -67,10 +67,12 @@ describe.each(TOPOLOGIES)("SIGKILL at a crash point, then restart ($name)", (top
       const second = spawnBlossom(["start"], env);
       running.push(second);
       await waitForReady(second);
-      const taken = await call(gateway, "POST", "/api/users", {
-        email,
-        password: "correct horse",
-        name: "Again",
+      const taken = await callHttp(gateway, "POST", "/api/users", {
+        body: {
+          email,
+          password: "correct horse",
+          name: "Again",
+        },
       });
       expect(taken.status, "the user committed before the crash must exist").toBe(409);
       // Give the relay (memory) or JetStream's redelivery (ack wait 1 s) time to act, then stop cleanly.

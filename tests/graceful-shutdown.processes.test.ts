@@ -3,10 +3,16 @@ import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BlossomProcess, eventually, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
+import {
+  type BlossomProcess,
+  callHttp,
+  eventually,
+  freePort,
+  spawnBlossom,
+  testEnv,
+  waitForReady,
+} from "@blossom/testkit";
 import { afterAll, describe, expect, it } from "vitest";
-import { testEnv } from "./support/blossom-process.js";
-import { call } from "./support/http.js";
 
 /**
  * SIGTERM under load: the whole platform runs as its own process, 20 clients hammer the gateway
@@ -150,9 +156,9 @@ describe("SIGTERM while requests are in flight", () => {
 
     // Warm up first (JIT, database caches), so that the load below measures the stop, not a cold start.
     const base = `http://127.0.0.1:${first.port}`;
-    expect((await call(base, "POST", "/api/users", warmUpSignup("warm-up"))).status).toBe(201);
+    expect((await callHttp(base, "POST", "/api/users", { body: warmUpSignup("warm-up") })).status).toBe(201);
     for (let i = 0; i < 5; i++)
-      expect((await call(base, "GET", "/api/inventory/products?limit=5")).status).toBe(200);
+      expect((await callHttp(base, "GET", "/api/inventory/products?limit=5")).status).toBe(200);
 
     const outcomes: Outcome[] = [];
     const t0 = performance.now();
@@ -250,9 +256,11 @@ describe("SIGTERM while requests are in flight", () => {
     // where the platform has no sign-in yet, signing up again does (409 = taken).
     const signIn = async (email: string) => {
       for (let attempt = 1; ; attempt++) {
-        const login = await call<{ accessToken?: string }>(gateway, "POST", "/api/auth/login", {
-          email,
-          password: PASSWORD,
+        const login = await callHttp<{ accessToken?: string }>(gateway, "POST", "/api/auth/login", {
+          body: {
+            email,
+            password: PASSWORD,
+          },
         });
         if (login.status < 500 || attempt === 3) return login;
         await new Promise((done) => setTimeout(done, 500));
@@ -264,7 +272,9 @@ describe("SIGTERM while requests are in flight", () => {
         return { exists: true, ...(login.body.accessToken ? { token: login.body.accessToken } : {}) };
       if (login.status === 401) return { exists: false };
       if (login.status !== 404) return { exists: `signing in gave ${login.status}` };
-      const again = await call(gateway, "POST", "/api/users", { email, password: PASSWORD, name: "Again" });
+      const again = await callHttp(gateway, "POST", "/api/users", {
+        body: { email, password: PASSWORD, name: "Again" },
+      });
       return {
         exists:
           again.status === 409
@@ -285,12 +295,11 @@ describe("SIGTERM while requests are in flight", () => {
       const auth: Record<string, string> = account.token ? { authorization: `Bearer ${account.token}` } : {};
       const inbox = await eventually(
         async () => {
-          const list = await call<{ items: Array<{ template: string; status: string }> }>(
+          const list = await callHttp<{ items: Array<{ template: string; status: string }> }>(
             gateway,
             "GET",
             `/api/notifications?userId=${id}`,
-            undefined,
-            auth,
+            { headers: auth },
           );
           const welcomes =
             list.status === 200 ? list.body.items.filter((item) => item.template === "welcome") : [];
@@ -378,7 +387,7 @@ describe("SIGTERM while requests are in flight", () => {
     const toGateway = await silent(platform.port);
     const toUsers = await silent(usersPort);
     // A request on another connection still works: the platform is up and answering.
-    expect((await call(`http://127.0.0.1:${platform.port}`, "GET", "/health/live")).status).toBe(200);
+    expect((await callHttp(`http://127.0.0.1:${platform.port}`, "GET", "/health/live")).status).toBe(200);
 
     const sigtermAt = performance.now();
     platform.process_.child.kill("SIGTERM");

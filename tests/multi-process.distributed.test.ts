@@ -1,6 +1,12 @@
-import { type BlossomProcess, eventually, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
+import {
+  type BlossomProcess,
+  callHttp,
+  eventually,
+  freePort,
+  spawnBlossom,
+  waitForReady,
+} from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "./support/http.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, SERVICES, TOPOLOGIES } from "./support/topologies.js";
 
@@ -56,7 +62,7 @@ describe.each(DISTRIBUTED)("one process per service ($name)", (topology) => {
   it("the gateway is ready when every service process is", async () => {
     const ready = await eventually(
       async () => {
-        const answer = await call<{ status: string }>(gateway, "GET", "/health/ready");
+        const answer = await callHttp<{ status: string }>(gateway, "GET", "/health/ready");
         return answer.status === 200 ? answer.body : undefined;
       },
       15_000,
@@ -81,13 +87,13 @@ describe.each(DISTRIBUTED)("one process per service ($name)", (topology) => {
   it("runs a whole checkout across five processes: priced over HTTP, reserved, authorized, confirmed", async () => {
     const buyer = await ShopClient.signUp(gateway, "Buyer");
     const card = await buyer.addCard();
-    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
+    const catalog = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
     const item = catalog.body.items[0] as Product;
     const placed = await buyer.placeOrder([{ productId: item.id, quantity: 3 }], card);
     expect(placed.status).toBe(202);
     expect(placed.body.total.amount).toBe(item.price.amount * 3);
     expect(await buyer.settled(placed.body.id, 15_000)).toMatchObject({ status: "confirmed" });
-    const after = await call<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
+    const after = await callHttp<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
     expect(after.body.available).toBe(item.available - 3);
   });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { callHttp } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ContractProxy,
@@ -7,7 +8,6 @@ import {
   startContractProxy,
 } from "./support/contract-proxy.js";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { type Order, type Product, ShopClient, type Tokens } from "./support/shop-client.js";
 
 /**
@@ -64,33 +64,35 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     const gateway = contract.url;
     // Sign up and log in; refresh the pair.
     const ann = await ShopClient.signUp(gateway, "Ann");
-    const refreshed = await call<Tokens>(gateway, "POST", "/api/auth/refresh", {
-      refreshToken: ann.tokens.refreshToken,
+    const refreshed = await callHttp<Tokens>(gateway, "POST", "/api/auth/refresh", {
+      body: {
+        refreshToken: ann.tokens.refreshToken,
+      },
     });
     expect(refreshed.status).toBe(200);
     const customer = new ShopClient(gateway, refreshed.body);
     expect((await customer.send("GET", "/api/users/me")).status).toBe(200);
     expect((await customer.send("PATCH", "/api/users/me", { name: "Ann B." })).status).toBe(200);
-    expect((await call(gateway, "GET", "/.well-known/jwks.json")).status).toBe(200);
+    expect((await callHttp(gateway, "GET", "/.well-known/jwks.json")).status).toBe(200);
     expectConforming();
 
     // Browse the catalog a page at a time, then one product.
-    const first = await call<{ items: Product[]; nextCursor: string | null }>(
+    const first = await callHttp<{ items: Product[]; nextCursor: string | null }>(
       gateway,
       "GET",
       "/api/inventory/products?limit=2",
     );
     expect(first.status).toBe(200);
     expect(first.body.nextCursor).toEqual(expect.any(String));
-    const next = await call<{ items: Product[] }>(
+    const next = await callHttp<{ items: Product[] }>(
       gateway,
       "GET",
       `/api/inventory/products?limit=2&cursor=${encodeURIComponent(first.body.nextCursor ?? "")}`,
     );
     expect(next.status).toBe(200);
-    const search = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?q=lamp");
+    const search = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?q=lamp");
     const lamp = search.body.items[0] as Product;
-    expect((await call(gateway, "GET", `/api/inventory/products/${lamp.id}`)).status).toBe(200);
+    expect((await callHttp(gateway, "GET", `/api/inventory/products/${lamp.id}`)).status).toBe(200);
     expectConforming();
 
     // An admin adds a product (no description: it defaults), edits it and adjusts its stock.
@@ -162,8 +164,10 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     expectConforming();
 
     // Sign out: 204, and the refresh token is spent.
-    const out = await call(gateway, "POST", "/api/auth/logout", {
-      refreshToken: customer.tokens.refreshToken,
+    const out = await callHttp(gateway, "POST", "/api/auth/logout", {
+      body: {
+        refreshToken: customer.tokens.refreshToken,
+      },
     });
     expect(out.status).toBe(204);
     expectConforming();
@@ -174,12 +178,12 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     const ann = await ShopClient.signUp(gateway, "Bea");
     const admin = await ShopClient.logIn(gateway, "admin@blossom.local", ADMIN_PASSWORD);
     contract.take();
-    const { items } = (await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products")).body;
+    const { items } = (await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products")).body;
     const [one] = items as [Product];
     contract.take();
 
     // 400: a request the document refuses too.
-    await call(gateway, "GET", "/api/inventory/products?limit=0");
+    await callHttp(gateway, "GET", "/api/inventory/products?limit=0");
     expectRefused(400, "validation-error", true);
     await ann.send("POST", "/api/orders", {
       items: [{ productId: one.id, quantity: 1 }],
@@ -189,7 +193,9 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     expectRefused(400, "idempotency-key-required", true);
     await admin.send("PATCH", `/api/inventory/products/${one.id}`, { sku: "NEW-SKU" });
     expectRefused(400, "validation-error", true);
-    await call(gateway, "POST", "/api/users", { email: "not an email", password: "long enough", name: "X" });
+    await callHttp(gateway, "POST", "/api/users", {
+      body: { email: "not an email", password: "long enough", name: "X" },
+    });
     expectRefused(400, "validation-error", true);
     await ann.send("POST", "/api/payments/methods", {
       cardNumber: "4242424242424241",
@@ -200,11 +206,13 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     expectRefused(400, "validation-error", false);
 
     // 401: no token where one is needed (the document's security says so), a bad one, a wrong password.
-    await call(gateway, "GET", "/api/users/me");
+    await callHttp(gateway, "GET", "/api/users/me");
     expectRefused(401, "unauthorized", true);
-    await call(gateway, "GET", "/api/users/me", undefined, { authorization: "Bearer not-a-token" });
+    await callHttp(gateway, "GET", "/api/users/me", { headers: { authorization: "Bearer not-a-token" } });
     expectRefused(401, "unauthorized", false);
-    await call(gateway, "POST", "/api/auth/login", { email: ann.email, password: "wrong password" });
+    await callHttp(gateway, "POST", "/api/auth/login", {
+      body: { email: ann.email, password: "wrong password" },
+    });
     expectRefused(401, "invalid-credentials", false);
 
     // 403: a customer at an admin route, or asking for every order.
@@ -220,7 +228,7 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     expectRefused(403, "forbidden", false);
 
     // 404: nothing of that id, or nothing the caller may see.
-    await call(gateway, "GET", "/api/inventory/products/no-such-product");
+    await callHttp(gateway, "GET", "/api/inventory/products/no-such-product");
     expectRefused(404, "not-found", false);
     await ann.send("GET", `/api/orders/${randomUUID()}`);
     expectRefused(404, "not-found", false);
@@ -228,7 +236,9 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     expectRefused(404, "not-found", false);
 
     // 409: an email or a SKU that is taken.
-    await call(gateway, "POST", "/api/users", { email: ann.email, password: "long enough", name: "Bea" });
+    await callHttp(gateway, "POST", "/api/users", {
+      body: { email: ann.email, password: "long enough", name: "Bea" },
+    });
     expectRefused(409, "email-taken", false);
     await admin.send("POST", "/api/inventory/products", {
       sku: one.sku,
@@ -264,8 +274,8 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     if (catalog) delete catalog.headers;
     const strict = await startContractProxy(platform.gateway, wrong);
     try {
-      await call(strict.url, "POST", "/api/auth/logout", { refreshToken: "spent-or-not" });
-      await call(strict.url, "GET", "/api/inventory/products?limit=1");
+      await callHttp(strict.url, "POST", "/api/auth/logout", { body: { refreshToken: "spent-or-not" } });
+      await callHttp(strict.url, "GET", "/api/inventory/products?limit=1");
       const [signOut, browse] = strict.take();
       expect(signOut?.status).toBe(204);
       expect(signOut?.response.length, "Prism's finding on the undocumented 204").toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { callHttp } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { ADDRESS, type Product, ShopClient } from "./support/shop-client.js";
 
 /**
@@ -19,7 +19,7 @@ beforeAll(async () => {
   platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD });
   ann = await ShopClient.signUp(platform.gateway, "Errors");
   card = await ann.addCard();
-  const catalog = await call<{ items: Product[] }>(
+  const catalog = await callHttp<{ items: Product[] }>(
     platform.gateway,
     "GET",
     "/api/inventory/products?limit=1",
@@ -49,9 +49,12 @@ describe("orders API error answers", () => {
       ["POST", `/api/orders/${randomUUID()}/cancel`],
     ];
     for (const [method, path, body] of routes) {
-      const anonymous = await call(platform.gateway, method, path, body);
+      const anonymous = await callHttp(platform.gateway, method, path, { body });
       expectProblem(anonymous, 401, "unauthorized");
-      const forged = await call(platform.gateway, method, path, body, { authorization: "Bearer not.a.jwt" });
+      const forged = await callHttp(platform.gateway, method, path, {
+        body,
+        headers: { authorization: "Bearer not.a.jwt" },
+      });
       expectProblem(forged, 401, "unauthorized");
       expect(forged.headers.get("www-authenticate")).toMatch(/^Bearer /);
     }
@@ -113,7 +116,7 @@ describe("orders API error answers", () => {
     expectProblem(tooDear, 422, "order-total-too-large");
     // Nothing was taken: the stock is whole, and 21 of them (2.1e9 cents) is still an order.
     expect(
-      (await call<Product>(platform.gateway, "GET", `/api/inventory/products/${created.body.id}`)).body,
+      (await callHttp<Product>(platform.gateway, "GET", `/api/inventory/products/${created.body.id}`)).body,
     ).toMatchObject({ available: 100 });
     expect((await ann.placeOrder([{ productId: created.body.id, quantity: 21 }], card)).status).toBe(202);
   });

@@ -1,8 +1,7 @@
-import { eventually } from "@blossom/testkit";
+import { callHttp, eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RUNNABLE_NAMES } from "../apps/blossom/src/topology.js";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { type RunningPrometheus, startPrometheus } from "./support/prometheus.js";
 import { ShopClient } from "./support/shop-client.js";
 
@@ -47,7 +46,7 @@ describe("a real Prometheus scraping the embedded platform", () => {
   it("sees a checkout through the gateway move the saga, HTTP, bus and reservation metrics", async () => {
     const ann = await ShopClient.signUp(platform.gateway, "Ann");
     const card = await ann.addCard();
-    const products = await call<{ items: Array<{ id: string }> }>(
+    const products = await callHttp<{ items: Array<{ id: string }> }>(
       platform.gateway,
       "GET",
       "/api/inventory/products?q=lamp",

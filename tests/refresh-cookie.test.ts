@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { callHttp } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 
 /**
  * The users service's cookie mode for browsers (services/users/src/api/refresh-cookie.ts),
@@ -27,7 +27,9 @@ describe("refresh-token cookie mode (users, through the gateway)", () => {
 
   async function signUp(): Promise<string> {
     const email = `cookie-${randomUUID()}@example.com`;
-    expect((await call(gateway, "POST", "/api/users", { email, password, name: "Cookie" })).status).toBe(201);
+    expect(
+      (await callHttp(gateway, "POST", "/api/users", { body: { email, password, name: "Cookie" } })).status,
+    ).toBe(201);
     return email;
   }
 
@@ -41,13 +43,10 @@ describe("refresh-token cookie mode (users, through the gateway)", () => {
 
   it("login with Prefer: refresh-token=cookie sets the cookie and leaves the token out of the body", async () => {
     const email = await signUp();
-    const login = await call<Record<string, unknown>>(
-      gateway,
-      "POST",
-      "/api/auth/login",
-      { email, password },
-      PREFER,
-    );
+    const login = await callHttp<Record<string, unknown>>(gateway, "POST", "/api/auth/login", {
+      body: { email, password },
+      headers: PREFER,
+    });
     expect(login.status).toBe(200);
     expect(login.body).toMatchObject({ accessToken: expect.any(String), tokenType: "Bearer" });
     expect(login.body).not.toHaveProperty("refreshToken");
@@ -59,17 +58,17 @@ describe("refresh-token cookie mode (users, through the gateway)", () => {
 
   it("refresh from the cookie rotates it; the spent cookie is refused, and cleared", async () => {
     const email = await signUp();
-    const login = await call(gateway, "POST", "/api/auth/login", { email, password }, PREFER);
+    const login = await callHttp(gateway, "POST", "/api/auth/login", {
+      body: { email, password },
+      headers: PREFER,
+    });
     const first = cookieOf(login.headers)?.token as string;
-    const refreshed = await call<Record<string, unknown>>(
-      gateway,
-      "POST",
-      "/api/auth/refresh",
-      {},
-      {
+    const refreshed = await callHttp<Record<string, unknown>>(gateway, "POST", "/api/auth/refresh", {
+      body: {},
+      headers: {
         cookie: `other=1; blossom_refresh=${first}`,
       },
-    );
+    });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body).toMatchObject({ accessToken: expect.any(String), tokenType: "Bearer" });
     expect(refreshed.body).not.toHaveProperty("refreshToken");
@@ -77,15 +76,12 @@ describe("refresh-token cookie mode (users, through the gateway)", () => {
     expect(second).toBeDefined();
     expect(second).not.toBe(first);
 
-    const reused = await call<{ type: string }>(
-      gateway,
-      "POST",
-      "/api/auth/refresh",
-      {},
-      {
+    const reused = await callHttp<{ type: string }>(gateway, "POST", "/api/auth/refresh", {
+      body: {},
+      headers: {
         cookie: `blossom_refresh=${first}`,
       },
-    );
+    });
     expect(reused.status).toBe(401);
     expect(reused.body.type).toMatch(/invalid-refresh-token$/);
     expect(reused.headers.getSetCookie()).toEqual([
@@ -95,55 +91,61 @@ describe("refresh-token cookie mode (users, through the gateway)", () => {
 
   it("logout from the cookie revokes the family and clears the cookie", async () => {
     const email = await signUp();
-    const login = await call(gateway, "POST", "/api/auth/login", { email, password }, PREFER);
+    const login = await callHttp(gateway, "POST", "/api/auth/login", {
+      body: { email, password },
+      headers: PREFER,
+    });
     const token = cookieOf(login.headers)?.token as string;
-    const logout = await call(
-      gateway,
-      "POST",
-      "/api/auth/logout",
-      {},
-      { cookie: `blossom_refresh=${token}` },
-    );
+    const logout = await callHttp(gateway, "POST", "/api/auth/logout", {
+      body: {},
+      headers: { cookie: `blossom_refresh=${token}` },
+    });
     expect(logout.status).toBe(204);
     expect(logout.headers.getSetCookie()).toEqual([
       "blossom_refresh=; Path=/api/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
     ]);
-    const after = await call(
-      gateway,
-      "POST",
-      "/api/auth/refresh",
-      {},
-      { cookie: `blossom_refresh=${token}` },
-    );
+    const after = await callHttp(gateway, "POST", "/api/auth/refresh", {
+      body: {},
+      headers: { cookie: `blossom_refresh=${token}` },
+    });
     expect(after.status).toBe(401);
   });
 
   it("keeps the JSON mode for API clients: the token in the body, no cookie; neither is 400", async () => {
     const email = await signUp();
-    const login = await call<{ refreshToken: string }>(gateway, "POST", "/api/auth/login", {
-      email,
-      password,
+    const login = await callHttp<{ refreshToken: string }>(gateway, "POST", "/api/auth/login", {
+      body: {
+        email,
+        password,
+      },
     });
     expect(login.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(login.headers.getSetCookie()).toEqual([]);
-    const refreshed = await call<{ refreshToken: string }>(gateway, "POST", "/api/auth/refresh", {
-      refreshToken: login.body.refreshToken,
+    const refreshed = await callHttp<{ refreshToken: string }>(gateway, "POST", "/api/auth/refresh", {
+      body: {
+        refreshToken: login.body.refreshToken,
+      },
     });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(refreshed.headers.getSetCookie()).toEqual([]);
-    const missing = await call<{ errors: Array<{ missing?: string }> }>(
+    const missing = await callHttp<{ errors: Array<{ missing?: string }> }>(
       gateway,
       "POST",
       "/api/auth/refresh",
-      {},
+      { body: {} },
     );
     expect(missing.status).toBe(400);
     expect(missing.body.errors[0]?.missing).toBe("refreshToken");
-    expect((await call(gateway, "POST", "/api/auth/logout", {})).status).toBe(400);
+    expect((await callHttp(gateway, "POST", "/api/auth/logout", { body: {} })).status).toBe(400);
     // A cookie that is not one of ours is no token at all.
     expect(
-      (await call(gateway, "POST", "/api/auth/refresh", {}, { cookie: "blossom_refresh=a b" })).status,
+      (
+        await callHttp(gateway, "POST", "/api/auth/refresh", {
+          body: {},
+          headers: { cookie: "blossom_refresh=a b" },
+        })
+      ).status,
     ).toBe(400);
   });
 });

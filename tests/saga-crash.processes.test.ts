@@ -1,15 +1,15 @@
 import {
   type BlossomProcess,
+  callHttp,
   deathOf,
   eventually,
   freePort,
   killAll,
   spawnBlossom,
+  testEnv,
   waitForReady,
 } from "@blossom/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { testEnv } from "./support/blossom-process.js";
-import { call } from "./support/http.js";
 import { type Order, type Product, ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
@@ -50,7 +50,7 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
       await waitForReady(setup);
       const ann = await ShopClient.signUp(gateway, "Crash");
       const card = await ann.addCard();
-      const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
+      const catalog = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
       const item = catalog.body.items[0] as Product;
       setup.child.kill("SIGTERM");
       expect(await setup.exited).toEqual({ code: 0, signal: null });
@@ -84,7 +84,7 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
         return answer.body.items.some((payment) => payment.status !== "authorized") ? answer : undefined;
       }, 10_000);
       expect(payments.body.items.map((payment) => payment.status)).toEqual(["captured"]);
-      const after = await call<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
+      const after = await callHttp<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
       expect(after.body.available).toBe(item.available - 1);
       restarted.child.kill("SIGTERM");
       expect(await restarted.exited).toEqual({ code: 0, signal: null });

@@ -1,7 +1,7 @@
 import { DEVELOPMENT_SERVICE_SECRET, serviceCredential } from "@blossom/auth";
+import { callHttp } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 
 // Zero trust inside: services do not trust the network. A request that bypasses the gateway and
@@ -23,17 +23,18 @@ describe("service tokens on the whole platform (embedded)", () => {
     return found;
   };
   const issue = (service: string, secret = SECRET) =>
-    call<{ accessToken: string; expiresIn: number }>(users, "POST", "/internal/auth/service-token", {
-      service,
-      credential: serviceCredential(secret, service),
+    callHttp<{ accessToken: string; expiresIn: number }>(users, "POST", "/internal/auth/service-token", {
+      body: {
+        service,
+        credential: serviceCredential(secret, service),
+      },
     });
   const prices = (token?: string) =>
-    call<{ items: Array<{ id: string; price: { amount: number } }> }>(
+    callHttp<{ items: Array<{ id: string; price: { amount: number } }> }>(
       inventory,
       "GET",
       `/internal/inventory/prices?ids=${lamp.id}`,
-      undefined,
-      token ? { authorization: `Bearer ${token}` } : {},
+      { headers: token ? { authorization: `Bearer ${token}` } : {} },
     );
 
   beforeAll(async () => {
@@ -41,7 +42,11 @@ describe("service tokens on the whole platform (embedded)", () => {
     users = url("users");
     inventory = url("inventory");
     customer = await ShopClient.signUp(platform.gateway, "Zed");
-    const page = await call<{ items: Product[] }>(platform.gateway, "GET", "/api/inventory/products?limit=1");
+    const page = await callHttp<{ items: Product[] }>(
+      platform.gateway,
+      "GET",
+      "/api/inventory/products?limit=1",
+    );
     const first = page.body.items[0];
     if (!first) throw new Error("no seeded product");
     lamp = first;
@@ -85,18 +90,25 @@ describe("service tokens on the whole platform (embedded)", () => {
     const gateway = platform.gateway;
     const token = (await issue("orders")).body.accessToken;
     // Not routed: the gateway knows only /api/… (and the key set).
-    expect((await call(gateway, "GET", `/internal/inventory/prices?ids=${lamp.id}`)).status).toBe(404);
+    expect((await callHttp(gateway, "GET", `/internal/inventory/prices?ids=${lamp.id}`)).status).toBe(404);
     const credential = serviceCredential(SECRET, "orders");
     expect(
-      (await call(gateway, "POST", "/internal/auth/service-token", { service: "orders", credential })).status,
+      (
+        await callHttp(gateway, "POST", "/internal/auth/service-token", {
+          body: { service: "orders", credential },
+        })
+      ).status,
     ).toBe(404);
     // A service token is refused at the edge: the gateway verifies users' tokens only.
     const bearer = { authorization: `Bearer ${token}` };
     expect(
-      (await call(gateway, "GET", `/internal/inventory/prices?ids=${lamp.id}`, undefined, bearer)).status,
+      (await callHttp(gateway, "GET", `/internal/inventory/prices?ids=${lamp.id}`, { headers: bearer }))
+        .status,
     ).toBe(401);
     // A service token is nobody at the front door: a user's route refuses it.
-    const me = await call(gateway, "GET", "/api/users/me", undefined, { authorization: `Bearer ${token}` });
+    const me = await callHttp(gateway, "GET", "/api/users/me", {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(me.status).toBe(401);
   });
 

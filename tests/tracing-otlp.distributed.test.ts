@@ -1,6 +1,12 @@
-import { type BlossomProcess, eventually, freePort, spawnBlossom, waitForReady } from "@blossom/testkit";
+import {
+  type BlossomProcess,
+  eventually,
+  freePort,
+  GENEROUS_USERS_LIMITS,
+  spawnBlossom,
+  waitForReady,
+} from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GENEROUS_USERS_LIMITS } from "./support/blossom-process.js";
 import { type ReceivedSpan, startOtlpReceiver } from "./support/otlp-receiver.js";
 import { type PreparedTopology, prepareTopology, SERVICES, TOPOLOGIES } from "./support/topologies.js";
 import { newTraceId, tracedCheckout } from "./support/traced-checkout.js";

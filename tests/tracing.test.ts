@@ -2,10 +2,9 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { createLogger, createServer } from "@blossom/runtime";
 import { currentTracing, type StoredSpan, startTracing, type TraceSummary } from "@blossom/telemetry";
-import { eventually } from "@blossom/testkit";
+import { callHttp, eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { ShopClient } from "./support/shop-client.js";
 import { newTraceId, tracedCheckout } from "./support/traced-checkout.js";
 
@@ -131,7 +130,7 @@ describe("one trace per checkout (embedded default)", () => {
   });
 
   it("serves traces to admins only: 401 anonymous, 403 for a customer, 404 for an unknown trace", async () => {
-    expect((await call(platform.gateway, "GET", "/api/ops/traces")).status).toBe(401);
+    expect((await callHttp(platform.gateway, "GET", "/api/ops/traces")).status).toBe(401);
     const customer = await ShopClient.signUp(platform.gateway, "Curious");
     expect((await customer.send("GET", "/api/ops/traces")).status).toBe(403);
     const unknown = await admin.send("GET", `/api/ops/traces/${"0".repeat(31)}1`);
@@ -141,13 +140,10 @@ describe("one trace per checkout (embedded default)", () => {
 
   it("records a failed request's error on its span without the caller's secrets", async () => {
     const { traceId, header } = newTraceparent();
-    const refused = await call(
-      platform.gateway,
-      "POST",
-      "/api/auth/login",
-      { email: "nobody@example.com", password: "hunter2 secret" },
-      { traceparent: header },
-    );
+    const refused = await callHttp(platform.gateway, "POST", "/api/auth/login", {
+      body: { email: "nobody@example.com", password: "hunter2 secret" },
+      headers: { traceparent: header },
+    });
     expect(refused.status).toBe(401);
     const spans = await eventually(
       async () => {

@@ -1,7 +1,6 @@
-import { eventually } from "@blossom/testkit";
+import { callHttp, eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
-import { call } from "./support/http.js";
 import { ShopClient } from "./support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
 
@@ -29,7 +28,7 @@ describe.each(TOPOLOGIES)("walking skeleton through the gateway ($name)", (topol
   });
 
   it("is ready, and the gateway reports every service's database and bus", async () => {
-    const ready = await call<{
+    const ready = await callHttp<{
       status: string;
       services: Record<string, { state: string; detail: { checks: object } }>;
     }>(platform.gateway, "GET", "/health/ready");
@@ -49,15 +48,17 @@ describe.each(TOPOLOGIES)("walking skeleton through the gateway ($name)", (topol
 
   it("signs up a user, ignores a smuggled role, and the welcome email arrives through outbox → bus → inbox", async () => {
     const email = `ann-${Date.now()}@example.com`;
-    const created = await call<{ id: string; role: string; email: string }>(
+    const created = await callHttp<{ id: string; role: string; email: string }>(
       platform.gateway,
       "POST",
       "/api/users",
       {
-        email: email.toUpperCase(),
-        password: "correct horse",
-        name: "Ann",
-        role: "admin",
+        body: {
+          email: email.toUpperCase(),
+          password: "correct horse",
+          name: "Ann",
+          role: "admin",
+        },
       },
     );
     expect(created.status).toBe(201);
@@ -82,23 +83,27 @@ describe.each(TOPOLOGIES)("walking skeleton through the gateway ($name)", (topol
       expect.objectContaining({ template: "welcome", channel: "email", status: "sent" }),
     ]);
 
-    const again = await call<{ type: string }>(platform.gateway, "POST", "/api/users", {
-      email,
-      password: "another one",
-      name: "Ann 2",
+    const again = await callHttp<{ type: string }>(platform.gateway, "POST", "/api/users", {
+      body: {
+        email,
+        password: "another one",
+        name: "Ann 2",
+      },
     });
     expect(again.status).toBe(409);
     expect(again.body.type).toBe("https://blossom.dev/problems/email-taken");
   });
 
   it("answers bad input with 400 problem+json naming the field, never 500", async () => {
-    const bad = await call<{ type: string; errors: Array<{ pointer: string }> }>(
+    const bad = await callHttp<{ type: string; errors: Array<{ pointer: string }> }>(
       platform.gateway,
       "POST",
       "/api/users",
       {
-        email: "not-an-email",
-        password: "short",
+        body: {
+          email: "not-an-email",
+          password: "short",
+        },
       },
     );
     expect(bad.status).toBe(400);
@@ -106,20 +111,20 @@ describe.each(TOPOLOGIES)("walking skeleton through the gateway ($name)", (topol
     expect(bad.body.errors.map((error) => error.pointer)).toEqual(
       expect.arrayContaining(["/email", "/password"]),
     );
-    const malformed = await call(platform.gateway, "POST", "/api/users", "{oops");
+    const malformed = await callHttp(platform.gateway, "POST", "/api/users", { body: "{oops" });
     expect(malformed.status).toBe(400);
-    const unknown = await call(platform.gateway, "GET", "/api/nowhere");
+    const unknown = await callHttp(platform.gateway, "GET", "/api/nowhere");
     expect(unknown.status).toBe(404);
   });
 
   it("serves the seeded catalog with filters and cursor pagination", async () => {
-    const first = await call<Page<Product>>(platform.gateway, "GET", "/api/inventory/products?limit=5");
+    const first = await callHttp<Page<Product>>(platform.gateway, "GET", "/api/inventory/products?limit=5");
     expect(first.status).toBe(200);
     expect(first.body.items).toHaveLength(5);
     const seen = new Set(first.body.items.map((product) => product.sku));
     let cursor = first.body.nextCursor;
     while (cursor) {
-      const page = await call<Page<Product>>(
+      const page = await callHttp<Page<Product>>(
         platform.gateway,
         "GET",
         `/api/inventory/products?limit=5&cursor=${cursor}`,
@@ -128,15 +133,15 @@ describe.each(TOPOLOGIES)("walking skeleton through the gateway ($name)", (topol
       cursor = page.body.nextCursor;
     }
     expect(seen.size).toBeGreaterThanOrEqual(20);
-    const desk = await call<Page<Product>>(
+    const desk = await callHttp<Page<Product>>(
       platform.gateway,
       "GET",
       "/api/inventory/products?category=desk&q=pen",
     );
     expect(desk.body.items.map((product) => product.sku)).toEqual(["DSK-002"]);
-    const badCursor = await call(platform.gateway, "GET", "/api/inventory/products?cursor=%%%");
+    const badCursor = await callHttp(platform.gateway, "GET", "/api/inventory/products?cursor=%%%");
     expect(badCursor.status).toBe(400);
-    const missing = await call(platform.gateway, "GET", "/api/inventory/products/nope");
+    const missing = await callHttp(platform.gateway, "GET", "/api/inventory/products/nope");
     expect(missing.status).toBe(404);
   });
 });

@@ -1,11 +1,18 @@
 import { dropPostgresDatabase } from "@blossom/store";
-import { type BlossomProcess, freePort, spawnBlossom, testAdapters } from "@blossom/testkit";
+import {
+  type BlossomProcess,
+  callHttp,
+  freePort,
+  GENEROUS_USERS_LIMITS,
+  isAlive,
+  spawnBlossom,
+  testAdapters,
+  waitForClusterReady,
+} from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GENEROUS_USERS_LIMITS } from "../support/blossom-process.js";
-import { call } from "../support/http.js";
 import { type Product, ShopClient } from "../support/shop-client.js";
 import { SERVICES } from "../support/topologies.js";
-import { alive, ClusterPids } from "./support/cluster-pids.js";
+import { ClusterPids } from "./support/cluster-pids.js";
 import {
   type Check,
   checkInvariants,
@@ -72,13 +79,7 @@ describe("chaos: the platform keeps its invariants under crashes, broker restart
       ORDERS_FAULT_ERROR_RATE: "0.05",
     });
     pids = new ClusterPids(cluster);
-    const deadline = Date.now() + 240_000;
-    while (!cluster.output().includes("Blossom cluster is ready")) {
-      if (cluster.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`the cluster did not get ready:\n${cluster.output().slice(-4000)}`);
-      await sleep(200);
-    }
-    await sleep(300);
+    await waitForClusterReady(cluster, 240_000);
     pids.refresh();
   }, 270_000);
 
@@ -88,14 +89,14 @@ describe("chaos: the platform keeps its invariants under crashes, broker restart
       const stopped = await Promise.race([cluster.exited, sleep(30_000).then(() => undefined)]);
       if (!stopped) cluster.child.kill("SIGKILL");
     }
-    for (const pid of pids?.all ?? []) if (alive(pid)) process.kill(pid, "SIGKILL");
+    for (const pid of pids?.all ?? []) if (isAlive(pid)) process.kill(pid, "SIGKILL");
     await nats?.destroy();
     for (const service of SERVICES)
       await dropPostgresDatabase(postgresUrl, `${prefix}_${service}`).catch(() => {});
   }, 60_000);
 
   it("settles every order, captures each payment once, conserves stock and keeps the catalog up", async () => {
-    const catalog = await call<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=20");
+    const catalog = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=20");
     expect(catalog.status).toBe(200);
     const productIds = catalog.body.items.map((item) => item.id);
     const buyers = await Promise.all(
@@ -292,7 +293,7 @@ async function probeFaults(url: string, sent: number): Promise<{ sent: number; i
   const worker = async () => {
     while (next < sent) {
       next += 1;
-      const answer = await call<{ type?: string }>(url, "GET", "/openapi.json");
+      const answer = await callHttp<{ type?: string }>(url, "GET", "/openapi.json");
       if (answer.status === 503 && answer.body.type === INJECTED) injected += 1;
     }
   };

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { testSigningKey } from "@blossom/testkit";
+import { callHttp, type HttpAnswer, testSigningKey } from "@blossom/testkit";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type JsonResponse } from "../support/http.js";
 import { ADDRESS, type Order, type Product, ShopClient } from "../support/shop-client.js";
 import {
   ADMIN_PASSWORD,
@@ -33,7 +32,7 @@ let annCard: string;
 let annOrder: Order;
 let lamp: Product;
 
-function expectProblem(answer: JsonResponse, status: number, slug: string, what: string): void {
+function expectProblem(answer: HttpAnswer, status: number, slug: string, what: string): void {
   expect(answer.status, `${what}: ${JSON.stringify(answer.body)}`).toBe(status);
   expect(answer.headers.get("content-type"), what).toMatch(/^application\/problem\+json/);
   expect((answer.body as { type?: string }).type, what).toBe(`https://blossom.dev/problems/${slug}`);
@@ -49,7 +48,7 @@ beforeAll(async () => {
   );
   annId = String(claimsOf(ann.tokens.accessToken).sub);
   bobId = String(claimsOf(bob.tokens.accessToken).sub);
-  const catalog = await call<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products?q=lamp");
+  const catalog = await callHttp<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products?q=lamp");
   lamp = catalog.body.items[0] as Product;
   annCard = await ann.addCard();
   const placed = await ann.placeOrder([{ productId: lamp.id, quantity: 1 }], annCard);
@@ -241,7 +240,7 @@ describe("API2: only a genuine, current token of the users service is accepted",
   it("a protected route without a token is 401 with a Bearer challenge", async () => {
     for (const service of SERVICES) {
       for (const door of sp.doors(service)) {
-        const answer = await call(door.base, "GET", PROTECTED[service]);
+        const answer = await callHttp(door.base, "GET", PROTECTED[service]);
         expectProblem(answer, 401, "unauthorized", `${service} ${door.name}`);
         expect(answer.headers.get("www-authenticate")).toMatch(/^Bearer realm="blossom"/);
       }
@@ -275,7 +274,7 @@ describe("who may call is checked before the input (finding: anonymous invalid b
     for (const route of writes) {
       for (const door of sp.doors(route.service)) {
         const what = `${route.method} ${route.path()} ${door.name}`;
-        const anonymous = await call(door.base, route.method, route.path(), route.body);
+        const anonymous = await callHttp(door.base, route.method, route.path(), { body: route.body });
         expectProblem(anonymous, 401, "unauthorized", `anonymous ${what}`);
         expect(JSON.stringify(anonymous.body), what).not.toMatch(/errors|must have|must be/);
         if (route.admin) {
@@ -341,9 +340,9 @@ describe("API5: admin-only routes check the role in the service", () => {
         expectProblem(answer, 403, "forbidden", `${route.method} ${route.path()} ${door.name}`);
       }
     }
-    expect((await call<Product>(sp.gateway, "GET", `/api/inventory/products/${lamp.id}`)).body.price).toEqual(
-      lamp.price,
-    );
+    expect(
+      (await callHttp<Product>(sp.gateway, "GET", `/api/inventory/products/${lamp.id}`)).body.price,
+    ).toEqual(lamp.price);
   });
 
   it("an admin's token is accepted there (the routes work; the 403s are about the role)", async () => {
@@ -363,14 +362,16 @@ describe("API3: mass assignment — fields a client must not set are stripped", 
     for (const door of sp.doors("users")) {
       const email = `mallory-${randomUUID()}@example.com`;
       const chosenId = randomUUID();
-      const created = await call<Record<string, unknown>>(door.base, "POST", "/api/users", {
-        email,
-        password: "correct horse battery",
-        name: "Mallory",
-        role: "admin",
-        id: chosenId,
-        passwordHash: "scrypt$1$1$1$AAAA$AAAA",
-        password_hash: "scrypt$1$1$1$AAAA$AAAA",
+      const created = await callHttp<Record<string, unknown>>(door.base, "POST", "/api/users", {
+        body: {
+          email,
+          password: "correct horse battery",
+          name: "Mallory",
+          role: "admin",
+          id: chosenId,
+          passwordHash: "scrypt$1$1$1$AAAA$AAAA",
+          password_hash: "scrypt$1$1$1$AAAA$AAAA",
+        },
       });
       expect(created.status, door.name).toBe(201);
       expect(created.body).toMatchObject({ email, name: "Mallory", role: "customer" });
@@ -395,8 +396,10 @@ describe("API3: mass assignment — fields a client must not set are stripped", 
       expect(updated.body).toEqual({ id: bobId, email: before.body.email, name: "Bobby", role: "customer" });
     }
     // A fresh token (from a refresh) carries the stored role: still a customer.
-    const refreshed = await call<{ accessToken: string }>(sp.gateway, "POST", "/api/auth/refresh", {
-      refreshToken: bob.tokens.refreshToken,
+    const refreshed = await callHttp<{ accessToken: string }>(sp.gateway, "POST", "/api/auth/refresh", {
+      body: {
+        refreshToken: bob.tokens.refreshToken,
+      },
     });
     expect(refreshed.status).toBe(200);
     expect(claimsOf(refreshed.body.accessToken).role).toBe("customer");

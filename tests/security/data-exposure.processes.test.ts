@@ -4,17 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type BlossomProcess,
+  callHttp,
   eventually,
   freePort,
+  type HttpAnswer,
   killAll,
   spawnBlossom,
   type TestSigningKey,
+  testEnv,
   testSigningKey,
   waitForReady,
 } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testEnv } from "../support/blossom-process.js";
-import { call, type JsonResponse } from "../support/http.js";
 import { ADDRESS, type Order, type Product } from "../support/shop-client.js";
 import { ADMIN_PASSWORD, type Door } from "./security-platform.js";
 
@@ -63,7 +64,7 @@ let key: TestSigningKey;
 let blossom: BlossomProcess;
 const processes: BlossomProcess[] = [];
 const urls = new Map<string, string>();
-const answers: Array<{ what: string; answer: JsonResponse; text: string }> = [];
+const answers: Array<{ what: string; answer: HttpAnswer; text: string }> = [];
 /** Every access and refresh token the platform issued during the run. */
 const issuedTokens = new Set<string>();
 
@@ -75,8 +76,8 @@ async function recorded<T = unknown>(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<JsonResponse<T>> {
-  const answer = await call<T>(base, method, path, body, headers);
+): Promise<HttpAnswer<T>> {
+  const answer = await callHttp<T>(base, method, path, { body, headers });
   const text = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body ?? "");
   answers.push({ what: `${method} ${path} (${what})`, answer, text });
   for (const name of ["accessToken", "refreshToken"] as const) {
@@ -286,7 +287,7 @@ describe("API3: excessive data exposure, in answers and in log lines", () => {
     for (const order of orders) {
       await eventually(
         async () => {
-          const read = await call<Order>(gateway, "GET", `/api/orders/${order}`, undefined, annAuth);
+          const read = await callHttp<Order>(gateway, "GET", `/api/orders/${order}`, { headers: annAuth });
           return read.body.status !== "pending" ? true : undefined;
         },
         10_000,

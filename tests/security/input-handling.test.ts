@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { callHttp, type HttpAnswer } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type JsonResponse } from "../support/http.js";
 import { ADDRESS, type Order, type Product, ShopClient } from "../support/shop-client.js";
 import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "../support/topologies.js";
 import {
@@ -32,7 +32,7 @@ const INJECTIONS = [
 ];
 const NUL = "Ann\u0000Nul";
 
-function expectProblem(answer: JsonResponse, status: number, slug: string, what: string): void {
+function expectProblem(answer: HttpAnswer, status: number, slug: string, what: string): void {
   expect(answer.status, `${what}: ${JSON.stringify(answer.body).slice(0, 300)}`).toBe(status);
   expect(answer.headers.get("content-type"), what).toMatch(/^application\/problem\+json/);
   expect((answer.body as { type?: string }).type, what).toBe(`https://blossom.dev/problems/${slug}`);
@@ -55,7 +55,7 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
       (await ShopClient.logIn(sp.service("users"), "admin@blossom.local", ADMIN_PASSWORD)).tokens,
     );
     card = await ann.addCard();
-    lamp = (await call<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products?q=lamp")).body
+    lamp = (await callHttp<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products?q=lamp")).body
       .items[0] as Product;
   }, 120_000);
   afterAll(async () => {
@@ -67,7 +67,12 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
     it("an oversized body is 413, at the gateway and at the service", async () => {
       const huge = JSON.stringify({ email: "a@example.com", password: "x".repeat(1_200_000), name: "A" });
       for (const door of sp.doors("users"))
-        expectProblem(await call(door.base, "POST", "/api/users", huge), 413, "payload-too-large", door.name);
+        expectProblem(
+          await callHttp(door.base, "POST", "/api/users", { body: huge }),
+          413,
+          "payload-too-large",
+          door.name,
+        );
     });
 
     it("malformed JSON is 400; XML, a form or no content type is 415; plain text is not taken for JSON", async () => {
@@ -127,7 +132,7 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
       for (const door of sp.doors("users")) {
         const poisoned = `{"email":"p-${randomUUID()}@example.com","password":"correct horse battery","name":"P","__proto__":{"role":"admin"}}`;
         expectProblem(
-          await call(door.base, "POST", "/api/users", poisoned),
+          await callHttp(door.base, "POST", "/api/users", { body: poisoned }),
           400,
           "malformed-body",
           door.name,
@@ -180,7 +185,7 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
     it("a URL whose percent-encoding does not decode is 400 problem+json", async () => {
       for (const door of sp.doors("inventory"))
         expectProblem(
-          await call(door.base, "GET", "/api/inventory/products/%E0%A4%A"),
+          await callHttp(door.base, "GET", "/api/inventory/products/%E0%A4%A"),
           400,
           "malformed-url",
           door.name,
@@ -192,12 +197,12 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
     it("the reported finding: ?limit=Infinity six times is 400 each (not 500, no breaker opened), and the catalog still reads", async () => {
       for (let attempt = 1; attempt <= 6; attempt++)
         expectProblem(
-          await call(sp.gateway, "GET", "/api/inventory/products?limit=Infinity"),
+          await callHttp(sp.gateway, "GET", "/api/inventory/products?limit=Infinity"),
           400,
           "validation-error",
           `attempt ${attempt}`,
         );
-      const catalog = await call<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products");
+      const catalog = await callHttp<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products");
       expect(catalog.status).toBe(200);
       expect(catalog.body.items.length).toBeGreaterThan(0);
     });
@@ -232,7 +237,7 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
       // `config: { auth: "user" }`: "sign in" comes before anything about the query.
       for (const door of sp.doors("orders"))
         expectProblem(
-          await call(door.base, "GET", "/api/orders?limit=Infinity"),
+          await callHttp(door.base, "GET", "/api/orders?limit=Infinity"),
           401,
           "unauthorized",
           door.name,
@@ -340,10 +345,12 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
       for (const [index, text] of INJECTIONS.entries()) {
         const door = sp.doors("users")[index % 2] as Door;
         const email = `o'brien+${index}-${randomUUID()}@example.com`;
-        const created = await call(door.base, "POST", "/api/users", {
-          email,
-          password: "correct horse battery",
-          name: text,
+        const created = await callHttp(door.base, "POST", "/api/users", {
+          body: {
+            email,
+            password: "correct horse battery",
+            name: text,
+          },
         });
         expect(created.status, `${JSON.stringify(text)} ${door.name}`).toBe(201);
         emails.push(email);
@@ -400,25 +407,25 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
           description: `about ${text}`,
           category: text.slice(0, 64),
         });
-        const read = await call<Product>(door.base, "GET", `/api/inventory/products/${product.body.id}`);
+        const read = await callHttp<Product>(door.base, "GET", `/api/inventory/products/${product.body.id}`);
         expect(read.body.name).toBe(text);
         created.push(product.body);
       }
       for (const door of sp.doors("inventory")) {
-        const found = await call<{ items: Product[] }>(
+        const found = await callHttp<{ items: Product[] }>(
           door.base,
           "GET",
           `/api/inventory/products?limit=100&q=${encodeURIComponent("DROP TABLE users;--")}`,
         );
         expect(found.body.items.map((item) => item.name)).toEqual([INJECTIONS[0]]);
         // `%` is a character to look for, not "anything": only names and descriptions holding one.
-        const percent = await call<{ items: Product[] }>(
+        const percent = await callHttp<{ items: Product[] }>(
           door.base,
           "GET",
           "/api/inventory/products?limit=100&q=%25",
         );
         expect(percent.body.items.map((item) => item.name)).toEqual([INJECTIONS[7]]);
-        const byCategory = await call<{ items: Product[] }>(
+        const byCategory = await callHttp<{ items: Product[] }>(
           door.base,
           "GET",
           `/api/inventory/products?category=${encodeURIComponent(INJECTIONS[1] as string)}`,
@@ -458,7 +465,8 @@ describe.each(TOPOLOGIES)("input handling ($name)", (topology) => {
         (await ann.send<{ items: Order[] }>("GET", "/api/orders")).body.items.length,
       ).toBeGreaterThanOrEqual(2);
       expect(
-        (await call<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products")).body.items.length,
+        (await callHttp<{ items: Product[] }>(sp.gateway, "GET", "/api/inventory/products")).body.items
+          .length,
       ).toBeGreaterThan(0);
     });
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { callHttp, type HttpAnswer } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type JsonResponse } from "../support/http.js";
 import { callAs, type SecurityPlatform, startSecurityPlatform } from "./security-platform.js";
 
 /**
@@ -24,17 +24,17 @@ let sp: SecurityPlatform;
 let email: string;
 let token: string;
 
-function burst(count: number, send: () => Promise<JsonResponse>): Promise<JsonResponse[]> {
+function burst(count: number, send: () => Promise<HttpAnswer>): Promise<HttpAnswer[]> {
   return Promise.all(Array.from({ length: count }, send));
 }
 
-function statuses(answers: JsonResponse[]): Record<number, number> {
+function statuses(answers: HttpAnswer[]): Record<number, number> {
   const counts: Record<number, number> = {};
   for (const answer of answers) counts[answer.status] = (counts[answer.status] ?? 0) + 1;
   return counts;
 }
 
-function expectThrottled(answer: JsonResponse, limit: number): void {
+function expectThrottled(answer: HttpAnswer, limit: number): void {
   expect(answer.status).toBe(429);
   expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   expect(answer.body).toMatchObject({ type: "https://blossom.dev/problems/rate-limited", status: 429 });
@@ -63,11 +63,14 @@ beforeAll(async () => {
   // Set up behind the gateway, so that no budget is spent before the tests.
   email = `ann-${randomUUID()}@example.com`;
   const users = sp.service("users");
-  expect((await call(users, "POST", "/api/users", { email, password: PASSWORD, name: "Ann" })).status).toBe(
-    201,
-  );
+  expect(
+    (await callHttp(users, "POST", "/api/users", { body: { email, password: PASSWORD, name: "Ann" } }))
+      .status,
+  ).toBe(201);
   token = (
-    await call<{ accessToken: string }>(users, "POST", "/api/auth/login", { email, password: PASSWORD })
+    await callHttp<{ accessToken: string }>(users, "POST", "/api/auth/login", {
+      body: { email, password: PASSWORD },
+    })
   ).body.accessToken;
 }, 120_000);
 afterAll(async () => {
@@ -77,10 +80,10 @@ afterAll(async () => {
 describe("API4: rate limiting at the gateway", () => {
   it("a burst of anonymous calls past the budget: exactly the budget is served, the rest is 429 with Retry-After and RateLimit-*", async () => {
     const answers = await burst(PER_MINUTE + 10, () =>
-      call(sp.gateway, "GET", "/api/inventory/products?limit=1"),
+      callHttp(sp.gateway, "GET", "/api/inventory/products?limit=1"),
     );
     expect(statuses(answers)).toEqual({ 200: PER_MINUTE, 429: 10 });
-    const served = answers.find((answer) => answer.status === 200) as JsonResponse;
+    const served = answers.find((answer) => answer.status === 200) as HttpAnswer;
     expect(served.headers.get("ratelimit-limit")).toBe(String(PER_MINUTE));
     for (const refused of answers.filter((answer) => answer.status === 429))
       expectThrottled(refused, PER_MINUTE);
@@ -95,13 +98,17 @@ describe("API4: rate limiting at the gateway", () => {
 
   it("password guessing is cut off after the login budget, even when the right password comes", async () => {
     // One after the other, as a guesser waiting for each answer would (and each is a slow scrypt).
-    const guesses: JsonResponse[] = [];
+    const guesses: HttpAnswer[] = [];
     for (let guess = 0; guess < LOGINS_PER_MINUTE + 2; guess++)
       guesses.push(
-        await call(sp.gateway, "POST", "/api/auth/login", { email, password: `wrong guess ${guess}` }),
+        await callHttp(sp.gateway, "POST", "/api/auth/login", {
+          body: { email, password: `wrong guess ${guess}` },
+        }),
       );
     expect(guesses.map((answer) => answer.status)).toEqual([...Array(LOGINS_PER_MINUTE).fill(401), 429, 429]);
-    const right = await call(sp.gateway, "POST", "/api/auth/login", { email, password: PASSWORD });
+    const right = await callHttp(sp.gateway, "POST", "/api/auth/login", {
+      body: { email, password: PASSWORD },
+    });
     expectThrottled(right, LOGINS_PER_MINUTE);
   });
 
@@ -109,7 +116,7 @@ describe("API4: rate limiting at the gateway", () => {
     // Straight at a service port (inside the network) the same burst is all served: a
     // deployment must keep those ports private. This documents that boundary.
     const catalog = await burst(PER_MINUTE + 10, () =>
-      call(sp.service("inventory"), "GET", "/api/inventory/products?limit=1"),
+      callHttp(sp.service("inventory"), "GET", "/api/inventory/products?limit=1"),
     );
     expect(statuses(catalog)).toEqual({ 200: PER_MINUTE + 10 });
     expect(catalog[0]?.headers.get("ratelimit-limit")).toBeNull();
@@ -117,7 +124,7 @@ describe("API4: rate limiting at the gateway", () => {
 });
 
 describe("API4: the users service limits logins and sign-ups itself", () => {
-  function expectLocked(answer: JsonResponse): void {
+  function expectLocked(answer: HttpAnswer): void {
     expect(answer.status).toBe(429);
     expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect(answer.body).toMatchObject({ type: "https://blossom.dev/problems/rate-limited", status: 429 });
@@ -130,22 +137,27 @@ describe("API4: the users service limits logins and sign-ups itself", () => {
     const users = sp.service("users");
     const bob = `bob-${randomUUID()}@example.com`;
     expect(
-      (await call(users, "POST", "/api/users", { email: bob, password: PASSWORD, name: "Bob" })).status,
+      (await callHttp(users, "POST", "/api/users", { body: { email: bob, password: PASSWORD, name: "Bob" } }))
+        .status,
     ).toBe(201);
-    const guesses: JsonResponse[] = [];
+    const guesses: HttpAnswer[] = [];
     for (let guess = 0; guess < 15; guess++)
       guesses.push(
-        await call(users, "POST", "/api/auth/login", { email: bob, password: `wrong guess ${guess}` }),
+        await callHttp(users, "POST", "/api/auth/login", {
+          body: { email: bob, password: `wrong guess ${guess}` },
+        }),
       );
     expect(guesses.map((answer) => answer.status)).toEqual([
       ...Array(USERS_MAX_FAILURES).fill(401),
       ...Array(15 - USERS_MAX_FAILURES).fill(429),
     ]);
-    const right = await call(users, "POST", "/api/auth/login", { email: bob, password: PASSWORD });
+    const right = await callHttp(users, "POST", "/api/auth/login", {
+      body: { email: bob, password: PASSWORD },
+    });
     expectLocked(right);
     // The same answer as a wrong guess: the lock tells nothing about the password.
     const { requestId: _right, ...rightBody } = right.body as Record<string, unknown>;
-    const { requestId: _wrong, ...wrongBody } = (guesses.at(-1) as JsonResponse).body as Record<
+    const { requestId: _wrong, ...wrongBody } = (guesses.at(-1) as HttpAnswer).body as Record<
       string,
       unknown
     >;
@@ -153,35 +165,29 @@ describe("API4: the users service limits logins and sign-ups itself", () => {
 
     // Meanwhile Bob, through the gateway from his own address, signs in: the lock is the
     // attacker's address's, not the account's.
-    const own = await call(
-      sp.gateway,
-      "POST",
-      "/api/auth/login",
-      { email: bob, password: PASSWORD },
-      { "x-forwarded-for": "203.0.113.7" },
-    );
+    const own = await callHttp(sp.gateway, "POST", "/api/auth/login", {
+      body: { email: bob, password: PASSWORD },
+      headers: { "x-forwarded-for": "203.0.113.7" },
+    });
     expect(own.status).toBe(200);
 
     await new Promise((done) => setTimeout(done, USERS_LOCK_SECONDS * 1000 + 200));
-    expect((await call(users, "POST", "/api/auth/login", { email: bob, password: PASSWORD })).status).toBe(
-      200,
-    );
+    expect(
+      (await callHttp(users, "POST", "/api/auth/login", { body: { email: bob, password: PASSWORD } })).status,
+    ).toBe(200);
   });
 
   it("sign-ups from one address: the budget, then 429 with Retry-After through the gateway; another address goes on", async () => {
     const from = { "x-forwarded-for": "198.51.100.20" };
     const signUp = (headers: Record<string, string>) =>
-      call(
-        sp.gateway,
-        "POST",
-        "/api/users",
-        { email: `carol-${randomUUID()}@example.com`, password: PASSWORD, name: "Carol" },
+      callHttp(sp.gateway, "POST", "/api/users", {
+        body: { email: `carol-${randomUUID()}@example.com`, password: PASSWORD, name: "Carol" },
         headers,
-      );
-    const answers: JsonResponse[] = [];
+      });
+    const answers: HttpAnswer[] = [];
     for (let i = 0; i <= SIGNUPS_PER_ADDRESS; i++) answers.push(await signUp(from));
     expect(answers.map((answer) => answer.status)).toEqual([...Array(SIGNUPS_PER_ADDRESS).fill(201), 429]);
-    const refused = answers.at(-1) as JsonResponse;
+    const refused = answers.at(-1) as HttpAnswer;
     expect(refused.body).toMatchObject({ type: "https://blossom.dev/problems/rate-limited", status: 429 });
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await signUp({ "x-forwarded-for": "198.51.100.21" })).status).toBe(201);

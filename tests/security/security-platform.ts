@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type TestSigningKey, type TokenClaims, testSigningKey } from "@blossom/testkit";
+import {
+  callHttp,
+  type HttpAnswer,
+  type TestSigningKey,
+  type TokenClaims,
+  testSigningKey,
+} from "@blossom/testkit";
 import { startTestPlatform, type TestPlatform } from "../support/embedded-platform.js";
-import { call, type JsonResponse } from "../support/http.js";
 import { ShopClient, type Tokens } from "../support/shop-client.js";
 
 /**
@@ -69,10 +74,10 @@ export async function signUpCustomer(sp: SecurityPlatform, name: string): Promis
   const users = sp.service("users");
   const email = `${name.toLowerCase()}-${randomUUID()}@example.com`;
   const password = "correct horse battery";
-  const created = await call(users, "POST", "/api/users", { email, password, name });
+  const created = await callHttp(users, "POST", "/api/users", { body: { email, password, name } });
   if (created.status !== 201)
     throw new Error(`sign-up failed: ${created.status} ${JSON.stringify(created.body)}`);
-  const login = await call<Tokens>(users, "POST", "/api/auth/login", { email, password });
+  const login = await callHttp<Tokens>(users, "POST", "/api/auth/login", { body: { email, password } });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
   return new ShopClient(sp.gateway, login.body);
 }
@@ -85,8 +90,8 @@ export function callAs<T = unknown>(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<JsonResponse<T>> {
-  return call<T>(base, method, path, body, { authorization: `Bearer ${token}`, ...headers });
+): Promise<HttpAnswer<T>> {
+  return callHttp<T>(base, method, path, { body, headers: { authorization: `Bearer ${token}`, ...headers } });
 }
 
 /** An EdDSA token signed with `key`, with the Blossom claims (a customer's) unless overridden. */

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { makeTempDir, testEnv } from "@blossom/testkit";
 import { type RunningPlatform, startPlatform } from "../../apps/blossom/src/commands/start.js";
 import { readConfig } from "../../apps/blossom/src/config.js";
 import { RUNNABLE_NAMES } from "../../apps/blossom/src/topology.js";
-import { testEnv } from "./blossom-process.js";
 
 export interface TestPlatform extends RunningPlatform {
   gateway: string;
@@ -16,14 +14,16 @@ export interface TestPlatform extends RunningPlatform {
 /**
  * Starts the whole platform in this process, as `blossom start` does, on free ports and a fresh
  * data directory (or the given one, to test a restart). Extra variables go through the same
- * configuration loader as the command's.
+ * configuration loader as the command's. The one part of the test kit that stays here: it imports
+ * apps/blossom, which `@blossom/testkit` (a package) must not; the variables and the temporary
+ * directory come from the kit.
  */
 export async function startTestPlatform(
   env: Record<string, string> = {},
   dataDir?: string,
   names: string[] = RUNNABLE_NAMES,
 ): Promise<TestPlatform> {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "blossom-test-"));
+  const dir = dataDir ?? (await makeTempDir("platform"));
   const config = readConfig({
     BLOSSOM_DATA_DIR: dir,
     ...testEnv(0),
@@ -43,7 +43,7 @@ export async function startTestPlatform(
     dataDir: dir,
     async destroy() {
       await platform.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { eventually } from "@blossom/testkit";
-import { call, type JsonResponse } from "./http.js";
+import { callHttp, eventually, type HttpAnswer } from "@blossom/testkit";
 
 export interface Tokens {
   accessToken: string;
@@ -45,7 +44,7 @@ export class ShopClient {
   ): Promise<ShopClient & { email: string; password: string }> {
     const email = `${name.toLowerCase()}-${randomUUID()}@example.com`;
     const password = "correct horse battery";
-    const created = await call(gateway, "POST", "/api/users", { email, password, name });
+    const created = await callHttp(gateway, "POST", "/api/users", { body: { email, password, name } });
     if (created.status !== 201)
       throw new Error(`sign-up failed: ${created.status} ${JSON.stringify(created.body)}`);
     const client = await ShopClient.logIn(gateway, email, password);
@@ -53,7 +52,7 @@ export class ShopClient {
   }
 
   static async logIn(gateway: string, email: string, password: string): Promise<ShopClient> {
-    const login = await call<Tokens>(gateway, "POST", "/api/auth/login", { email, password });
+    const login = await callHttp<Tokens>(gateway, "POST", "/api/auth/login", { body: { email, password } });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
     return new ShopClient(gateway, login.body);
   }
@@ -67,8 +66,8 @@ export class ShopClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<JsonResponse<T>> {
-    return call<T>(this.gateway, method, path, body, { ...this.auth, ...headers });
+  ): Promise<HttpAnswer<T>> {
+    return callHttp<T>(this.gateway, method, path, { body, headers: { ...this.auth, ...headers } });
   }
 
   async addCard(cardNumber = "4242424242424242"): Promise<string> {
@@ -122,7 +121,7 @@ export class ShopClient {
    * GET /api/orders/:id; with `waitSeconds`, the orders service holds a pending order's answer
    * until it settles or that many seconds pass (`Prefer: wait`).
    */
-  order(orderId: string, waitSeconds = 0): Promise<JsonResponse<Order>> {
+  order(orderId: string, waitSeconds = 0): Promise<HttpAnswer<Order>> {
     return this.send<Order>(
       "GET",
       `/api/orders/${orderId}`,
@@ -155,7 +154,7 @@ export function waitSecondsBefore(deadline: number): number {
 }
 
 export async function product(gateway: string, id: string): Promise<Product> {
-  const answer = await call<Product>(gateway, "GET", `/api/inventory/products/${id}`);
+  const answer = await callHttp<Product>(gateway, "GET", `/api/inventory/products/${id}`);
   if (answer.status !== 200) throw new Error(`product ${id}: ${answer.status}`);
   return answer.body;
 }

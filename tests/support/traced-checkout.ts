@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { call } from "./http.js";
+import { callHttp } from "@blossom/testkit";
 import { ADDRESS, type Order, type Product, ShopClient, type Tokens } from "./shop-client.js";
 
 /** A new W3C trace id, as a traced client (a browser, a mobile app) starts one per journey. */
@@ -24,21 +24,15 @@ export async function tracedCheckout(
 ): Promise<{ customer: ShopClient; order: Order; email: string }> {
   const email = `traced-${randomUUID()}@example.com`;
   const password = "correct horse battery";
-  const created = await call(
-    gateway,
-    "POST",
-    "/api/users",
-    { email, password, name: "Tracy" },
-    traceparent(traceId),
-  );
+  const created = await callHttp(gateway, "POST", "/api/users", {
+    body: { email, password, name: "Tracy" },
+    headers: traceparent(traceId),
+  });
   if (created.status !== 201) throw new Error(`sign-up: ${created.status} ${JSON.stringify(created.body)}`);
-  const login = await call<Tokens>(
-    gateway,
-    "POST",
-    "/api/auth/login",
-    { email, password },
-    traceparent(traceId),
-  );
+  const login = await callHttp<Tokens>(gateway, "POST", "/api/auth/login", {
+    body: { email, password },
+    headers: traceparent(traceId),
+  });
   if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
   const customer = new ShopClient(gateway, login.body);
   const card = await customer.send<{ id: string }>(
@@ -48,13 +42,9 @@ export async function tracedCheckout(
     traceparent(traceId),
   );
   if (card.status !== 201) throw new Error(`add card: ${card.status} ${JSON.stringify(card.body)}`);
-  const search = await call<{ items: Product[] }>(
-    gateway,
-    "GET",
-    "/api/inventory/products?q=lamp",
-    undefined,
-    traceparent(traceId),
-  );
+  const search = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?q=lamp", {
+    headers: traceparent(traceId),
+  });
   const lamp = search.body.items[0];
   if (!lamp) throw new Error("no lamp in the seeded catalog");
   const placed = await customer.send<Order>(

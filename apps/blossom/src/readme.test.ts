@@ -31,7 +31,7 @@ describe("README", () => {
   });
 
   it("links only to files that exist, docs/ among them", () => {
-    const links = [...README.matchAll(/\]\(((?:docs|services|deploy)\/[^)#]+)/g)].map(
+    const links = [...README.matchAll(/\]\(((?:docs|services|deploy|apps)\/[^)#]+)/g)].map(
       (match) => match[1] ?? "",
     );
     expect(links).toContain("docs/configuration.md");

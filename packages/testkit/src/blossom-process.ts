@@ -91,3 +91,13 @@ export function deathOf(process_: BlossomProcess, timeoutMs = 15_000) {
     new Promise<undefined>((done) => setTimeout(() => done(undefined), timeoutMs)),
   ]);
 }
+
+/** Whether a process with this pid exists (signal 0 only checks; EPERM: it exists, owned by another user). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

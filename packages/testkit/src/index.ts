@@ -3,6 +3,7 @@ export {
   BLOSSOM_ENTRY,
   type BlossomProcess,
   deathOf,
+  isAlive,
   killAll,
   REPOSITORY_ROOT,
   spawnBlossom,
@@ -10,6 +11,7 @@ export {
   waitForReady,
 } from "./blossom-process.js";
 export { slowBody } from "./bodies.js";
+export { type ClusterRow, readClusterTable, waitForClusterReady } from "./cluster.js";
 export {
   type StoreAdapter,
   type TestDatabase,
@@ -17,6 +19,12 @@ export {
   testStoreFactories,
 } from "./databases.js";
 export { callHttp, type HttpAnswer, type HttpRequest } from "./http.js";
+export {
+  clearedPlatformEnv,
+  GENEROUS_USERS_LIMITS,
+  TEST_PASSWORD_HASH_COST,
+  testEnv,
+} from "./platform-env.js";
 export { freePort } from "./ports.js";
 export {
   type LogLine,
@@ -25,4 +33,5 @@ export {
   startServiceForTest,
 } from "./service.js";
 export { type TestSigningKey, type TokenClaims, testSigningKey } from "./signing.js";
+export { makeTempDir } from "./temp-dirs.js";
 export { eventually } from "./wait.js";

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isAlive } from "./blossom-process.js";
 
 /**
  * Temporary directories for test databases, named after the process that made them. Test
@@ -26,13 +27,4 @@ export async function sweepStaleTempDirs(): Promise<void> {
       await rm(join(tmpdir(), entry), { recursive: true, force: true }).catch(() => {});
     }),
   );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0 only checks that the process exists
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -1,4 +1,4 @@
-import type { BlossomProcess } from "@blossom/testkit";
+import { type BlossomProcess, isAlive } from "@blossom/testkit";
 
 /**
  * Which process is which replica, from what `blossom cluster` prints: the ready table at first,
@@ -47,7 +47,7 @@ export class ClusterPids {
 
   /** The live, ready replicas of a service, as [replica, pid]. */
   live(service: string): Array<[string, number]> {
-    return [...this.#current].filter(([replica, pid]) => replica.startsWith(`${service}#`) && alive(pid));
+    return [...this.#current].filter(([replica, pid]) => replica.startsWith(`${service}#`) && isAlive(pid));
   }
 
   /** The base URL of a replica's current process. */
@@ -57,14 +57,5 @@ export class ClusterPids {
 
   replicas(service: string): number {
     return [...this.#current.keys()].filter((replica) => replica.startsWith(`${service}#`)).length;
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,4 +1,4 @@
-import { call } from "../../support/http.js";
+import { callHttp } from "@blossom/testkit";
 import type { ShopClient } from "../../support/shop-client.js";
 
 /** One request the load generator made: what, when, how it ended and how long it took. */
@@ -65,7 +65,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         round % 2 === 0
           ? "/api/inventory/products?limit=20"
           : `/api/inventory/products/${pick(options.productIds)}`;
-      await timed("catalog", () => call(options.gateway, "GET", path));
+      await timed("catalog", () => callHttp(options.gateway, "GET", path));
     }
   };
   const checkout = async (buyer: LoadOptions["buyers"][number]) => {

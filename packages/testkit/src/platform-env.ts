@@ -1,6 +1,6 @@
 /**
- * The platform-level test environment on top of `@blossom/testkit`'s process helpers
- * (`spawnBlossom`, `waitForReady`, `killAll`, `deathOf`, `freePort`).
+ * Environment variables for a Blossom platform under test or under a benchmark. The kit never
+ * imports apps/ or services/: these are the variables' names and values, as a shell would set them.
  */
 
 /**
@@ -49,22 +49,28 @@ export function testEnv(gatewayPort: number): Record<string, string> {
   };
 }
 
-/** One instance of the ready table `blossom cluster` prints. */
-export interface ClusterRow {
-  instance: string;
-  service: string;
-  pid: number;
-  url: string;
-}
+/** Variables of this shell that configure a platform, whatever their value. */
+const PLATFORM_VARIABLES = new Set([
+  "NODE_ENV",
+  "PORT",
+  "DATABASE_URL",
+  "NATS_URL",
+  "REDIS_URL",
+  "BLOSSOM_SEED",
+  "BLOSSOM_CRASH_POINTS",
+  "NODE_OPTIONS",
+]);
+const PLATFORM_PREFIX = /^(GATEWAY|USERS|INVENTORY|ORDERS|PAYMENTS|NOTIFICATIONS|OTEL)_/;
 
-/** The instances of `blossom cluster`'s ready table in its output (empty before it is ready). */
-export function readClusterTable(output: string): ClusterRow[] {
-  const start = output.indexOf("Blossom cluster is ready");
-  if (start < 0) return [];
-  return [...output.slice(start).matchAll(/^ {2}((\w+)#\d+)\s+(\d+)\s+(http:\/\/\S+)/gm)].map((match) => ({
-    instance: match[1] ?? "",
-    service: match[2] ?? "",
-    pid: Number(match[3]),
-    url: match[4] ?? "",
-  }));
+/**
+ * Every platform variable set in this process's environment, emptied: spread first into the
+ * environment of a spawned `blossom`, so that stray settings of the shell (a NATS_URL would join a
+ * real bus) do not leak into it.
+ */
+export function clearedPlatformEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(env)
+      .filter((name) => PLATFORM_VARIABLES.has(name) || PLATFORM_PREFIX.test(name))
+      .map((name) => [name, ""]),
+  );
 }
