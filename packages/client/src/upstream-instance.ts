@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { isBrokenCircuitError, TaskCancelledError, type TimeoutPolicy, wrap } from "cockatiel";
 import { Pool } from "undici";
 import { breakerCaller } from "./caller-diverse-breaker.js";
@@ -17,6 +18,15 @@ import { classifyNetworkError } from "./network-errors.js";
 import { decodeBody } from "./response-body.js";
 import { parseRetryAfter } from "./retry-after.js";
 import type { PreparedRequest, UpstreamResponse, UpstreamStreamResponse } from "./upstream-request.js";
+
+/**
+ * The signal every attempt's policies derive theirs from (the caller's abort is handled apart,
+ * see #exchange). cockatiel's own default is one signal shared by every call, and each attempt in
+ * flight listens on it until it settles: past ten concurrent attempts Node warned of a listener
+ * leak that is none. This one says that many listeners are expected.
+ */
+const NEVER_ABORTED = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
 
 /** Health and traffic figures of one instance, for readiness checks and metrics. */
 export interface InstanceStats {
@@ -128,7 +138,7 @@ export class UpstreamInstance {
           if ("text" in answer && (answer.status < 200 || answer.status > 299))
             this.#toResponse(request, answer.status, answer.headers, answer.text);
           return answer;
-        }),
+        }, NEVER_ABORTED),
       );
     } catch (error) {
       if (!sent) this.#rejected++;
