@@ -23,6 +23,9 @@ const exclude = [
   // Suites that drive the storefront in a real browser (*.browser.test.ts: Debian's chromium)
   // run through vitest.browser.config.ts (`npm run test:browser`).
   "**/*.browser.test.ts",
+  // Overload suites (*.overload.test.ts: bursts, checkouts far above capacity, on the embedded
+  // default and a 2-replica cluster) run through vitest.overload.config.ts (`npm run test:overload`).
+  "**/*.overload.test.ts",
   ...(distributed ? [] : ["**/*.distributed.test.ts"]),
 ];
 

@@ -10,6 +10,8 @@ declare module "autocannon" {
     headers?: Record<string, string>;
     /** Per-request timeout, seconds. */
     timeout?: number;
+    /** Requests per second over all connections (an offered rate, up to what the connections allow). */
+    overallRate?: number;
   }
 
   interface Histogram {

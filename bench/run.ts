@@ -12,6 +12,9 @@
  *   npm run bench -- telemetry          product read and checkout throughput, telemetry on vs off
  *   npm run bench -- checkout           checkout throughput and latency, embedded vs cluster; catalog
  *                                       reads with 1 vs 2 inventory replicas
+ *   npm run bench -- overload           goodput under overload, embedded: checkouts at saturation (closed
+ *                                       loop), then offered at 2x and 4x that rate (open loop): confirmed/s,
+ *                                       503s shed, other errors, p50/p99; catalog reads at saturation and 2x
  *   npm run bench -- --quick            short smoke run (fewer events, one repetition)
  *   npm run bench -- events --store postgres   events on the local PostgreSQL server
  *
@@ -27,6 +30,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(options: BenchOptions): Pro
   gateway: () => import("./gateway.js"),
   telemetry: () => import("./telemetry.js"),
   checkout: () => import("./checkout.js"),
+  overload: () => import("./overload.js"),
 };
 
 const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...] [--quick] [--store pglite|postgres]
@@ -51,6 +55,8 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
             BENCH_CHECKOUT_READ_DURATION (s, default 5; --quick 2), BENCH_CHECKOUT_READ_CONNECTIONS (20),
             BENCH_CHECKOUT_PARTS (embedded,cluster,reads), BENCH_CHECKOUT_CPU_PROF (dir for the cluster's --cpu-prof), BENCH_CHECKOUT_TELEMETRY (off | without=pg,undici); cluster servers: BENCH_POSTGRES_URL, BENCH_NATS_URL,
             BENCH_REDIS_URL (default redis://127.0.0.1:6379); without them the cluster parts are skipped
+  overload: BENCH_OVERLOAD_DURATION (s per phase, default 10; --quick 4), BENCH_OVERLOAD_CUSTOMERS (16),
+            BENCH_OVERLOAD_READ_CONNECTIONS (20), BENCH_OVERLOAD_MAX_PENDING (ORDERS_MAX_PENDING_CHECKOUTS; default the service's)
 `;
 
 async function main(): Promise<void> {

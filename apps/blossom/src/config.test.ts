@@ -258,6 +258,7 @@ describe("settingsOf", () => {
     expect(settingsOf(config, ordersService)).toEqual({
       ORDERS_SAGA_DEADLINE_SECONDS: 45,
       ORDERS_SAGA_SWEEP_INTERVAL_MS: 1000,
+      ORDERS_MAX_PENDING_CHECKOUTS: 32,
     });
     expect(settingsOf(config, usersService)).toMatchObject({
       USERS_LOGIN_MAX_FAILURES: 7,

@@ -55,3 +55,31 @@ describe("an upstream failure as a problem", () => {
     expect(failed.status).toBe(502);
   });
 });
+
+describe("a lost database connection as a problem", () => {
+  it("is 503 with Retry-After when it was lost before the commit (the transaction rolled back)", () => {
+    for (const error of [
+      Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }),
+      new Error("Connection terminated unexpectedly"),
+      new Error("Client has encountered a connection error and is not queryable"),
+    ]) {
+      const problem = toProblem(error);
+      expect(problem.status).toBe(503);
+      expect(problem.headers["retry-after"]).toBe("1");
+    }
+  });
+
+  it("is 504 outcome-unknown when it was lost during the commit (the store's OutcomeUnknownError)", () => {
+    // What @blossom/store throws, as the runtime sees it: its stable code, the driver's error as cause.
+    const error = Object.assign(new Error("the database connection was lost during COMMIT"), {
+      code: "DATABASE_OUTCOME_UNKNOWN",
+      outcomeUnknown: true,
+      cause: Object.assign(new Error("terminating connection"), { code: "57P01" }),
+    });
+    const problem = toProblem(error);
+    expect(problem.status).toBe(504);
+    expect(problem.type).toBe("https://blossom.dev/problems/outcome-unknown");
+    expect(problem.headers["retry-after"]).toBe("1");
+    expect(problem.message).toContain("same Idempotency-Key");
+  });
+});

@@ -96,8 +96,9 @@ function isUnstorableText(error: unknown): boolean {
 
 /**
  * A lost database connection (the server shut it down: 57P01-57P03; a connection exception: class
- * 08; or the socket itself failed) is the platform's passing trouble, not the client's: answered
- * 503 with Retry-After, so a client (or the gateway, for a write carrying an Idempotency-Key)
+ * 08; or the socket itself failed) before anything was committed (a transaction rolls back when
+ * its connection goes; one lost during the COMMIT is the store's `OutcomeUnknownError`, above) is
+ * the platform's passing trouble, not the client's: answered 503 with Retry-After, so a client (or the gateway, for a write carrying an Idempotency-Key)
  * retries once the pool has reconnected, instead of seeing a 500 for a request that may succeed.
  */
 const LOST_CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "ECONNRESET", "ECONNREFUSED", "EPIPE"]);
@@ -109,6 +110,31 @@ function isLostConnection(error: unknown): boolean {
   if (typeof code === "string" && (LOST_CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
     return true;
   return typeof message === "string" && LOST_CONNECTION_MESSAGES.some((pattern) => pattern.test(message));
+}
+
+/**
+ * `@blossom/store`'s `OutcomeUnknownError` (recognised by its stable `code`, so the runtime does
+ * not depend on the store): the connection was lost while a COMMIT (or a write that commits by
+ * itself) was in flight, so the write may have been committed. Not a 503, which would say
+ * nothing was done: 504 `outcome-unknown`, as for an upstream that gave no answer.
+ */
+const DATABASE_OUTCOME_UNKNOWN = "DATABASE_OUTCOME_UNKNOWN";
+
+function isDatabaseOutcomeUnknown(error: unknown): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { code?: unknown }).code === DATABASE_OUTCOME_UNKNOWN
+  );
+}
+
+function databaseOutcomeUnknownProblem(): HttpProblem {
+  const problem = HttpProblem.of(
+    "outcomeUnknown",
+    "The service lost its database connection while committing the request: it may or may not have been carried out. Retrying with the same Idempotency-Key (or repeating a PUT or DELETE) is safe; otherwise check whether it took effect before repeating it.",
+  );
+  problem.headers["retry-after"] = "1";
+  return problem;
 }
 
 /** Turns any thrown error into the problem a client may see; never leaks a stack or an internal message. */
@@ -134,6 +160,7 @@ export function toProblem(error: unknown): HttpProblem {
   }
   const upstream = upstreamProblem(error);
   if (upstream) return upstream;
+  if (isDatabaseOutcomeUnknown(error)) return databaseOutcomeUnknownProblem();
   if (isLostConnection(error)) {
     const problem = HttpProblem.of("unavailable", "The service lost its database connection; retry shortly.");
     problem.headers["retry-after"] = "1";
@@ -208,7 +235,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     } else if (problem.status >= 500 && problem.status !== 500)
       request.log.warn(
         { err: error },
-        isLostConnection(error) ? "database connection lost" : "upstream failed",
+        isDatabaseOutcomeUnknown(error)
+          ? "database connection lost during a commit"
+          : isLostConnection(error)
+            ? "database connection lost"
+            : "upstream failed",
       );
     else if (problem.status >= 500) request.log.error({ err: error }, "request failed");
     return sendProblem(request, reply, problem);

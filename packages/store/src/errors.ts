@@ -82,3 +82,50 @@ export function isSerializationFailure(err: unknown): boolean {
   const code = sqlState(err);
   return code === SQLSTATE.serializationFailure || code === SQLSTATE.deadlockDetected;
 }
+
+/** The `code` of `OutcomeUnknownError`, which `@blossom/runtime` answers 504 `outcome-unknown`. */
+export const OUTCOME_UNKNOWN_CODE = "DATABASE_OUTCOME_UNKNOWN";
+
+/**
+ * The connection to the server was lost while a statement that commits was in flight: a COMMIT,
+ * or a write outside a transaction (which commits by itself). The server may have committed it
+ * before the connection went, or not: nobody can tell from here. Unlike a connection lost before
+ * the commit was sent (the transaction then surely rolled back: the plain driver error, answered
+ * 503), a retry is safe only where the request is idempotent (an `Idempotency-Key`, a PUT). The
+ * driver's error is the `cause`.
+ */
+export class OutcomeUnknownError extends Error {
+  readonly code = OUTCOME_UNKNOWN_CODE;
+  readonly outcomeUnknown = true;
+  /** What was in flight: "COMMIT", or the first word of the write (INSERT, UPDATE, …). */
+  readonly statement: string;
+
+  constructor(statement: string, cause: unknown) {
+    super(`the database connection was lost during ${statement}: it may or may not have been committed`, {
+      cause,
+    });
+    this.name = "OutcomeUnknownError";
+    this.statement = statement;
+  }
+}
+
+/** A commit whose outcome is unknown (see `OutcomeUnknownError`). */
+export function isOutcomeUnknown(err: unknown): err is OutcomeUnknownError {
+  return err instanceof OutcomeUnknownError;
+}
+
+/**
+ * The connection was lost while the statement was in flight (the server ended it: 57P01-57P03 or
+ * class 08; or the socket failed). Not a statement the driver refused to send on a connection
+ * already known broken ("… is not queryable"): that one never reached the server.
+ */
+const LOST_IN_FLIGHT_CODES = new Set(["57P01", "57P02", "57P03", "ECONNRESET", "EPIPE", "ETIMEDOUT"]);
+
+export function isLostInFlight(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof message === "string" && /not queryable/.test(message)) return false;
+  if (typeof code === "string" && (LOST_IN_FLIGHT_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
+    return true;
+  return typeof message === "string" && /^Connection terminated/.test(message);
+}

@@ -1,9 +1,10 @@
 import { createRequire } from "node:module";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, sql } from "kysely";
 import type * as Pg from "pg";
 import type { Store } from "../store.js";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { maskPassword } from "./database-url.js";
+import { OutcomeAwarePostgresDialect } from "./outcome-aware-dialect.js";
 
 export interface OpenPostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -31,7 +32,9 @@ const pg = createRequire(import.meta.url)("pg") as typeof Pg;
 /**
  * A store over a PostgreSQL server through a `pg` pool. Opening does not connect: the pool
  * connects on first use, so `ping()` is the reachability check. A query waits at most 5 s for
- * a connection, then fails with the driver's error.
+ * a connection, then fails with the driver's error. A connection lost while a COMMIT, or a
+ * write outside a transaction, was in flight fails with `OutcomeUnknownError` instead: it may
+ * have been committed.
  */
 export async function openPostgres<DB>(options: OpenPostgresOptions): Promise<Store<DB>> {
   const poolMax = options.poolMax ?? DEFAULT_POOL_MAX;
@@ -60,7 +63,9 @@ export async function openPostgres<DB>(options: OpenPostgresOptions): Promise<St
   });
   const connections = trackConnections(pool);
 
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  // A connection lost during a COMMIT (or a write outside a transaction) fails with an
+  // OutcomeUnknownError, one lost before it with the driver's error (outcome-aware-dialect.ts).
+  const db = new Kysely<DB>({ dialect: new OutcomeAwarePostgresDialect({ pool }) });
   let closed: Promise<void> | undefined;
   return {
     kind: "postgres",

@@ -8,11 +8,17 @@ import {
   problemResponse,
   withResponseHeaders,
 } from "@blossom/runtime";
-import { isUniqueViolation } from "@blossom/store";
+import { isOutcomeUnknown, isUniqueViolation } from "@blossom/store";
 import { MAX_ORDER_TOTAL_AMOUNT, orderTotal, requestHash, withinOrderLimit } from "../domain/order-rules.js";
 import { OrderPlaced } from "../events/contracts.js";
-import { findByIdempotencyKey, insertOrder, type OrderRow } from "../store/orders-store.js";
+import {
+  countPendingOrders,
+  findByIdempotencyKey,
+  insertOrder,
+  type OrderRow,
+} from "../store/orders-store.js";
 import type { OrdersTables, StoredOrderLine } from "../store/tables.js";
+import { CheckoutAdmission } from "./checkout-admission.js";
 import { fetchPrices } from "./inventory-prices.js";
 import { toOrderView } from "./order-view.js";
 import { IdempotencyHeaders, OrderView, PlaceOrderBody, ReplayedHeader } from "./schemas.js";
@@ -51,11 +57,20 @@ export function acceptedOrderView(row: OrderRow) {
  * request answered, 202 and the same body (with `Idempotent-Replayed: true`), so a retry (the
  * client's or the gateway's own) is indistinguishable from the first answer; the order's state
  * now is `GET /api/orders/:id`'s to tell. The same key with another body is refused (422).
+ *
+ * A new order is admitted only while fewer than `ORDERS_MAX_PENDING_CHECKOUTS` are pending
+ * (`CheckoutAdmission`): past it, 503 `checkouts-shed` with `Retry-After`, before anything is
+ * read, asked of inventory or written. The insert itself runs only while the caller's budget
+ * lasts (it may have waited for the database connection): past it, 503 and nothing written.
  */
 export function registerPlaceOrder(
   app: App,
   context: ServiceContext<OrdersTables, OrdersSettingsSchema>,
 ): void {
+  const admission = new CheckoutAdmission({
+    maxPending: context.settings.ORDERS_MAX_PENDING_CHECKOUTS,
+    countPending: () => countPendingOrders(context.db),
+  });
   app.post(
     "/api/orders",
     {
@@ -85,65 +100,80 @@ export function registerPlaceOrder(
         if (existing.request_hash !== hash) throw keyReused();
         return reply.code(202).header("idempotent-replayed", "true").send(acceptedOrderView(existing));
       };
-      const earlier = await findByIdempotencyKey(context.db, user.userId, key);
-      if (earlier) return replay(earlier);
-
-      const prices = await fetchPrices(
-        context.clients.get("inventory"),
-        request.body.items.map((item) => item.productId),
-      );
-      const items: StoredOrderLine[] = request.body.items.map((item) => {
-        const quote = prices.get(item.productId);
-        if (!quote) throw HttpProblem.of("unprocessable", `No product ${item.productId}`);
-        return { productId: item.productId, quantity: item.quantity, unitPrice: quote.price };
-      });
-      const total = orderTotal(items);
-      if (!withinOrderLimit(total))
-        throw new HttpProblem({
-          status: 422,
-          slug: "order-total-too-large",
-          title: "The order total is too large",
-          detail: `The order totals ${total.amount} minor units; an order may total at most ${MAX_ORDER_TOTAL_AMOUNT}. Split it into several orders.`,
-        });
-      const id = randomUUID();
-      const deadlineSeconds = context.settings.ORDERS_SAGA_DEADLINE_SECONDS;
-      let created: OrderRow;
-      // The prices came from inventory: if that took the rest of the caller's budget, refuse now
-      // (503, nothing written) rather than place an order the caller no longer waits for.
-      assertWithinBudget();
-      const deadline = new Date(Date.now() + deadlineSeconds * 1000);
+      // The saga's backlog is full: refuse now, before reading or writing anything (a replay
+      // too: it is answered once the backlog has room, with what the original answered).
+      const ticket = await admission.admit();
+      // Whether this request wrote the order: it then counts as pending until a count sees it.
+      let written = false;
       try {
-        created = await context.transaction(async (trx) => {
-          const row = await insertOrder(trx, {
-            id,
-            userId: user.userId,
-            items,
-            totalAmount: total.amount,
-            paymentMethodId: request.body.paymentMethodId,
-            shippingAddress: request.body.shippingAddress,
-            idempotencyKey: key,
-            requestHash: hash,
-            deadline,
-          });
-          await context.outbox.add(trx, OrderPlaced, id, {
-            orderId: id,
-            userId: user.userId,
-            items,
-            total,
-            paymentMethodId: request.body.paymentMethodId,
-            deadline: deadline.toISOString(),
-          });
-          return row;
+        const earlier = await findByIdempotencyKey(context.db, user.userId, key);
+        if (earlier) return replay(earlier);
+
+        const prices = await fetchPrices(
+          context.clients.get("inventory"),
+          request.body.items.map((item) => item.productId),
+        );
+        const items: StoredOrderLine[] = request.body.items.map((item) => {
+          const quote = prices.get(item.productId);
+          if (!quote) throw HttpProblem.of("unprocessable", `No product ${item.productId}`);
+          return { productId: item.productId, quantity: item.quantity, unitPrice: quote.price };
         });
-      } catch (error) {
-        // Two retries raced: the other one created the order; answer it.
-        if (isUniqueViolation(error)) {
-          const winner = await findByIdempotencyKey(context.db, user.userId, key);
-          if (winner) return replay(winner);
+        const total = orderTotal(items);
+        if (!withinOrderLimit(total))
+          throw new HttpProblem({
+            status: 422,
+            slug: "order-total-too-large",
+            title: "The order total is too large",
+            detail: `The order totals ${total.amount} minor units; an order may total at most ${MAX_ORDER_TOTAL_AMOUNT}. Split it into several orders.`,
+          });
+        const id = randomUUID();
+        const deadlineSeconds = context.settings.ORDERS_SAGA_DEADLINE_SECONDS;
+        let created: OrderRow;
+        // The prices came from inventory: if that took the rest of the caller's budget, refuse now
+        // (503, nothing written) rather than place an order the caller no longer waits for.
+        assertWithinBudget();
+        const deadline = new Date(Date.now() + deadlineSeconds * 1000);
+        try {
+          created = await context.transaction(async (trx) => {
+            // The connection may have been a queue of its own (PGlite has one): write only if the
+            // caller still waits, otherwise this rolls back (nothing written) and answers 503.
+            assertWithinBudget();
+            const row = await insertOrder(trx, {
+              id,
+              userId: user.userId,
+              items,
+              totalAmount: total.amount,
+              paymentMethodId: request.body.paymentMethodId,
+              shippingAddress: request.body.shippingAddress,
+              idempotencyKey: key,
+              requestHash: hash,
+              deadline,
+            });
+            await context.outbox.add(trx, OrderPlaced, id, {
+              orderId: id,
+              userId: user.userId,
+              items,
+              total,
+              paymentMethodId: request.body.paymentMethodId,
+              deadline: deadline.toISOString(),
+            });
+            return row;
+          });
+          written = true;
+        } catch (error) {
+          // The commit may have happened: count it as pending, to be safe.
+          if (isOutcomeUnknown(error)) written = true;
+          // Two retries raced: the other one created the order; answer it.
+          if (isUniqueViolation(error)) {
+            const winner = await findByIdempotencyKey(context.db, user.userId, key);
+            if (winner) return replay(winner);
+          }
+          throw error;
         }
-        throw error;
+        return reply.code(202).send(acceptedOrderView(created));
+      } finally {
+        ticket.release(written);
       }
-      return reply.code(202).send(acceptedOrderView(created));
     },
   );
 }

@@ -12,6 +12,13 @@ export const ordersSettingsSchema = {
     default: 1000,
     description: "how often overdue checkouts are looked for",
   }),
+  ORDERS_MAX_PENDING_CHECKOUTS: Type.Integer({
+    minimum: 1,
+    maximum: 100000,
+    default: 32,
+    description:
+      "checkouts that may be pending (placed, not yet confirmed or cancelled) at once, counted over every replica; past it POST /api/orders is answered 503 checkouts-shed with Retry-After before anything is written",
+  }),
 };
 
 export type OrdersSettingsSchema = typeof ordersSettingsSchema;

@@ -184,6 +184,16 @@ export async function settledAmong(db: OrdersDb, ids: string[]): Promise<string[
   return rows.map((row) => row.id);
 }
 
+/** How many orders are pending (the saga's backlog), on the partial index of pending orders. */
+export async function countPendingOrders(db: OrdersDb): Promise<number> {
+  const row = await db
+    .selectFrom("orders")
+    .select((eb) => eb.fn.countAll<number>().as("pending"))
+    .where("status", "=", "pending")
+    .executeTakeFirstOrThrow();
+  return Number(row.pending);
+}
+
 /** Pending orders whose saga deadline has passed, oldest first. */
 export async function overdueOrders(db: OrdersDb, now: Date, limit: number): Promise<string[]> {
   const rows = await db

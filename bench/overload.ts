@@ -1,0 +1,296 @@
+/**
+ * Goodput under overload (issue 15, part 5), on the embedded default (`blossom start`: one
+ * process, PGlite, in-memory bus):
+ *
+ *   saturation  N customers placing checkouts one after another (closed loop): the rate the
+ *               platform sustains, R confirmed/s, and p50/p99 place -> confirmed
+ *   2x, 4x      checkouts due at 2R and 4R (open loop, each placed once, never retried): confirmed/s,
+ *               503s (shed; each must carry Retry-After), other errors, p50/p99 place -> confirmed of
+ *               the accepted ones, each against saturation, and how long the POST took to be answered.
+ *               Objectives: confirmed/s >= 0.9x, p99 <= 3x; the run fails on an answer other than
+ *               2xx, 503 with Retry-After or 504 (figures are printed, not judged)
+ *   reads       GET /api/inventory/products/:id through the gateway: closed loop (autocannon,
+ *               BENCH_OVERLOAD_READ_CONNECTIONS) for the saturation rate S, then offered at 2S
+ *               (autocannon's overallRate over 10x the connections): 2xx/s >= 0.9x, p99 <= 3x
+ *
+ * What sheds the excess: orders' checkout admission (ORDERS_MAX_PENDING_CHECKOUTS: 503
+ * checkouts-shed before anything is written), the gateway's bulkhead and the services' deadlines
+ * (503 deadline-exceeded before the handler acts). Figures from a shared 2-core machine are noisy;
+ * the load generator runs on the same machine.
+ *
+ *   BENCH_OVERLOAD_DURATION          seconds of each phase (default 10; --quick 4)
+ *   BENCH_OVERLOAD_CUSTOMERS         customers of the closed loop, who also place the open-loop orders (16)
+ *   BENCH_OVERLOAD_READ_CONNECTIONS  connections of the closed-loop catalog reads (20)
+ *   BENCH_OVERLOAD_MAX_PENDING       ORDERS_MAX_PENDING_CHECKOUTS of the platform (default: the service's own)
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import {
+  type Buyer,
+  checkoutsAtRate,
+  type OverloadSummary,
+  summarize,
+} from "../tests/overload/support/checkout-overload.js";
+import { catalog, closedLoop, percentile, restock, signUpCustomers } from "./checkout-load.js";
+import { startEmbeddedPlatform, stopProcess, UNLIMITED_RATES } from "./processes.js";
+import {
+  type BenchOptions,
+  type BenchResult,
+  type Cell,
+  errorMessage,
+  loadLine,
+  machine,
+  ratio,
+  ratioAgainst,
+  table,
+} from "./report.js";
+import { optionalPositiveInteger, positiveInteger } from "./settings.js";
+
+const RESTOCK_UNITS = 100_000;
+const ADMIN_PASSWORD = "bench-overload-admin";
+/** Seconds between phases: what the previous one left pending settles first. */
+const DRAIN_MS = 3_000;
+
+interface Row {
+  phase: string;
+  offeredPerSecond: number | undefined;
+  confirmedPerSecond: number;
+  shed: number;
+  shedWithoutRetryAfter: number;
+  otherErrors: Record<string, number>;
+  cancelled: number;
+  p50Ms: number | undefined;
+  p99Ms: number | undefined;
+  answerP99Ms: number | undefined;
+}
+
+interface ReadRow {
+  phase: string;
+  offeredPerSecond: number | undefined;
+  okPerSecond: number;
+  shed: number;
+  otherErrors: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const log = (message: string) => process.stderr.write(`overload: ${message}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function openLoopRow(phase: string, offered: number, summary: OverloadSummary): Row {
+  return {
+    phase,
+    offeredPerSecond: offered,
+    confirmedPerSecond: summary.confirmedPerSecond,
+    shed: summary.shed,
+    shedWithoutRetryAfter: summary.shedWithoutRetryAfter,
+    otherErrors: summary.otherErrors,
+    cancelled: summary.cancelled + summary.unsettled,
+    p50Ms: summary.p50Ms,
+    p99Ms: summary.p99Ms,
+    answerP99Ms: summary.answerP99Ms,
+  };
+}
+
+async function reads(url: string, seconds: number, connections: number, overallRate?: number) {
+  const result = await autocannon({
+    url,
+    duration: seconds,
+    connections,
+    timeout: 10,
+    ...(overallRate === undefined ? {} : { overallRate }),
+  });
+  const count = (status: string) => result.statusCodeStats[status]?.count ?? 0;
+  const ok = Object.entries(result.statusCodeStats)
+    .filter(([status]) => status.startsWith("2"))
+    .reduce((sum, [, stats]) => sum + stats.count, 0);
+  return {
+    okPerSecond: ok / seconds,
+    shed: count("503"),
+    otherErrors: result.non2xx - count("503") + result.errors + result.timeouts,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
+}
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const seconds = positiveInteger("BENCH_OVERLOAD_DURATION", options.quick ? 4 : 10);
+  const customerCount = positiveInteger("BENCH_OVERLOAD_CUSTOMERS", 16);
+  const readConnections = positiveInteger("BENCH_OVERLOAD_READ_CONNECTIONS", 20);
+  const maxPending = optionalPositiveInteger("BENCH_OVERLOAD_MAX_PENDING");
+  const dir = await mkdtemp(join(tmpdir(), "blossom-bench-overload-"));
+  const failures: string[] = [];
+  const rows: Row[] = [];
+  const readRows: ReadRow[] = [];
+  log("starting the embedded platform (blossom start)");
+  const { proc, gateway } = await startEmbeddedPlatform(dir, {
+    ...UNLIMITED_RATES,
+    BLOSSOM_SEED: "true",
+    BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    ...(maxPending === undefined ? {} : { ORDERS_MAX_PENDING_CHECKOUTS: String(maxPending) }),
+  });
+  try {
+    log(`signing up ${customerCount} customers`);
+    const customers = await signUpCustomers([gateway], customerCount, "overload");
+    const products = await catalog(gateway);
+    await restock(gateway, ADMIN_PASSWORD, products, RESTOCK_UNITS);
+    await closedLoop({ customers, products, orders: customers.length });
+
+    log(`saturation: closed loop, ${customerCount} customers, ${seconds} s`);
+    const saturation = await closedLoop({
+      customers,
+      products,
+      productOffset: customers.length,
+      durationMs: seconds * 1000,
+    });
+    const rate = saturation.confirmed / saturation.seconds;
+    rows.push({
+      phase: "saturation (closed loop)",
+      offeredPerSecond: undefined,
+      confirmedPerSecond: rate,
+      shed: 0,
+      shedWithoutRetryAfter: 0,
+      otherErrors: saturation.failed > 0 ? { failed: saturation.failed } : {},
+      cancelled: saturation.cancelled,
+      p50Ms: percentile(saturation.latenciesMs, 0.5),
+      p99Ms: percentile(saturation.latenciesMs, 0.99),
+      answerP99Ms: undefined,
+    });
+    if (rate <= 0) throw new Error(`saturation confirmed no order (${saturation.firstFailure ?? "?"})`);
+
+    const buyers: Buyer[] = customers.map((customer) => ({
+      client: customer.client,
+      cardId: customer.cardId,
+    }));
+    for (const factor of [2, 4]) {
+      await sleep(DRAIN_MS);
+      log(`${factor}x: ${(factor * rate).toFixed(1)} checkouts/s offered for ${seconds} s (open loop)`);
+      const overload = await checkoutsAtRate({
+        buyers,
+        products,
+        ratePerSecond: factor * rate,
+        durationMs: seconds * 1000,
+      });
+      rows.push(openLoopRow(`${factor}x (open loop)`, factor * rate, summarize(overload)));
+    }
+
+    await sleep(DRAIN_MS);
+    const product = products[0];
+    if (!product) throw new Error("the catalog is empty");
+    const url = `${gateway}/api/inventory/products/${product.id}`;
+    log(`catalog reads: closed loop, ${readConnections} connections, ${seconds} s`);
+    await reads(url, 1, readConnections);
+    const readSaturation = await reads(url, seconds, readConnections);
+    readRows.push({ phase: "saturation (closed loop)", offeredPerSecond: undefined, ...readSaturation });
+    log(`catalog reads: ${(2 * readSaturation.okPerSecond).toFixed(0)}/s offered for ${seconds} s`);
+    const readOverload = await reads(url, seconds, readConnections * 10, 2 * readSaturation.okPerSecond);
+    readRows.push({
+      phase: "2x (offered rate)",
+      offeredPerSecond: 2 * readSaturation.okPerSecond,
+      ...readOverload,
+    });
+  } catch (error) {
+    failures.push(errorMessage(error));
+  } finally {
+    await stopProcess(proc.child, proc.exited);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const base = rows[0];
+  const checkoutCells: Cell[][] = rows.map((row, index) => [
+    row.phase,
+    row.offeredPerSecond,
+    row.confirmedPerSecond,
+    index === 0
+      ? undefined
+      : ratioAgainst(row.confirmedPerSecond, base?.confirmedPerSecond, { atLeast: 0.9 }),
+    row.shed,
+    row.shedWithoutRetryAfter,
+    Object.entries(row.otherErrors)
+      .map(([status, count]) => `${status}x${count}`)
+      .join(" ") || "none",
+    row.cancelled,
+    row.p50Ms,
+    index === 0 ? undefined : ratio(row.p50Ms, base?.p50Ms),
+    row.p99Ms,
+    index === 0 ? undefined : ratioAgainst(row.p99Ms, base?.p99Ms, { atMost: 3 }),
+    row.answerP99Ms,
+  ]);
+  const readBase = readRows[0];
+  const readCells: Cell[][] = readRows.map((row, index) => [
+    row.phase,
+    row.offeredPerSecond,
+    row.okPerSecond,
+    index === 0 ? undefined : ratioAgainst(row.okPerSecond, readBase?.okPerSecond, { atLeast: 0.9 }),
+    row.shed,
+    row.otherErrors,
+    row.p50Ms,
+    row.p99Ms,
+    index === 0 ? undefined : ratioAgainst(row.p99Ms, readBase?.p99Ms, { atMost: 3 }),
+  ]);
+  for (const row of rows.slice(1)) {
+    if (row.shedWithoutRetryAfter > 0)
+      failures.push(`${row.phase}: ${row.shedWithoutRetryAfter} 503s without Retry-After`);
+    // 504 is a truthful answer (a write the gateway gave up on; its retry with the same key
+    // resolves it): shown, not a failure. Anything else (500, 502, no answer) is.
+    const wrong = Object.entries(row.otherErrors).filter(([status]) => status !== "504");
+    if (wrong.length > 0)
+      failures.push(
+        `${row.phase}: answers other than 2xx, 503 and 504: ${JSON.stringify(Object.fromEntries(wrong))}`,
+      );
+  }
+  const text = [
+    `Goodput under overload, embedded default (${seconds} s per phase; ${loadLine()}; the load generator shares the machine)`,
+    "",
+    table(
+      "Checkouts: POST /api/orders then GET /api/orders/:id with Prefer: wait; latency from when each order was due",
+      [
+        "phase",
+        "offered/s",
+        "confirmed/s",
+        "vs saturation",
+        "503 (shed)",
+        "503 w/o Retry-After",
+        "other errors",
+        "cancelled",
+        "p50 ms",
+        "p50 vs sat.",
+        "p99 ms",
+        "p99 vs saturation",
+        "POST answered p99 ms",
+      ],
+      checkoutCells,
+    ),
+    table(
+      "Catalog reads: GET /api/inventory/products/:id through the gateway (autocannon)",
+      [
+        "phase",
+        "offered/s",
+        "2xx/s",
+        "vs saturation",
+        "503 (shed)",
+        "other errors",
+        "p50 ms",
+        "p99 ms",
+        "p99 vs saturation",
+      ],
+      readCells,
+    ),
+    ...(failures.length > 0 ? [`FAILED: ${failures.join("; ")}`] : []),
+  ].join("\n");
+  return {
+    name: "overload",
+    text,
+    failed: failures.length > 0,
+    json: {
+      machine: machine(),
+      seconds,
+      customers: customerCount,
+      checkouts: rows,
+      reads: readRows,
+      failures,
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { NatsBus } from "@blossom/bus/nats";
+import { InstanceBucket } from "@blossom/client";
+import { dropPostgresDatabase } from "@blossom/store";
+import {
+  GENEROUS_USERS_LIMITS,
+  isAlive,
+  spawnBlossom,
+  TEST_PASSWORD_HASH_COST,
+  testAdapters,
+  waitForClusterReady,
+} from "@blossom/testkit";
+import { SERVICES } from "../support/topologies.js";
+import { overloadSuite } from "./support/overload-suite.js";
+
+/**
+ * Issue 15 on `blossom cluster --replicas 2` (every service and the gateway twice, each instance
+ * a process of its own) on the local PostgreSQL (a database per service), NATS JetStream and
+ * Redis: the servers CI starts before the distributed suites.
+ */
+const adapters = testAdapters({ ...process.env, BLOSSOM_TEST_ADAPTERS: "postgres,nats" });
+
+overloadSuite("cluster: 2 replicas, PostgreSQL + NATS", {
+  async start(env) {
+    const tag = `t_ov_${process.pid}_${Date.now() % 1e8}`;
+    const cluster = spawnBlossom(["cluster", "--replicas", "2"], {
+      BLOSSOM_POSTGRES_URL: adapters.postgresUrl,
+      NATS_URL: adapters.natsUrl,
+      REDIS_URL: process.env.BLOSSOM_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      BLOSSOM_NATS_PREFIX: tag,
+      BLOSSOM_NATS_ACK_WAIT_MS: "2000",
+      GATEWAY_PORT: "0",
+      LOG_LEVEL: "warn",
+      BLOSSOM_SEED: "true",
+      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
+      GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
+      ...GENEROUS_USERS_LIMITS,
+      ...TEST_PASSWORD_HASH_COST,
+      ...env,
+    });
+    const rows = await waitForClusterReady(cluster, 200_000).catch(async (error: unknown) => {
+      cluster.child.kill("SIGKILL");
+      throw error;
+    });
+    const gateway = rows.find((row) => row.service === "gateway")?.url;
+    if (!gateway) throw new Error("the cluster printed no gateway");
+    return {
+      gateway,
+      async stop() {
+        if (cluster.child.exitCode === null) {
+          cluster.child.kill("SIGINT");
+          const stopped = await Promise.race([
+            cluster.exited.then(() => true),
+            new Promise<boolean>((done) => setTimeout(() => done(false), 30_000)),
+          ]);
+          if (!stopped) cluster.child.kill("SIGKILL");
+        }
+        for (const row of rows) if (isAlive(row.pid)) process.kill(row.pid, "SIGKILL");
+        const bucket = await InstanceBucket.open({ url: adapters.natsUrl, prefix: tag });
+        await bucket.destroy().catch(() => {});
+        await bucket.close();
+        const bus = await NatsBus.connect({ url: adapters.natsUrl, prefix: tag });
+        await bus.destroyStreams();
+        await bus.close();
+        for (const service of SERVICES)
+          await dropPostgresDatabase(adapters.postgresUrl, `${tag}_${service}`).catch(() => {});
+      },
+    };
+  },
+  burst: 64,
+  checkoutRate: 80,
+  checkoutMs: 6_000,
+});
