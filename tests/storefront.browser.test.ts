@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
 
@@ -20,6 +20,7 @@ const SHOTS = join(ROOT, "docs/screenshots");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const JS_BUDGET_BYTES = 150 * 1024;
+const ADMIN_EMAIL = "admin@blossom.local";
 const ADMIN_PASSWORD = "admin password for browser tests";
 
 interface Watched {
@@ -71,6 +72,43 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
   expect(serious, `accessibility violations on ${where}`).toEqual([]);
 }
 
+/** Signs in through the shop's own form, as a person does. */
+async function signIn(page: Page, shop: string, email: string, password: string): Promise<void> {
+  await page.goto(`${shop}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** Signs up a new customer (and so signs in) through the shop's form. */
+async function signUp(page: Page, shop: string, name: string): Promise<void> {
+  await page.goto(`${shop}/signup`);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(`${name.toLowerCase().replace(/\W+/g, "-")}-${Date.now()}@example.com`);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/**
+ * Moves the keyboard focus with Tab (or Shift+Tab) until `target` has it, as a keyboard user
+ * does; fails if it never gets there (a control that cannot be reached without a mouse).
+ */
+async function tabTo(
+  page: Page,
+  target: Locator,
+  key: "Tab" | "Shift+Tab" = "Tab",
+  most = 40,
+): Promise<void> {
+  const focused = page.locator(":focus");
+  for (let presses = 0; presses < most; presses++) {
+    await page.keyboard.press(key);
+    if ((await target.and(focused).count()) > 0) return;
+  }
+  throw new Error(`${key} × ${most} never reached ${target}`);
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -108,7 +146,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
       if (response.request().resourceType() === "script") scripts.push(response.url());
     });
     await page.goto(`${shop}/`);
-    await expect.poll(() => page.getByRole("heading", { level: 1, name: "Shop" }).isVisible()).toBe(true);
+    await page.getByRole("heading", { level: 1, name: "Shop" }).waitFor();
     await page.getByRole("list", { name: "Products" }).waitFor();
     let gzipped = 0;
     for (const url of scripts)
@@ -333,5 +371,191 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
     await shot(page, "cart-phone");
     expectNoConsoleErrors(watched, "the phone pages");
     await context.close();
+  });
+  it("an admin creates a product (field errors from the API), adjusts its stock (a 409 in words), reads the audit log; a customer is not let in", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const watched = await open(context);
+    const { page } = watched;
+    await signIn(page, shop, ADMIN_EMAIL, ADMIN_PASSWORD);
+
+    // The admin's products, reached from the header.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("heading", { level: 1, name: "Products" }).waitFor();
+    await page.getByRole("link", { name: "Edit Chef's Knife" }).waitFor();
+    await expectAccessible(page, "admin: products");
+    await shot(page, "admin-products-desktop");
+
+    // A new product: an empty form is refused field by field, from the API's problem+json.
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "New product" }).click();
+    await page.getByRole("heading", { level: 1, name: "New product" }).waitFor();
+    await page.getByRole("button", { name: "Create product" }).click();
+    await page.getByText("Please correct the highlighted fields.").waitFor();
+    for (const label of ["SKU", "Name", "Category", "Price (USD)"])
+      await expect
+        .poll(() => page.getByLabel(label).getAttribute("aria-invalid"), { message: label })
+        .toBe("true");
+    await page.getByText("Enter a price.").waitFor();
+    forgetExpectedHttpErrors(watched, 400);
+    await expectAccessible(page, "admin: new product with field errors");
+    await shot(page, "admin-new-product-desktop");
+
+    // A negative price: the API's bound, said in money.
+    const sku = `TST-${Date.now()}`;
+    await page.getByLabel("SKU").fill("KIT-001");
+    await page.getByLabel("Name").fill("Glass Vase");
+    await page.getByLabel("Description").fill("Hand-blown vase, 30 cm");
+    await page.getByLabel("Category").fill("desk");
+    await page.getByLabel("Price (USD)").fill("-5");
+    await page.getByLabel("Units in stock").fill("5");
+    await page.getByRole("button", { name: "Create product" }).click();
+    await page.getByText("The price cannot be below $0.00.").waitFor();
+    forgetExpectedHttpErrors(watched, 400);
+    // A SKU that exists: the 409 next to the SKU.
+    await page.getByLabel("Price (USD)").fill("19.99");
+    await page.getByText("Customers pay $19.99 (1999 cents).").waitFor();
+    await page.getByRole("button", { name: "Create product" }).click();
+    await page.getByText("A product with this SKU exists already: choose another.").waitFor();
+    forgetExpectedHttpErrors(watched, 409);
+    await page.getByLabel("SKU").fill(sku);
+    await page.getByRole("button", { name: "Create product" }).click();
+    await page.getByText("Product created.", { exact: false }).waitFor();
+    await page.getByRole("heading", { level: 1, name: "Edit Glass Vase" }).waitFor();
+    expect(await page.getByLabel("Price (USD)").inputValue()).toBe("19.99");
+
+    // Stock: removing more than there is is refused (409), and the page says why, with the levels.
+    await page.getByLabel("Change in stock (units)").fill("-10");
+    await page.getByRole("button", { name: "Adjust stock" }).click();
+    await page
+      .getByText("There are 5 on the shelf and 0 reserved, so at most 5 can be removed now.", {
+        exact: false,
+      })
+      .waitFor();
+    forgetExpectedHttpErrors(watched, 409);
+    await expectAccessible(page, "admin: a refused stock change");
+    await page.getByLabel("Change in stock (units)").fill("20");
+    await page.getByRole("button", { name: "Adjust stock" }).click();
+    await page
+      .getByText("Stock raised by 20: 25 on the shelf, 0 reserved for orders, 25 available to customers.")
+      .waitFor();
+    await expectAccessible(page, "admin: edit a product");
+    await shot(page, "admin-product-desktop");
+
+    // The audit log: what was done, by whom ("You"), newest first; filtered by action.
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Audit log" }).click();
+    await page.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
+    const log = page.getByRole("table");
+    await log.getByRole("row").nth(1).waitFor();
+    const newest = log.getByRole("row").nth(1);
+    expect(await newest.getByRole("cell").nth(1).textContent()).toBe("stock.adjusted");
+    expect(await newest.getByRole("cell").nth(2).textContent()).toBe("You");
+    const details = newest.getByRole("cell").nth(4).getByRole("listitem");
+    expect((await details.allTextContents()).sort()).toEqual([
+      "after: 25",
+      "before: 5",
+      "delta: 20",
+      "reserved: 0",
+    ]);
+    await expectAccessible(page, "admin: the audit log");
+    await shot(page, "admin-audit-desktop");
+    await page.getByLabel("Action").fill("product.created");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => log.getByRole("row").count()).toBe(2);
+    expect(await log.getByRole("row").nth(1).textContent()).toMatch(/product\.created.*You.*price: \$19\.99/);
+    // Another service's log.
+    await page.getByLabel("Service").selectOption("users");
+    await log.getByText("auth.login", { exact: false }).first().waitFor();
+    expectNoConsoleErrors(watched, "the admin pages");
+    await context.close();
+
+    // A customer who opens an admin page is told, in words, that it is not for them.
+    const customer = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    await signUp(customer.page, shop, "Cy Customer");
+    expect(await customer.page.getByRole("link", { name: "Admin" }).count()).toBe(0);
+    await customer.page.goto(`${shop}/admin/audit`);
+    await customer.page.getByRole("heading", { level: 1, name: "Not allowed" }).waitFor();
+    await customer.page.getByText("This page is for the shop's administrators.", { exact: false }).waitFor();
+    await expectAccessible(customer.page, "admin page, as a customer");
+    await shot(customer.page, "admin-not-allowed-desktop");
+    expectNoConsoleErrors(customer, "an admin page as a customer");
+    await customer.page.context().close();
+  });
+
+  it("an admin changes a price; a customer sees it, checks out with the keyboard alone, and is charged it", async () => {
+    // The admin lowers the hammock's price from $54.00 to $49.50.
+    const admin = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    await signIn(admin.page, shop, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await admin.page.goto(`${shop}/admin?q=hammock`);
+    await admin.page.getByRole("link", { name: "Edit Hammock" }).click();
+    await admin.page.getByRole("heading", { level: 1, name: "Edit Hammock" }).waitFor();
+    expect(await admin.page.getByLabel("Price (USD)").inputValue()).toBe("54.00");
+    await admin.page.getByLabel("Price (USD)").fill("49.50");
+    await admin.page.getByRole("button", { name: "Save changes" }).click();
+    await admin.page.getByText("Saved. Customers see the new price, $49.50, from now on.").waitFor();
+    expectNoConsoleErrors(admin, "the admin's price change");
+    await admin.page.context().close();
+
+    // A customer finds it at the new price and puts two in the cart.
+    const watched = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const { page } = watched;
+    await signUp(page, shop, "Di Keyboard");
+    await page.getByLabel("Search products").fill("hammock");
+    await page.getByLabel("Search products").press("Enter");
+    const card = page
+      .getByRole("list", { name: "Products" })
+      .getByRole("listitem")
+      .filter({ hasText: "Hammock" });
+    await card.getByText("$49.50").waitFor();
+    await card.getByRole("link", { name: "Hammock" }).click();
+    await page.getByRole("heading", { level: 1, name: "Hammock" }).waitFor();
+    await page.getByText("$49.50").waitFor();
+    await page.getByLabel("Quantity").fill("2");
+    await page.getByRole("button", { name: "Add to cart" }).click();
+    await page.getByRole("link", { name: /^Cart/ }).click();
+    await page.getByRole("heading", { name: "Your cart" }).waitFor();
+    await page.getByRole("table").getByText("$99.00").first().waitFor();
+
+    // From here to the confirmed order, the keyboard alone: Tab, Shift+Tab, typing, Enter, Space.
+    await tabTo(page, page.getByRole("link", { name: "Check out" }));
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Checkout" }).waitFor();
+    await tabTo(page, page.getByLabel("Full name"));
+    expect(await page.getByLabel("Full name").inputValue()).toBe("Di Keyboard");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("3 Elm Street");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("Capital City");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("10001");
+    await tabTo(page, page.getByLabel("Card number"));
+    await page.keyboard.type("4242 4242 4242 4242");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("12");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("20"); // a slip: two digits of the year…
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("123");
+    // …gone back to with Shift+Tab (focus by keyboard selects the field's text) and typed again.
+    await tabTo(page, page.getByLabel("Expiry year"), "Shift+Tab", 1);
+    await page.keyboard.type(String(new Date().getFullYear() + 4));
+    const typed: Array<[string, string]> = [
+      ["Street address", "3 Elm Street"],
+      ["City", "Capital City"],
+      ["Postal code", "10001"],
+      ["Country code", "US"],
+      ["Expiry year", String(new Date().getFullYear() + 4)],
+      ["CVC", "123"],
+    ];
+    for (const [label, value] of typed) expect(await page.getByLabel(label).inputValue(), label).toBe(value);
+    await tabTo(page, page.getByRole("button", { name: "Place order" }));
+    await page.keyboard.press("Space");
+
+    // Confirmed live, at the admin's price: 2 × $49.50.
+    await page.getByRole("heading", { name: /^Order / }).waitFor();
+    await page.getByText("Order confirmed.").waitFor({ timeout: 10_000 });
+    await page.getByText("2 × $49.50 = $99.00").waitFor();
+    await page.getByText("Total $99.00").waitFor();
+    await page.getByText("Paid").waitFor();
+    expectNoConsoleErrors(watched, "the keyboard checkout");
+    await page.context().close();
   });
 });

@@ -1,7 +1,8 @@
-import { type ReactNode, useEffect, useRef } from "react";
+import { lazy, type ReactNode, useEffect, useRef } from "react";
 import { cartCount, useCart } from "./cart.js";
 import { Notice } from "./components/ui.js";
 import { LoginPage, SignUpPage } from "./pages/AccountPages.js";
+import { RequireAdmin } from "./pages/admin/RequireAdmin.js";
 import { CartPage } from "./pages/CartPage.js";
 import { CatalogPage } from "./pages/CatalogPage.js";
 import { CheckoutPage } from "./pages/CheckoutPage.js";
@@ -12,6 +13,17 @@ import { OrdersPage } from "./pages/OrdersPage.js";
 import { ProductPage } from "./pages/ProductPage.js";
 import { Link, match, navigate, useLocation } from "./router.js";
 import { useSession } from "./session.js";
+
+/** The admin pages: chunks of their own, loaded only when an admin opens one (RequireAdmin). */
+const AdminProductsPage = lazy(() =>
+  import("./pages/admin/AdminProductsPage.js").then((module) => ({ default: module.AdminProductsPage })),
+);
+const ProductEditorPage = lazy(() =>
+  import("./pages/admin/ProductEditorPage.js").then((module) => ({ default: module.ProductEditorPage })),
+);
+const AuditLogPage = lazy(() =>
+  import("./pages/admin/AuditLogPage.js").then((module) => ({ default: module.AuditLogPage })),
+);
 
 /** The client routes, in one place: the first pattern that matches renders. */
 const ROUTES: Array<{ pattern: string; render: (params: Record<string, string>) => ReactNode }> = [
@@ -24,6 +36,38 @@ const ROUTES: Array<{ pattern: string; render: (params: Record<string, string>) 
   { pattern: "/notifications", render: () => <NotificationsPage /> },
   { pattern: "/login", render: () => <LoginPage /> },
   { pattern: "/signup", render: () => <SignUpPage /> },
+  {
+    pattern: "/admin",
+    render: () => (
+      <RequireAdmin>
+        <AdminProductsPage />
+      </RequireAdmin>
+    ),
+  },
+  {
+    pattern: "/admin/products/new",
+    render: () => (
+      <RequireAdmin>
+        <ProductEditorPage key="new" />
+      </RequireAdmin>
+    ),
+  },
+  {
+    pattern: "/admin/products/:id",
+    render: ({ id }) => (
+      <RequireAdmin>
+        <ProductEditorPage key={id} id={id ?? ""} />
+      </RequireAdmin>
+    ),
+  },
+  {
+    pattern: "/admin/audit",
+    render: () => (
+      <RequireAdmin>
+        <AuditLogPage />
+      </RequireAdmin>
+    ),
+  },
 ];
 
 export function App() {
@@ -75,6 +119,11 @@ export function App() {
                 <li>
                   <Link to="/notifications">Inbox</Link>
                 </li>
+                {user.role === "admin" && (
+                  <li>
+                    <Link to="/admin">Admin</Link>
+                  </li>
+                )}
                 <li>
                   <button
                     type="button"

@@ -72,5 +72,10 @@ function humanize(message: string, missing: boolean): string {
   if (tooLong) return `Use at most ${tooLong[1]} characters.`;
   if (/must match pattern/.test(message)) return "This is not in the expected format.";
   if (/must match format "email"/.test(message)) return "Enter a valid email address.";
+  const atLeast = /must be >= (-?\d+)/.exec(message);
+  if (atLeast) return `Use ${atLeast[1]} or more.`;
+  const atMost = /must be <= (-?\d+)/.exec(message);
+  if (atMost) return `Use ${atMost[1]} or less.`;
+  if (/must be integer/.test(message)) return "Use a whole number.";
   return message.charAt(0).toUpperCase() + message.slice(1) + (message.endsWith(".") ? "" : ".");
 }

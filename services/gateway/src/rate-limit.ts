@@ -5,6 +5,7 @@ import rateLimit, { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyRequest } from "fastify";
 import { Redis } from "ioredis";
 import { edgeIdentity } from "./edge-auth.js";
+import { isStorefrontRequest } from "./storefront.js";
 
 export interface RateLimitOptions {
   verifier: TokenVerifier;
@@ -58,7 +59,8 @@ function isLogin(request: FastifyRequest): boolean {
  * token, or one that will be refused), and per IP on a much smaller budget for
  * `POST /api/auth/login` (password guessing). A refusal is 429 problem+json with `Retry-After`
  * and `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset`; those three are on every
- * answer. Health probes and `GET /metrics` are not limited. With Redis the counters are shared by every replica;
+ * answer. Health probes, `GET /metrics` and the shop's static files and pages
+ * (`isStorefrontRequest`) are not limited. With Redis the counters are shared by every replica;
  * when Redis fails mid-flight the gateway lets requests through (and logs) rather than fail closed.
  */
 export async function registerRateLimit(app: App, options: RateLimitOptions): Promise<void> {
@@ -100,8 +102,12 @@ export async function registerRateLimit(app: App, options: RateLimitOptions): Pr
       return identity.kind === "user" ? `user:${identity.principal.userId}` : `ip:${ip}`;
     },
     max: (_request, key) => (key.startsWith("login:") ? loginPerMinute : perMinute),
-    // Probes and Prometheus' scrapes come every few seconds from the same address: not limited.
-    allowList: (request) => request.url.startsWith("/health/") || request.url.split("?")[0] === "/metrics",
+    // Probes and Prometheus' scrapes come every few seconds from the same address, and a page
+    // load of the shop fetches several static files (storefront.ts): none of them is limited.
+    allowList: (request) =>
+      request.url.startsWith("/health/") ||
+      request.url.split("?")[0] === "/metrics" ||
+      isStorefrontRequest(request.method, request.url),
     errorResponseBuilder: (request, context) => {
       rejections?.rejected(isLogin(request) ? "login" : "api");
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));

@@ -10,6 +10,16 @@ const INDEX =
   '<!doctype html><html lang="en"><head><script type="module" src="/assets/index-AbC123.js"></script></head><body><div id="root"></div></body></html>';
 const HTML = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
 
+/** A built shop of three files in a fresh directory: index.html, a hashed asset, the favicon. */
+function builtShop(): string {
+  const root = mkdtempSync(join(tmpdir(), "blossom-storefront-"));
+  mkdirSync(join(root, "assets"));
+  writeFileSync(join(root, "index.html"), INDEX);
+  writeFileSync(join(root, "assets", "index-AbC123.js"), "console.log('shop');\n");
+  writeFileSync(join(root, "favicon.svg"), "<svg xmlns='http://www.w3.org/2000/svg'/>");
+  return root;
+}
+
 describe("the storefront at / (a built shop in front of echoing upstreams)", () => {
   const harness = new GatewayHarness();
   let key: TestSigningKey;
@@ -18,11 +28,7 @@ describe("the storefront at / (a built shop in front of echoing upstreams)", () 
 
   beforeAll(async () => {
     key = await testSigningKey();
-    root = mkdtempSync(join(tmpdir(), "blossom-storefront-"));
-    mkdirSync(join(root, "assets"));
-    writeFileSync(join(root, "index.html"), INDEX);
-    writeFileSync(join(root, "assets", "index-AbC123.js"), "console.log('shop');\n");
-    writeFileSync(join(root, "favicon.svg"), "<svg xmlns='http://www.w3.org/2000/svg'/>");
+    root = builtShop();
     const echo = await harness.upstream((app) => {
       app.all("/*", async (request) => ({ upstream: true, path: request.url }));
     });
@@ -102,6 +108,62 @@ describe("the storefront at / (a built shop in front of echoing upstreams)", () 
     expect(json.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     const post = await fetch(`${gateway}/checkout`, { method: "POST", headers: HTML });
     expect(post.status).toBe(404);
+  });
+});
+
+describe("the shop's files and the per-IP API rate limit", () => {
+  const harness = new GatewayHarness();
+  let root: string;
+  let gateway: string;
+
+  beforeAll(async () => {
+    const key = await testSigningKey();
+    root = builtShop();
+    const echo = await harness.upstream((app) => {
+      app.all("/*", async (request) => ({ upstream: true, path: request.url }));
+    });
+    gateway = await harness.gateway(
+      { inventory: [echo] },
+      { verifier: key.verifier, webRoot: root, rateLimit: { perMinute: 3 } },
+    );
+  });
+  afterAll(async () => {
+    await harness.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("never counts a page load's GETs (/, /assets/*, the favicon, a client route) against /api's budget", async () => {
+    // Far more static requests than the budget of 3: a few page loads' worth, none refused or counted.
+    for (let load = 0; load < 4; load++) {
+      for (const [path, headers] of [
+        ["/", HTML],
+        ["/assets/index-AbC123.js", {}],
+        ["/favicon.svg", {}],
+        ["/products/abc?x=1", HTML],
+      ] as const) {
+        const response = await fetch(`${gateway}${path}`, { headers });
+        expect(response.status, path).toBe(200);
+        expect(response.headers.get("ratelimit-limit"), path).toBeNull();
+        await response.arrayBuffer();
+      }
+      const head = await fetch(`${gateway}/assets/index-AbC123.js`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+    }
+    // The API's whole budget is still there, and it is still enforced.
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(`${gateway}/api/inventory/products`);
+      if (i === 0) expect(response.headers.get("ratelimit-remaining")).toBe("2");
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    // With /api exhausted, the shop still loads (and can say "too many requests" in words).
+    expect((await fetch(`${gateway}/`, { headers: HTML })).status).toBe(200);
+    expect((await fetch(`${gateway}/assets/index-AbC123.js`)).status).toBe(200);
+    // Only GET and HEAD of the shop's paths go free: the docs, the document and other methods count.
+    expect((await fetch(`${gateway}/openapi.json`)).status).toBe(429);
+    expect((await fetch(`${gateway}/checkout`, { method: "POST", headers: HTML })).status).toBe(429);
   });
 });
 

@@ -14,6 +14,25 @@ export const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../../apps/web/dist/",
 /** Paths the shop never shadows: the API, the docs, the document, health, metrics, the JWKS. */
 const RESERVED = /^\/(?:api|docs|openapi\.json|health|metrics|\.well-known)(?:[/?]|$)/;
 
+/** A path of the shop's own: neither reserved nor owned by a service (query ignored). */
+function isShopPath(path: string): boolean {
+  return !RESERVED.test(path) && routeFor(path) === undefined;
+}
+
+/**
+ * Whether a request is the storefront's (a GET or HEAD of a shop path: `/`, `/assets/*`, the
+ * favicon, a client route) rather than the API's. Such requests are not counted against the
+ * per-IP API rate limit (rate-limit.ts): a page load fetches several static files, each cheap
+ * (read from disk, cached for a year when hashed, answered without any upstream), and counting
+ * them would let a few reloads use up an anonymous visitor's budget for `/api`. Everything under
+ * `/api`, the docs and the document, and every other method, stays limited. Decided on the
+ * canonical path, as every stage is.
+ */
+export function isStorefrontRequest(method: string, url: string): boolean {
+  if (method !== "GET" && method !== "HEAD") return false;
+  return isShopPath(url.split("?", 1)[0] ?? url);
+}
+
 /**
  * The shop's content security policy: its own scripts, styles, images and API only. No inline
  * script or style, no `eval`, no framing, no plugins; forms post to the shop itself.
@@ -79,7 +98,7 @@ export async function registerStorefront(app: App, root: string | false | undefi
     const accept = request.headers.accept;
     if (typeof accept !== "string" || !accept.includes("text/html")) return;
     const path = request.url.split("?", 1)[0] ?? request.url;
-    if (files.has(path) || path === "/" || RESERVED.test(path) || routeFor(path)) return;
+    if (files.has(path) || path === "/" || !isShopPath(path)) return;
     await reply.sendFile("index.html");
     return reply;
   });

@@ -5,7 +5,15 @@
  * users. Never hand-copy an interface of the API here.
  */
 import type { Static } from "@sinclair/typebox";
-import type { ProductPage, ProductView } from "../../../../services/inventory/src/api/schemas.js";
+import type { AuditPage } from "../../../../packages/host/src/audit/audit-schemas.js";
+import type {
+  AdjustStockBody,
+  AdminProductView,
+  CreateProductBody,
+  ProductPage,
+  ProductView,
+  UpdateProductBody,
+} from "../../../../services/inventory/src/api/schemas.js";
 import type {
   NotificationList,
   NotificationPreferences,
@@ -43,6 +51,12 @@ export type User = Static<typeof UserView>;
 export type SignUp = Static<typeof RegisterUserBody>;
 export type TokenPair = Static<typeof TokenPairView>;
 export type Money = Product["price"];
+export type AdminProduct = Static<typeof AdminProductView>;
+export type NewProduct = Static<typeof CreateProductBody>;
+export type ProductChanges = Static<typeof UpdateProductBody>;
+export type StockAdjustment = Static<typeof AdjustStockBody>;
+export type AuditLog = Static<typeof AuditPage>;
+export type AuditRecord = AuditLog["items"][number];
 
 /** An RFC 9457 problem as the platform answers it (packages/runtime/src/problem.ts). */
 export interface Problem {
@@ -51,4 +65,6 @@ export interface Problem {
   status?: number;
   detail?: string;
   errors?: Array<{ in?: string; pointer?: string; message?: string; missing?: string }>;
+  /** A problem type's own members (`insufficient-stock`: `stock`, `reserved`, `available`). */
+  [extension: string]: unknown;
 }

@@ -85,7 +85,8 @@ export function OrderPage({ id }: { id: string }) {
         await api<Order>(`/api/orders/${encodeURIComponent(id)}/cancel`, { method: "POST", body: {} }),
       );
       // The refund follows the cancellation through the saga: a few quick looks, then it is
-      // shown as on its way (the inbox gets the refund notice when it is done).
+      // shown as on its way (the inbox gets the refund notice when it is done). Not `Prefer:
+      // wait`: payments cannot hold this answer cheaply (apps/web/README.md, "The refund").
       for (const delay of [200, 400, 800, 1600, 3200]) {
         const found = await loadPayment();
         if (!found || found.status === "refunded" || found.status === "voided") break;

@@ -2,8 +2,8 @@ import { requireAdmin } from "@blossom/auth";
 import { type AnyServiceDb, asMessagingDb } from "@blossom/bus";
 import { type App, currentContext, HttpProblem } from "@blossom/runtime";
 import type { Migration } from "@blossom/store";
-import { Type } from "@sinclair/typebox";
 import { type Kysely, sql } from "kysely";
+import { AuditPage, AuditQuery } from "./audit-schemas.js";
 
 /**
  * The audit log every service keeps of what matters for security and money (sign-ups, logins,
@@ -68,29 +68,6 @@ export async function recordAudit(db: AnyServiceDb, entry: AuditEntry): Promise<
     } as never)
     .execute();
 }
-
-const AuditQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  before: Type.Optional(
-    Type.String({ pattern: "^[0-9]{1,18}$", description: "id of the oldest entry already seen" }),
-  ),
-  action: Type.Optional(Type.String({ maxLength: 100 })),
-});
-
-const AuditPage = Type.Object({
-  items: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      at: Type.String({ format: "date-time" }),
-      actor: Type.String(),
-      action: Type.String(),
-      target: Type.String(),
-      requestId: Type.Union([Type.String(), Type.Null()]),
-      details: Type.Unknown(),
-    }),
-  ),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
 
 /** `GET /api/<service>/audit?limit=&before=&action=`: newest first, admins only. */
 export function registerAuditRoute(app: App, service: string, db: AnyServiceDb): void {

@@ -78,6 +78,59 @@ describe("openPglite", () => {
     }
   });
 
+  it("keeps a service in its own schema after a transaction that switched to it is rolled back", async () => {
+    // The switch to a new borrower travels with its transaction's BEGIN, so it is part of that
+    // transaction: rolled back, the session was the previous service's again (a 500 in the shop:
+    // "relation products does not exist"), while the cluster believed it had switched.
+    const dataDir = join(root, "cluster");
+    const orders = await openPglite({ dataDir, service: "orders" });
+    const inventory = await openPglite({ dataDir, service: "inventory" });
+    try {
+      await sql`create table items (value text)`.execute(orders.db);
+      await sql`insert into items values ('orders')`.execute(orders.db);
+      await sql`create table items (value text)`.execute(inventory.db);
+      await sql`insert into items values ('inventory')`.execute(inventory.db);
+      const transactions = {
+        // Refused by the domain after a read (a 409 of the API): rolled back.
+        refused: async (trx: typeof inventory.db) => {
+          await sql`select value from items`.execute(trx);
+          throw new Error("refused");
+        },
+        // A statement fails: rolled back.
+        failed: async (trx: typeof inventory.db) => {
+          await sql`select no_such_column from items`.execute(trx);
+        },
+        // A failure caught inside: the COMMIT that follows is answered ROLLBACK.
+        "committed after a failure": async (trx: typeof inventory.db) => {
+          await sql`select value from items`.execute(trx);
+          await sql`select no_such_column from items`.execute(trx).catch(() => {});
+        },
+      };
+      for (const [outcome, work] of Object.entries(transactions)) {
+        await sql`select 1`.execute(orders.db); // orders borrows last: inventory's next use switches
+        await inventory.db
+          .transaction()
+          .execute(work)
+          .catch(() => {});
+        const after = await sql<{
+          who: string;
+          value: string;
+        }>`select current_user as who, value from items`.execute(inventory.db);
+        expect(after.rows, outcome).toEqual([{ who: "inventory", value: "inventory" }]);
+      }
+      // A committed switch stays: no extra switch needed, and still the right schema.
+      await sql`select 1`.execute(orders.db);
+      await inventory.db.transaction().execute(async (trx) => {
+        await sql`insert into items values ('committed')`.execute(trx);
+      });
+      const rows = await sql<{ value: string }>`select value from items order by value`.execute(inventory.db);
+      expect(rows.rows.map((row) => row.value)).toEqual(["committed", "inventory"]);
+    } finally {
+      await orders.close();
+      await inventory.close();
+    }
+  });
+
   it("parses results to JavaScript values as PostgreSQL's driver does, with its trimmed parser table", async () => {
     const store = await openPglite({ dataDir: join(root, "types"), service: "types_test" });
     try {

@@ -41,6 +41,12 @@ export class PgliteCluster {
   #sessionOwner: string | undefined;
   /** The role and search path switch to send ahead of the next statement (see borrow). */
   #pendingSwitch: readonly string[] | undefined;
+  /**
+   * The switch went in the same group as a BEGIN, and so belongs to that transaction: PostgreSQL
+   * turns the group's implicit transaction into the explicit one, and a ROLLBACK undoes a plain
+   * `SET` too. Until the transaction commits, the session's role is only as sure as its outcome.
+   */
+  #switchInTransaction = false;
   /** Named prepared statements by session owner and SQL text (see #statementName). */
   readonly #prepared = new Map<string, string>();
   #preparedCount = 0;
@@ -164,7 +170,9 @@ export class PgliteCluster {
   async execute<R>(text: string, parameters: readonly unknown[], before?: string): Promise<QueryResult<R>> {
     const { serialize } = protocol;
     const prepared = this.#statementName(text);
+    const switching = this.#pendingSwitch?.some((statement) => ROLE_SWITCH.test(statement)) ?? false;
     const ahead = [...(this.#pendingSwitch ?? []), ...(before === undefined ? [] : [before])];
+    const ending = this.#switchInTransaction && TRANSACTION_END.test(text);
     const request = Buffer.concat([
       // Statements without parameters to run first in the same group: the role switch and a
       // deferred BEGIN. An error in one skips everything up to the Sync, this statement included.
@@ -186,8 +194,20 @@ export class PgliteCluster {
     } catch (err) {
       // Whether the switch or the Parse happened is unknown: switch again next time, parse again.
       if (prepared.parse) this.#forget(text, prepared.name);
-      if (ahead.length > 0) this.#sessionOwner = UNKNOWN_OWNER;
+      if (ahead.length > 0 || ending) this.#sessionOwner = UNKNOWN_OWNER;
+      if (ending) this.#switchInTransaction = false;
       throw err;
+    }
+    if (switching && before !== undefined) this.#switchInTransaction = true;
+    if (ending) {
+      // Committed, the switch stays. Rolled back (asked for, or a COMMIT of a failed transaction,
+      // which PostgreSQL answers ROLLBACK), the session is back to the previous owner's role and
+      // search path: the next borrower (this service too) switches again.
+      const committed = replies.some(
+        (message) => message instanceof messages.CommandCompleteMessage && message.text === "COMMIT",
+      );
+      if (!committed) this.#sessionOwner = UNKNOWN_OWNER;
+      this.#switchInTransaction = false;
     }
     // One result per statement: this statement's is the last.
     const result = parse.parseResults(replies, RESULT_PARSERS).at(-1);
@@ -343,6 +363,12 @@ function switchStatements(service: string): string[] {
   const name = identifier(service);
   return [`SET ROLE ${name}`, `SET search_path TO ${name}`];
 }
+
+/** A role switch (as opposed to `DEALLOCATE ALL`, which no transaction undoes). */
+const ROLE_SWITCH = /^(SET|RESET) ROLE\b/;
+
+/** The statements that end a transaction (not `ROLLBACK TO SAVEPOINT`, which leaves it open). */
+const TRANSACTION_END = /^\s*(?:commit|end|rollback|abort)\s*(?:transaction|work)?\s*;?\s*$/i;
 
 /** A session owner no service can have: the next borrower switches whoever it is. */
 const UNKNOWN_OWNER = "\u0000unknown";
