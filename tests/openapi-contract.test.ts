@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { callHttp } from "@blossom/testkit";
+import { createEnvelope } from "@blossom/bus";
+import { callHttp, eventually } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ContractProxy,
@@ -157,10 +158,47 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     expectConforming();
 
     // What admins read: each service's audit log and the gateway's traces (503 with tracing off).
-    for (const service of ["users", "inventory", "orders", "payments"])
+    for (const service of ["users", "inventory", "orders", "payments", "notifications"])
       expect((await admin.send("GET", `/api/${service}/audit?limit=5`)).status).toBe(200);
     expect([200, 503]).toContain((await admin.send("GET", "/api/ops/traces?limit=5")).status);
     expect([404, 503]).toContain((await admin.send("GET", `/api/ops/traces/${"0".repeat(32)}`)).status);
+    expectConforming();
+
+    // The operations console: logs, metrics, and each service's dead letters — one produced by
+    // an event that breaks its contract (inventory refuses it at once), inspected, replayed
+    // (dead-lettered again), discarded; an unknown one is 404.
+    expect((await admin.send("GET", "/api/ops/logs?limit=5&level=info")).status).toBe(200);
+    expect((await admin.send("GET", "/api/ops/metrics?service=orders")).status).toBe(200);
+    const bad = createEnvelope("contract-test", {
+      type: "orders.order-placed.v1",
+      subject: randomUUID(),
+      data: {},
+    });
+    await platform.bus.publish([bad]);
+    type Dead = { items: Array<{ id: string; eventId: string }> };
+    const deadOf = async () =>
+      (await admin.send<Dead>("GET", "/api/inventory/dead-letters?limit=100")).body.items.find(
+        (item) => item.eventId === bad.id,
+      );
+    const dead = await eventually(deadOf, 10_000, "the dead letter");
+    expect((await admin.send("GET", `/api/inventory/dead-letters/${dead.id}`)).status).toBe(200);
+    expect((await admin.send("POST", `/api/inventory/dead-letters/${dead.id}/replay`)).status).toBe(200);
+    const again = await eventually(
+      async () => {
+        const found = await deadOf();
+        return found && found.id !== dead.id ? found : undefined;
+      },
+      10_000,
+      "the replayed event dead-lettered again",
+    );
+    expect((await admin.send("POST", `/api/inventory/dead-letters/${again.id}/discard`)).status).toBe(200);
+    expect((await admin.send("POST", `/api/inventory/dead-letters/${again.id}/replay`)).status).toBe(409);
+    for (const service of ["users", "inventory", "orders", "payments", "notifications"]) {
+      expect((await admin.send("GET", `/api/${service}/dead-letters?limit=5`)).status).toBe(200);
+      expect((await admin.send("GET", `/api/${service}/dead-letters/424242`)).status).toBe(404);
+      expect((await admin.send("POST", `/api/${service}/dead-letters/424242/replay`)).status).toBe(404);
+      expect((await admin.send("POST", `/api/${service}/dead-letters/424242/discard`)).status).toBe(404);
+    }
     expectConforming();
 
     // Sign out: 204, and the refresh token is spent.

@@ -52,8 +52,13 @@ describe("OpenAPI documents", () => {
     expect(validation.valid).toBe(true);
     expect(merged.openapi).toBe("3.1.0");
 
-    // The gateway's own routes (the trace console's API), beside every service's public ones.
-    const expected: string[] = ["GET /api/ops/traces", "GET /api/ops/traces/{traceId}"];
+    // The gateway's own routes (the operations console's API), beside every service's public ones.
+    const expected: string[] = [
+      "GET /api/ops/traces",
+      "GET /api/ops/traces/{traceId}",
+      "GET /api/ops/logs",
+      "GET /api/ops/metrics",
+    ];
     for (const [name, url] of platform.urls) {
       if (name === "gateway") continue;
       const { body } = await json<Doc>(`${url}/openapi.json`);

@@ -1,10 +1,13 @@
-import { createLogger, type Logger } from "@blossom/runtime";
+import { createLogger, type Logger, type LogRing } from "@blossom/runtime";
 import pretty from "pino-pretty";
 import type { PlatformConfig } from "./config.js";
 import { serviceSetting } from "./config.js";
 
-/** JSON lines when piped (for log shippers), readable colour on a terminal, unless LOG_FORMAT says otherwise. */
-export function loggerFactory(config: PlatformConfig): (service: string) => Logger {
+/**
+ * JSON lines when piped (for log shippers), readable colour on a terminal, unless LOG_FORMAT says
+ * otherwise; with a `ring`, every line is also kept there (the operations console's logs).
+ */
+export function loggerFactory(config: PlatformConfig): (service: string, ring?: LogRing) => Logger {
   const usePretty =
     config.LOG_FORMAT === "pretty" || (config.LOG_FORMAT === "auto" && process.stdout.isTTY === true);
   const destination = usePretty
@@ -16,10 +19,11 @@ export function loggerFactory(config: PlatformConfig): (service: string) => Logg
         messageFormat: "{service} {msg}",
       })
     : undefined;
-  return (service) =>
+  return (service, ring) =>
     createLogger({
       service,
       level: serviceSetting(config, service, "LOG_LEVEL") ?? config.LOG_LEVEL,
       ...(destination ? { destination } : {}),
+      ...(ring ? { ring } : {}),
     });
 }

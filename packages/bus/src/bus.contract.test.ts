@@ -245,6 +245,86 @@ describe.each(adapters.bus)("EventBus contract: %s", (kind) => {
     expect(firstTwo.map((dead) => dead.attempts)).toEqual([1, 1]);
   });
 
+  it("reads one dead letter by id, replays it to its consumer only, once, and then it is gone", async () => {
+    const bus = await open();
+    let failing = true;
+    const billed: string[] = [];
+    const shipped: string[] = [];
+    await bus.subscribe(
+      "billing",
+      [PLACED],
+      async (received, info) => {
+        if (failing) throw new Error("billing is down");
+        billed.push(`${received.id}#${info.attempt}`);
+      },
+      { maxDeliver: 1 },
+    );
+    await bus.subscribe("shipping", [PLACED], async (received) => {
+      shipped.push(received.id);
+    });
+    const placed = event(PLACED, "order-1", { total: 42 });
+    await bus.publish([placed]);
+    await eventually(async () => (await bus.deadLetters("billing")).length === 1, 5_000, "a dead letter");
+    await eventually(() => shipped.length === 1, 5_000, "shipping handled it");
+    const [dead] = await bus.deadLetters("billing");
+    const id = dead?.id ?? "";
+    expect(id).toMatch(/\S/);
+    expect(await bus.deadLetter("billing", id)).toEqual(dead);
+    // Another consumer's dead letter, or an id that names none, is not found.
+    expect(await bus.deadLetter("shipping", id)).toBeUndefined();
+    expect(await bus.deadLetter("billing", "999999")).toBeUndefined();
+    expect(await bus.replayDeadLetter("shipping", id)).toBe(false);
+
+    failing = false;
+    // Two replays at once (two replicas, a retried request): one delivery.
+    const replays = await Promise.all([
+      bus.replayDeadLetter("billing", id),
+      bus.replayDeadLetter("billing", id),
+    ]);
+    expect(replays).toContain(true);
+    await eventually(() => billed.length === 1, 5_000, "the replayed event handled");
+    expect(billed).toEqual([`${placed.id}#1`]);
+    expect(await bus.deadLetters("billing")).toEqual([]);
+    expect(await bus.deadLetter("billing", id)).toBeUndefined();
+    expect(await bus.replayDeadLetter("billing", id)).toBe(false);
+    await sleep(200);
+    expect(billed).toHaveLength(1);
+    expect(shipped).toEqual([placed.id]);
+  });
+
+  it("a replay that fails again is dead-lettered again, under a new id; discard removes one undelivered", async () => {
+    const bus = await open();
+    let calls = 0;
+    await bus.subscribe(
+      "billing",
+      [PLACED],
+      async () => {
+        calls++;
+        throw new Error("still down");
+      },
+      { maxDeliver: 1 },
+    );
+    const placed = event(PLACED, "order-1");
+    await bus.publish([placed]);
+    await eventually(async () => (await bus.deadLetters("billing")).length === 1, 5_000, "a dead letter");
+    const first = (await bus.deadLetters("billing"))[0]?.id ?? "";
+    expect(await bus.replayDeadLetter("billing", first)).toBe(true);
+    await eventually(
+      async () => (await bus.deadLetters("billing")).some((dead) => dead.id !== first),
+      5_000,
+      "dead-lettered again",
+    );
+    const [again] = await bus.deadLetters("billing");
+    expect(again).toMatchObject({ attempts: 1, event: placed, error: "still down" });
+    expect(calls).toBe(2);
+
+    expect(await bus.discardDeadLetter("billing", again?.id ?? "")).toBe(true);
+    expect(await bus.discardDeadLetter("billing", again?.id ?? "")).toBe(false);
+    expect(await bus.deadLetters("billing")).toEqual([]);
+    await sleep(200);
+    expect(calls).toBe(2);
+  });
+
   it("accepts a publish nobody subscribes to; a first subscriber gets what the bus retained", async () => {
     const bus = await open();
     await bus.publish([event(PLACED, "order-early")]);

@@ -47,7 +47,13 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** An event a consumer gave up on, as the bus keeps it until it is replayed or discarded. */
 export interface DeadLetter {
+  /**
+   * Names the dead letter within its consumer's (memory: a random UUID; NATS: its sequence in
+   * the dead-letter stream). Never reused for another dead letter of the same bus.
+   */
+  id: string;
   consumer: string;
   event: EventEnvelope;
   attempts: number;
@@ -85,6 +91,20 @@ export interface EventBus {
   ): Promise<Subscription>;
   /** Reads what was dead-lettered for a consumer, oldest first. */
   deadLetters(consumer: string, limit?: number): Promise<DeadLetter[]>;
+  /** One dead letter of the consumer; undefined when there is none by that id (any more). */
+  deadLetter(consumer: string, id: string): Promise<DeadLetter | undefined>;
+  /**
+   * Delivers the dead letter's event again, to this consumer only (its other subscribers see
+   * nothing), as a first attempt with the consumer's usual retries, and removes the dead letter.
+   * The event keeps its id, so the consumer's inbox still lets it take effect at most once.
+   * Resolves once the redelivery is queued (not handled): `false` when there is no such dead
+   * letter (never, or already replayed or discarded). Concurrent replays of one dead letter
+   * deliver it once (nats: the replay is published with a message id the server deduplicates).
+   * Rejects if the bus could not take the redelivery; the dead letter then stays.
+   */
+  replayDeadLetter(consumer: string, id: string): Promise<boolean>;
+  /** Removes the dead letter without delivering it; `false` when there is no such dead letter. */
+  discardDeadLetter(consumer: string, id: string): Promise<boolean>;
   /** Resolves when the bus is reachable; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   /** Stops every subscription (draining handlers in flight), then closes the connection. */

@@ -1,7 +1,36 @@
 export { type AuditEntry, auditLogMigration, recordAudit, registerAuditRoute } from "./audit/audit-log.js";
 export { CallerClients, type UpstreamClient } from "./caller-clients.js";
+export { type DeadLetterRoutesOptions, registerDeadLetterRoutes } from "./dead-letters/dead-letter-routes.js";
+export {
+  DeadLetterDetail,
+  DeadLetterList,
+  DeadLetterListQuery,
+  DeadLetterOutcome,
+  DeadLetterParams,
+  DeadLetterSummary,
+} from "./dead-letters/dead-letter-schemas.js";
 export { createEventDispatcher } from "./event-dispatcher.js";
 export { type Runnable, startAll, stopAll } from "./lifecycle.js";
+export {
+  INSTANCE_LOGS_PATH,
+  INSTANCE_METRICS_PATH,
+  type InstanceOps,
+  readInstanceLogs,
+  readInstanceMetrics,
+  registerInstanceOpsRoutes,
+} from "./ops/instance-ops.js";
+export { decodeLogCursor, encodeLogCursor, type LogCursor } from "./ops/log-cursor.js";
+export {
+  InstanceLogs,
+  InstanceMetricsQuery,
+  LogLineSchema,
+  LogsPage,
+  LogsQuery,
+  MetricsPage,
+  MetricsPointSchema,
+  MetricsQuery,
+  MetricsSeries,
+} from "./ops/ops-schemas.js";
 export {
   type AnyServiceDefinition,
   type BackgroundTask,

@@ -7,14 +7,17 @@ import {
   currentContext,
   type FaultInjection,
   type Logger,
+  type LogRing,
 } from "@blossom/runtime";
 import { migrateToLatest, openStore, type Store } from "@blossom/store";
-import { messagingSystemOf, ServiceMetrics } from "@blossom/telemetry";
+import { MetricsHistory, messagingSystemOf, ServiceMetrics } from "@blossom/telemetry";
 import type { TProperties } from "@sinclair/typebox";
 import type { Kysely } from "kysely";
 import { registerAuditRoute } from "./audit/audit-log.js";
 import { CallerClients } from "./caller-clients.js";
+import { registerDeadLetterRoutes } from "./dead-letters/dead-letter-routes.js";
 import { createEventDispatcher } from "./event-dispatcher.js";
+import { registerInstanceOpsRoutes } from "./ops/instance-ops.js";
 import type {
   BackgroundTask,
   ServiceClients,
@@ -52,6 +55,13 @@ export interface ServiceHostOptions<S extends TProperties = NoSettings> {
   relayPollIntervalMs?: number;
   /** Latency and 503s added to the service's HTTP answers (chaos tests; refused in production). */
   faults?: FaultInjection;
+  /**
+   * The ring `logger` also writes to (`createLogger({ ring })`), served to admins for the
+   * operations console at `GET /internal/ops/logs`; unset = no log lines kept.
+   */
+  logs?: LogRing;
+  /** Milliseconds between two samples of the metrics history (`GET /internal/ops/metrics`). Default 5,000. */
+  metricsSampleIntervalMs?: number;
 }
 
 /**
@@ -65,6 +75,8 @@ export class ServiceHost<DB = unknown, S extends TProperties = NoSettings> {
   readonly app: App;
   readonly context: ServiceContext<DB, S>;
   readonly relay: OutboxRelay;
+  /** The last 15 minutes of this service's metrics, sampled while it listens. */
+  readonly metricsHistory: MetricsHistory;
   #definition: ServiceDefinition<DB, S>;
   #options: ServiceHostOptions<S>;
   #subscription: Subscription | undefined;
@@ -101,6 +113,10 @@ export class ServiceHost<DB = unknown, S extends TProperties = NoSettings> {
     });
     this.app = app;
     this.#health = health;
+    this.metricsHistory = new MetricsHistory({
+      registry: metrics.registry,
+      ...(options.metricsSampleIntervalMs ? { intervalMs: options.metricsSampleIntervalMs } : {}),
+    });
     const outbox = new Outbox(
       definition.name,
       definition.publishes,
@@ -184,6 +200,18 @@ export class ServiceHost<DB = unknown, S extends TProperties = NoSettings> {
       if (options.verifier) registerAuthentication(host.app as never, options.verifier);
 
       if (definition.audited) registerAuditRoute(host.app, definition.name, host.context.db);
+      // The operations console's per-service API (dead letters) and per-instance data (logs, metrics).
+      registerDeadLetterRoutes(host.app, {
+        service: definition.name,
+        bus: options.bus,
+        db: host.context.db,
+        audited: definition.audited === true,
+      });
+      registerInstanceOpsRoutes(host.app, {
+        service: definition.name,
+        logs: options.logs,
+        metrics: host.metricsHistory,
+      });
       await definition.routes(host.app, host.context);
 
       if (options.seed && definition.seed) await definition.seed(host.context);
@@ -231,6 +259,7 @@ export class ServiceHost<DB = unknown, S extends TProperties = NoSettings> {
   async listen(): Promise<string> {
     this.#url = await this.app.listen({ host: this.#options.host, port: this.#options.port });
     this.relay.start();
+    this.metricsHistory.start();
     if (this.#definition.start) this.#background = await this.#definition.start(this.context);
     return this.#url;
   }
@@ -255,6 +284,8 @@ export class ServiceHost<DB = unknown, S extends TProperties = NoSettings> {
   /** Stop phase 3: stops the relay and the consumers (handlers in flight finish), closes the database. */
   async close(): Promise<void> {
     await this.#background?.stop();
+    // Its reads touch the database and the bus: stopped before they close.
+    await this.metricsHistory.stop();
 
     await this.relay.stop();
     await this.#subscription?.stop();

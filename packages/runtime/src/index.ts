@@ -4,11 +4,21 @@ export { installErrorHandling, sendProblem, toProblem } from "./error-handler.js
 export { type FaultInjection, injectsFaults } from "./fault-injection.js";
 export { type DependencyState, type HealthCheck, HealthRegistry, type ReadinessReport } from "./health.js";
 export {
+  DEFAULT_LOG_RING_BYTES,
+  DEFAULT_LOG_RING_LINES,
+  LOG_LEVELS,
+  type LogLine,
+  type LogQuery,
+  LogRing,
+  type LogRingOptions,
+} from "./log-ring.js";
+export {
   createLogger,
   defaultInstanceId,
   type Logger,
   type LoggerSettings,
   REDACTED_PATHS,
+  redactSecrets,
 } from "./logger.js";
 export { type MetricsServer, serveMetrics } from "./metrics-server.js";
 export {

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { activeTraceIds } from "@blossom/telemetry";
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import type { LogRing } from "./log-ring.js";
 import { currentContext } from "./request-context.js";
 
 export type { Logger } from "pino";
@@ -13,6 +14,11 @@ export interface LoggerSettings {
   level?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read them. */
   destination?: DestinationStream;
+  /**
+   * Also keeps every line in this bounded ring (the operations console's logs): the same
+   * serialized, redacted text the destination gets.
+   */
+  ring?: LogRing;
 }
 
 /**
@@ -38,6 +44,29 @@ export const REDACTED_PATHS = [
   "req.headers.cookie",
   'res.headers["set-cookie"]',
 ];
+
+/** The property names `redactSecrets` hides, wherever they appear: what REDACTED_PATHS names. */
+const SECRET_KEYS = new Set(
+  REDACTED_PATHS.map((path) => path.replace(/^\*\./, "")).filter((key) => /^[A-Za-z]+$/.test(key)),
+);
+SECRET_KEYS.add("authorization");
+SECRET_KEYS.add("cookie");
+
+/**
+ * A copy of `value` with every property named like a secret the logs redact (password, token,
+ * card number, CVC…) replaced by "[redacted]", at any depth: for data shown to operators that
+ * did not go through the logger (a dead letter's event).
+ */
+export function redactSecrets<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item)) as T;
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      SECRET_KEYS.has(key) ? "[redacted]" : redactSecrets(inner),
+    ]),
+  ) as T;
+}
 
 export function defaultInstanceId(): string {
   return `${hostname()}-${process.pid}`;
@@ -67,7 +96,18 @@ export function createLogger(settings: LoggerSettings): Logger {
     formatters: { level: (label) => ({ level: label }) },
     mixin: correlationFields,
   };
-  return pino(options, settings.destination ?? stdoutDestination());
+  const destination = settings.destination ?? stdoutDestination();
+  if (!settings.ring || options.level === "silent") return pino(options, destination);
+  // Both streams take every line the logger's level lets through (multistream filters per
+  // stream too: give each the logger's level). pino serializes a line once for both.
+  const level = options.level as pino.Level;
+  return pino(
+    options,
+    pino.multistream([
+      { level, stream: destination },
+      { level, stream: settings.ring },
+    ]),
+  );
 }
 
 /**

@@ -1,12 +1,13 @@
 import type { TokenVerifier } from "@blossom/auth";
 import type { Runnable, ServiceClients } from "@blossom/host";
-import { createServer, type Logger, type MetricsServer, serveMetrics } from "@blossom/runtime";
-import { ServiceMetrics, type SpanStore } from "@blossom/telemetry";
+import { createServer, type Logger, type LogRing, type MetricsServer, serveMetrics } from "@blossom/runtime";
+import { MetricsHistory, ServiceMetrics, type SpanStore } from "@blossom/telemetry";
 import { registerBodyLimitStage } from "./body-limit-stage.js";
 import { Bulkhead } from "./bulkhead.js";
 import { registerCanonicalPathStage, rewriteToCanonicalPath } from "./canonical-path-stage.js";
 import { registerEdgeAuthentication } from "./edge-auth.js";
 import { registerOpenApiDocs } from "./openapi.js";
+import { registerOpsConsoleRoutes } from "./ops-console.js";
 import { registerTraceRoutes } from "./ops-traces.js";
 import { registerProxy } from "./proxy.js";
 import { type RateLimitOptions, registerRateLimit } from "./rate-limit.js";
@@ -40,6 +41,11 @@ export interface GatewayOptions {
   maxInFlightPerService?: number;
   /** The process's recent spans, served at `GET /api/ops/traces` (admins); unset = tracing is off. */
   traces?: SpanStore | undefined;
+  /**
+   * The ring the gateway's `logger` also writes to: its lines in `GET /api/ops/logs` (admins),
+   * beside every service instance's; unset = the gateway's own lines are not kept.
+   */
+  logs?: LogRing | undefined;
   /**
    * Port of the internal listener that serves `GET /metrics` (on `host`); 0 = any free port;
    * unset = the gateway's metrics are not served. Never the public port: it answers 404 there.
@@ -89,6 +95,8 @@ export async function createGateway(
   registerPlatformReadiness(app, options.clients, health);
   // Before the proxy's catch-all, and before the docs are first built: part of the merged document.
   registerTraceRoutes(app, options.traces);
+  const history = new MetricsHistory({ registry: metrics.registry });
+  registerOpsConsoleRoutes(app, { clients: options.clients, logs: options.logs, metrics: history });
   await registerOpenApiDocs(app, options.clients);
   await registerStorefront(app, options.webRoot);
   registerProxy(app, options.clients, new Bulkhead(options.maxInFlightPerService ?? 256));
@@ -113,6 +121,7 @@ export async function createGateway(
         await metricsServer?.close();
         throw error;
       }
+      history.start();
       return url;
     },
     async stopAccepting() {
@@ -120,6 +129,7 @@ export async function createGateway(
       const delay = options.drainDelayMs ?? 0;
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       await app.close();
+      await history.stop();
       // Scraped to the end: the last figures of a draining gateway are worth having.
       await metricsServer?.close();
     },

@@ -13,6 +13,7 @@ export const notificationsService: ServiceDefinition<NotificationsTables, Notifi
   migrations: notificationsMigrations,
   publishes: notificationsEvents,
   consumes: notificationsHandlers,
+  audited: true,
   settings: notificationsSettings,
   routes: notificationsRoutes,
   /** The delivery loop: started after the service listens, stopped before it closes its database. */

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { TokenVerifier } from "@blossom/auth";
-import { resolveBus } from "@blossom/bus";
+import { type EventBus, resolveBus } from "@blossom/bus";
 import { createGateway } from "@blossom/gateway";
 import { type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
-import { armCrashPoints, exitOnSignals, runWithContext, splitList } from "@blossom/runtime";
+import { armCrashPoints, exitOnSignals, LogRing, runWithContext, splitList } from "@blossom/runtime";
 import { currentTracing } from "@blossom/telemetry";
 import type { JSONWebKeySet } from "jose";
 import type { PlatformConfig } from "../config.js";
@@ -20,6 +20,8 @@ export interface RunningPlatform {
   /** Where each runnable serves `GET /metrics`: a service on its own port, the gateway on its internal one. */
   metricsUrls: Map<string, string>;
   rows: ReadyRow[];
+  /** The process's bus (tests publish through it what a faulty publisher would). */
+  bus: EventBus;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,17 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
         clients.get("users").getJson<JSONWebKeySet>("/.well-known/jwks.json"),
       ),
   });
+  // Each runnable's recent log lines, bounded (about 1 MiB each, 4 MiB at most), for the
+  // operations console (`GET /api/ops/logs`).
+  const rings = new Map<string, LogRing>();
+  const ringOf = (name: string) => {
+    let ring = rings.get(name);
+    if (!ring) {
+      ring = new LogRing();
+      rings.set(name, ring);
+    }
+    return ring;
+  };
   const hosts: ServiceHost[] = [];
   const others: Runnable[] = [];
   try {
@@ -113,7 +126,8 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
           ServiceHost.create(definition, {
             bus,
             clients,
-            logger: logger(definition.name),
+            logger: logger(definition.name, ringOf(definition.name)),
+            logs: ringOf(definition.name),
             databaseUrl:
               serviceSetting(config, definition.name, "DATABASE_URL") ??
               (only ? config.DATABASE_URL : undefined),
@@ -136,7 +150,8 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
     if (withGateway) {
       others.push(
         await createGateway({
-          logger: logger(GATEWAY),
+          logger: logger(GATEWAY, ringOf(GATEWAY)),
+          logs: ringOf(GATEWAY),
           clients,
           host: config.HOST,
           port: portOf(config, GATEWAY, GATEWAY_DEFAULT_PORT, only),
@@ -187,6 +202,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
       urls: listening,
       metricsUrls,
       rows,
+      bus,
       async stop() {
         // First out of the instance lists, so that callers stop choosing this process while it drains.
         await registry?.registrar.deregister();

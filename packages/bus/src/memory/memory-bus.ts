@@ -91,6 +91,32 @@ export class MemoryBus implements EventBus {
     return structuredClone((this.#deadLetters.get(consumer) ?? []).slice(0, limit));
   }
 
+  async deadLetter(consumer: string, id: string): Promise<DeadLetter | undefined> {
+    const found = this.#deadLetters.get(consumer)?.find((letter) => letter.id === id);
+    return found ? structuredClone(found) : undefined;
+  }
+
+  async replayDeadLetter(consumer: string, id: string): Promise<boolean> {
+    this.#assertOpen("replay a dead letter");
+    // Dead letters are only ever recorded for a consumer that subscribed, and its group outlives
+    // its members (a replay with none subscribed is parked until one is).
+    const group = this.#consumers.get(consumer);
+    const letter = group ? this.#takeDeadLetter(consumer, id) : undefined;
+    if (!group || !letter) return false;
+    // Owed like any delivery (its lag), but nobody waits on it: the publisher settled long ago.
+    this.#owed.set(consumer, (this.#owed.get(consumer) ?? 0) + 1);
+    group.offer({
+      event: letter.event,
+      attempt: 1,
+      settle: () => this.#owed.set(consumer, (this.#owed.get(consumer) ?? 1) - 1),
+    });
+    return true;
+  }
+
+  async discardDeadLetter(consumer: string, id: string): Promise<boolean> {
+    return this.#takeDeadLetter(consumer, id) !== undefined;
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen("ping");
   }
@@ -132,6 +158,14 @@ export class MemoryBus implements EventBus {
     const list = this.#deadLetters.get(deadLetter.consumer) ?? [];
     list.push(deadLetter);
     this.#deadLetters.set(deadLetter.consumer, list);
+  }
+
+  /** Removes and returns the dead letter (synchronously: two concurrent replays cannot both take it). */
+  #takeDeadLetter(consumer: string, id: string): DeadLetter | undefined {
+    const list = this.#deadLetters.get(consumer);
+    const index = list?.findIndex((letter) => letter.id === id) ?? -1;
+    if (!list || index < 0) return undefined;
+    return list.splice(index, 1)[0];
   }
 
   #assertOpen(operation: string): void {

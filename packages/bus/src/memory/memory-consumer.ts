@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { EventEnvelope } from "../envelope.js";
 import { backoffDelay, type DeadLetter, type EventHandler, isNonRetryable } from "../event-bus.js";
 import { KeyedQueue } from "../keyed-queue.js";
@@ -155,6 +156,7 @@ export class MemoryConsumer {
 
   #deadLetter(member: MemoryMember, delivery: MemoryDelivery, attempts: number, error: string): void {
     const deadLetter: DeadLetter = {
+      id: randomUUID(),
       consumer: this.name,
       event: structuredClone(delivery.event),
       attempts,

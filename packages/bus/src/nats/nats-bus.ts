@@ -158,7 +158,12 @@ export class NatsBus implements EventBus {
     const subscription: NatsSubscription = new NatsSubscription({
       consumer,
       types: new Set(eventTypes),
-      subjects: new Set(eventTypes.map((type) => this.#names.eventSubject(type))),
+      subjects: new Set(
+        eventTypes.flatMap((type) => [
+          this.#names.eventSubject(type),
+          this.#names.replaySubject(type, consumer),
+        ]),
+      ),
       handler,
       ...resolveSubscribeOptions(options),
       ackWaitMs: this.#ackWaitMs,
@@ -174,6 +179,21 @@ export class NatsBus implements EventBus {
   async deadLetters(consumer: string, limit = DEFAULT_DEAD_LETTER_LIMIT): Promise<DeadLetter[]> {
     this.#assertOpen("read dead letters");
     return this.#deadLetters.read(consumer, limit);
+  }
+
+  async deadLetter(consumer: string, id: string): Promise<DeadLetter | undefined> {
+    this.#assertOpen("read a dead letter");
+    return this.#deadLetters.get(consumer, id);
+  }
+
+  async replayDeadLetter(consumer: string, id: string): Promise<boolean> {
+    this.#assertOpen("replay a dead letter");
+    return this.#deadLetters.replay(consumer, id);
+  }
+
+  async discardDeadLetter(consumer: string, id: string): Promise<boolean> {
+    this.#assertOpen("discard a dead letter");
+    return this.#deadLetters.discard(consumer, id);
   }
 
   async ping(): Promise<void> {

@@ -1,9 +1,12 @@
+import { eventDomain } from "../envelope.js";
+
 /**
  * Every subject, stream and consumer name the NATS adapter uses, derived from the bus prefix so
  * that two prefixes (two deployments, two test runs) never see each other's events.
  *
  *   events:  `${prefix}.evt.${type}`        stream `${PREFIX}_EVT_${DOMAIN}`  (one per domain)
  *   dead:    `${prefix}.dlq.${durable}`     stream `${PREFIX}_DLQ`
+ *   replay:  `${prefix}.evt.${domain}._replay.${durable}`  in the domain's event stream
  */
 export class NatsNames {
   readonly prefix: string;
@@ -25,6 +28,15 @@ export class NatsNames {
   /** Everything a domain publishes: the stream's subject and the durables' filter. */
   domainSubjects(domain: string): string {
     return `${this.prefix}.evt.${domain}.>`;
+  }
+
+  /**
+   * Where a replayed dead letter of `type` goes for one consumer: in the domain's stream, so the
+   * consumer's durable there receives it, on a subject no event type can have (types start with
+   * a letter), so every other consumer's durable acknowledges it unseen.
+   */
+  replaySubject(type: string, consumer: string): string {
+    return `${this.prefix}.evt.${eventDomain(type)}._replay.${durableName(consumer)}`;
   }
 
   eventStream(domain: string): string {

@@ -14,7 +14,10 @@ import type { NatsDeadLetters } from "./nats-dead-letters.js";
 export interface NatsSubscriptionSettings {
   consumer: string;
   types: ReadonlySet<string>;
-  /** The subjects of `types`: a message on another one is acknowledged without decoding it. */
+  /**
+   * The subjects of `types`, and this consumer's replay subject of each of their domains: a
+   * message on another one is acknowledged without decoding it.
+   */
   subjects: ReadonlySet<string>;
   handler: EventHandler;
   maxDeliver: number;
@@ -196,9 +199,12 @@ export class NatsSubscription implements Subscription {
   }
 
   async #deadLetter(msg: JsMsg, event: EventEnvelope, attempts: number, error: string): Promise<void> {
-    const deadLetter = { consumer: this.consumer, event, attempts, error, at: new Date().toISOString() };
+    const letter = { consumer: this.consumer, event, attempts, error, at: new Date().toISOString() };
     try {
-      await this.#settings.deadLetters.write(deadLetter, { stream: msg.info.stream, sequence: msg.seq });
+      const deadLetter = await this.#settings.deadLetters.write(letter, {
+        stream: msg.info.stream,
+        sequence: msg.seq,
+      });
       this.#settings.onDeadLetter?.(deadLetter);
       this.#settings.logger.error(
         { consumer: this.consumer, eventId: event.id, type: event.type, attempts, error },

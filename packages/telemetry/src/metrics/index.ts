@@ -14,6 +14,17 @@ export {
   sagaMetrics,
 } from "./domain-metrics.js";
 export { httpLabels, statusClass, UNMATCHED_ROUTE } from "./http-labels.js";
+export {
+  bucketQuantile,
+  DEFAULT_HISTORY_MS,
+  DEFAULT_SAMPLE_INTERVAL_MS,
+  type HistogramFigures,
+  MetricsHistory,
+  type MetricsHistoryOptions,
+  type MetricsPoint,
+  type RequestFigures,
+  type RouteFigures,
+} from "./metrics-history.js";
 export { processMetrics } from "./process-metrics.js";
 export {
   BREAKER_STATE_VALUE,

@@ -1,4 +1,5 @@
 import { messagingMigrations } from "@blossom/bus";
+import { auditLogMigration } from "@blossom/host";
 import type { Migrations } from "@blossom/store";
 import { sql } from "kysely";
 
@@ -139,4 +140,6 @@ export const notificationsMigrations: Migrations = {
         .execute();
     },
   },
+  // Replays and discards of its dead letters (the operations console) are audited here.
+  "0003_audit_log": auditLogMigration,
 };
