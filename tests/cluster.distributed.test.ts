@@ -6,13 +6,13 @@ import {
   type ClusterRow,
   callHttp,
   eventually,
-  GENEROUS_USERS_LIMITS,
   isAlive,
   spawnBlossom,
   testAdapters,
   waitForClusterReady,
 } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterEnv } from "./support/cluster-env.js";
 import { type Product, ShopClient } from "./support/shop-client.js";
 import { SERVICES } from "./support/topologies.js";
 
@@ -33,19 +33,10 @@ describe("blossom cluster", () => {
   const pids = new Set<number>();
 
   beforeAll(async () => {
-    cluster = spawnBlossom(["cluster", "--replicas", "1,orders=2,inventory=2"], {
-      BLOSSOM_POSTGRES_URL: adapters.postgresUrl,
-      NATS_URL: adapters.natsUrl,
-      REDIS_URL: process.env.BLOSSOM_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      BLOSSOM_NATS_PREFIX: tag,
-      BLOSSOM_NATS_ACK_WAIT_MS: "2000",
-      GATEWAY_PORT: "0",
-      LOG_LEVEL: "warn",
-      BLOSSOM_SEED: "true",
-      GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
-      GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
-      ...GENEROUS_USERS_LIMITS,
-    });
+    cluster = spawnBlossom(
+      ["cluster", "--replicas", "1,orders=2,inventory=2"],
+      clusterEnv({ ...adapters, prefix: tag }, { GATEWAY_RATE_LIMIT_PER_MINUTE: "100000" }),
+    );
     rows = await waitForClusterReady(cluster, 280_000);
     for (const row of rows) pids.add(row.pid);
     gateway = rows.find((row) => row.service === "gateway")?.url ?? "";

@@ -1,17 +1,8 @@
-import {
-  type BlossomProcess,
-  callHttp,
-  deathOf,
-  eventually,
-  freePort,
-  killAll,
-  spawnBlossom,
-  testEnv,
-  waitForReady,
-} from "@blossom/testkit";
-import { afterEach, describe, expect, it } from "vitest";
+import { callHttp, eventually } from "@blossom/testkit";
+import { describe, expect, it } from "vitest";
+import { crashRuns } from "./support/crash-runs.js";
 import { type Order, type Product, ShopClient } from "./support/shop-client.js";
-import { type PreparedTopology, prepareTopology, TOPOLOGIES } from "./support/topologies.js";
+import { TOPOLOGIES } from "./support/topologies.js";
 
 /**
  * Kills the platform (SIGKILL) in the middle of a checkout — right after a service committed its
@@ -24,51 +15,28 @@ const CRASHES = [
   { point: "orders/outbox.after-publish", step: "a saga event published, not yet marked" },
 ];
 
-const running: BlossomProcess[] = [];
-const prepared: PreparedTopology[] = [];
-afterEach(async () => {
-  await killAll(running);
-  for (const topology of prepared.splice(0)) await topology.destroy();
-});
+const runs = crashRuns();
 
 describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topology) => {
   it.each(CRASHES)(
     "$point ($step): the order still ends confirmed, charged once",
     async ({ point }) => {
-      const run = await prepareTopology(topology);
-      prepared.push(run);
-      const port = await freePort();
-      const gateway = `http://127.0.0.1:${port}`;
-      const env = {
-        ...run.env,
-        ...testEnv(port),
-      };
+      const { env, gateway } = await runs.prepare(topology);
 
       // Prepare a customer, a card and a product on a clean start, then restart armed.
-      const setup = spawnBlossom(["start"], env);
-      running.push(setup);
-      await waitForReady(setup);
+      const setup = await runs.start(env);
       const ann = await ShopClient.signUp(gateway, "Crash");
       const card = await ann.addCard();
       const catalog = await callHttp<{ items: Product[] }>(gateway, "GET", "/api/inventory/products?limit=1");
       const item = catalog.body.items[0] as Product;
-      setup.child.kill("SIGTERM");
-      expect(await setup.exited).toEqual({ code: 0, signal: null });
+      await runs.stop(setup);
 
-      const armed = spawnBlossom(["start"], { ...env, BLOSSOM_CRASH_POINTS: point });
-      running.push(armed);
-      await waitForReady(armed);
+      const armed = await runs.start({ ...env, BLOSSOM_CRASH_POINTS: point });
       // The access token outlives the restart: users' signing key is in its database.
       const placed = await ann.placeOrder([{ productId: item.id, quantity: 1 }], card).catch(() => undefined);
-      const death = await deathOf(armed);
-      expect(death, `the crash point was never reached:\n${armed.output()}`).toEqual({
-        code: null,
-        signal: "SIGKILL",
-      });
+      await runs.expectCrashed(armed);
 
-      const restarted = spawnBlossom(["start"], env);
-      running.push(restarted);
-      await waitForReady(restarted);
+      const restarted = await runs.start(env);
       const mine = await ann.send<{ items: Order[] }>("GET", "/api/orders");
       expect(mine.status).toBe(200);
       expect(mine.body.items).toHaveLength(1);
@@ -86,8 +54,7 @@ describe.each(TOPOLOGIES)("a crash in the middle of a checkout ($name)", (topolo
       expect(payments.body.items.map((payment) => payment.status)).toEqual(["captured"]);
       const after = await callHttp<Product>(gateway, "GET", `/api/inventory/products/${item.id}`);
       expect(after.body.available).toBe(item.available - 1);
-      restarted.child.kill("SIGTERM");
-      expect(await restarted.exited).toEqual({ code: 0, signal: null });
+      await runs.stop(restarted);
     },
     300_000,
   );

@@ -3,13 +3,13 @@ import {
   type BlossomProcess,
   callHttp,
   freePort,
-  GENEROUS_USERS_LIMITS,
   isAlive,
   spawnBlossom,
   testAdapters,
   waitForClusterReady,
 } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterEnv } from "../support/cluster-env.js";
 import { type Product, ShopClient } from "../support/shop-client.js";
 import { SERVICES } from "../support/topologies.js";
 import { ClusterPids } from "./support/cluster-pids.js";
@@ -57,27 +57,24 @@ describe("chaos: the platform keeps its invariants under crashes, broker restart
     await nats.start();
     const gatewayPort = await freePort();
     gateway = `http://127.0.0.1:${gatewayPort}`;
-    cluster = spawnBlossom(["cluster", "--replicas", REPLICAS], {
-      BLOSSOM_POSTGRES_URL: postgresUrl,
-      NATS_URL: nats.url,
-      REDIS_URL: process.env.BLOSSOM_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      BLOSSOM_NATS_PREFIX: prefix,
-      BLOSSOM_NATS_ACK_WAIT_MS: "2000",
-      // A fixed port, so that a restarted gateway comes back where the load generator sends.
-      GATEWAY_PORT: String(gatewayPort),
-      // The cluster's own lines at info (each `<replica> is back` names the restarted pid); the
-      // instances' at warn (no access log lines).
-      LOG_LEVEL: "info",
-      ...Object.fromEntries(
-        [...SERVICES, "gateway"].map((service) => [`${service.toUpperCase()}_LOG_LEVEL`, "warn"]),
+    cluster = spawnBlossom(
+      ["cluster", "--replicas", REPLICAS],
+      clusterEnv(
+        { postgresUrl, natsUrl: nats.url, prefix },
+        {
+          // A fixed port, so that a restarted gateway comes back where the load generator sends.
+          GATEWAY_PORT: String(gatewayPort),
+          // The cluster's own lines at info (each `<replica> is back` names the restarted pid); the
+          // instances' at warn (no access log lines).
+          LOG_LEVEL: "info",
+          ...Object.fromEntries(
+            [...SERVICES, "gateway"].map((service) => [`${service.toUpperCase()}_LOG_LEVEL`, "warn"]),
+          ),
+          ORDERS_FAULT_LATENCY_MS: "200",
+          ORDERS_FAULT_ERROR_RATE: "0.05",
+        },
       ),
-      BLOSSOM_SEED: "true",
-      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
-      GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
-      ...GENEROUS_USERS_LIMITS,
-      ORDERS_FAULT_LATENCY_MS: "200",
-      ORDERS_FAULT_ERROR_RATE: "0.05",
-    });
+    );
     pids = new ClusterPids(cluster);
     await waitForClusterReady(cluster, 240_000);
     pids.refresh();

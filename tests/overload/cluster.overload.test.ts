@@ -2,13 +2,13 @@ import { NatsBus } from "@blossom/bus/nats";
 import { InstanceBucket } from "@blossom/client";
 import { dropPostgresDatabase } from "@blossom/store";
 import {
-  GENEROUS_USERS_LIMITS,
   isAlive,
   spawnBlossom,
   TEST_PASSWORD_HASH_COST,
   testAdapters,
   waitForClusterReady,
 } from "@blossom/testkit";
+import { clusterEnv } from "../support/cluster-env.js";
 import { SERVICES } from "../support/topologies.js";
 import { overloadSuite } from "./support/overload-suite.js";
 
@@ -22,21 +22,10 @@ const adapters = testAdapters({ ...process.env, BLOSSOM_TEST_ADAPTERS: "postgres
 overloadSuite("cluster: 2 replicas, PostgreSQL + NATS", {
   async start(env) {
     const tag = `t_ov_${process.pid}_${Date.now() % 1e8}`;
-    const cluster = spawnBlossom(["cluster", "--replicas", "2"], {
-      BLOSSOM_POSTGRES_URL: adapters.postgresUrl,
-      NATS_URL: adapters.natsUrl,
-      REDIS_URL: process.env.BLOSSOM_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      BLOSSOM_NATS_PREFIX: tag,
-      BLOSSOM_NATS_ACK_WAIT_MS: "2000",
-      GATEWAY_PORT: "0",
-      LOG_LEVEL: "warn",
-      BLOSSOM_SEED: "true",
-      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
-      GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
-      ...GENEROUS_USERS_LIMITS,
-      ...TEST_PASSWORD_HASH_COST,
-      ...env,
-    });
+    const cluster = spawnBlossom(
+      ["cluster", "--replicas", "2"],
+      clusterEnv({ ...adapters, prefix: tag }, { ...TEST_PASSWORD_HASH_COST, ...env }),
+    );
     const rows = await waitForClusterReady(cluster, 200_000).catch(async (error: unknown) => {
       cluster.child.kill("SIGKILL");
       throw error;

@@ -17,6 +17,7 @@ export {
   requireAdmin,
   requireService,
   requireUser,
+  unauthorized,
 } from "./request-auth.js";
 export {
   DEVELOPMENT_SERVICE_SECRET,

@@ -29,7 +29,12 @@ declare module "fastify" {
   }
 }
 
-function unauthorized(detail: string, error?: "invalid_token" | "invalid_request"): HttpProblem {
+/**
+ * The 401 problem for a missing or refused token, with the `WWW-Authenticate` challenge of RFC
+ * 6750 (`error` and its description when a token was sent but is not acceptable). The services
+ * and the gateway's edge answer it alike.
+ */
+export function unauthorized(detail: string, error?: "invalid_token" | "invalid_request"): HttpProblem {
   const challenge = error
     ? `Bearer realm="blossom", error="${error}", error_description="${detail.replace(/"/g, "'")}"`
     : 'Bearer realm="blossom"';

@@ -1,5 +1,5 @@
 import type { Principal, TokenVerifier } from "@blossom/auth";
-import { InvalidTokenError } from "@blossom/auth";
+import { InvalidTokenError, unauthorized } from "@blossom/auth";
 import { type App, HttpProblem } from "@blossom/runtime";
 import type { FastifyRequest } from "fastify";
 import { OPS_PREFIX } from "./ops-traces.js";
@@ -55,19 +55,6 @@ export function requiresToken(method: string, url: string): boolean {
   if (path === OPS_PREFIX || path.startsWith(`${OPS_PREFIX}/`)) return true;
   if (!routeFor(path)) return false;
   return !PUBLIC_ROUTES.some((route) => route.methods.includes(method) && route.path.test(path));
-}
-
-export function unauthorized(detail: string, error?: "invalid_token" | "invalid_request"): HttpProblem {
-  const challenge = error
-    ? `Bearer realm="blossom", error="${error}", error_description="${detail.replace(/"/g, "'")}"`
-    : 'Bearer realm="blossom"';
-  return new HttpProblem({
-    status: 401,
-    slug: "unauthorized",
-    title: "Authentication is required",
-    detail,
-    headers: { "www-authenticate": challenge },
-  });
 }
 
 const identities = new WeakMap<FastifyRequest, Promise<EdgeIdentity>>();

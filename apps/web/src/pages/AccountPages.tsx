@@ -1,9 +1,9 @@
-import { type FormEvent, useState } from "react";
 import { api } from "../api/client.js";
 import { ErrorMessage, Field } from "../components/ui.js";
 import { fieldErrors } from "../errors.js";
 import { Link, navigate, useLocation, useTitle } from "../router.js";
 import { useSession } from "../session.js";
+import { useForm, useSubmit } from "../use-form.js";
 
 /** Where to go after signing in: the `next` of the query, if it is a path of this shop. */
 function nextPath(query: URLSearchParams): string {
@@ -15,45 +15,23 @@ export function LoginPage() {
   useTitle("Sign in");
   const { query } = useLocation();
   const { signIn } = useSession();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await signIn(email, password);
-      navigate(nextPath(query), { replace: true });
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { values: form, field } = useForm({ email: "", password: "" });
+  const { submit, error, busy } = useSubmit(async () => {
+    await signIn(form.email, form.password);
+    navigate(nextPath(query), { replace: true });
+  });
   const fields = fieldErrors(error);
   return (
     <section className="narrow" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
       <ErrorMessage error={Object.keys(fields).length ? undefined : error} />
       <form onSubmit={submit} noValidate>
-        <Field
-          label="Email"
-          type="email"
-          autoComplete="email"
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={fields.email}
-          required
-        />
+        <Field label="Email" type="email" autoComplete="email" {...field("email", fields.email)} required />
         <Field
           label="Password"
           type="password"
           autoComplete="current-password"
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={fields.password}
+          {...field("password", fields.password)}
           required
         />
         <button type="submit" disabled={busy}>
@@ -74,55 +52,25 @@ export function SignUpPage() {
   useTitle("Create an account");
   const { query } = useLocation();
   const { signIn } = useSession();
-  const [form, setForm] = useState({ name: "", email: "", password: "" });
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api("/api/users", { method: "POST", body: form, auth: false });
-      await signIn(form.email, form.password);
-      navigate(nextPath(query), { replace: true });
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { values: form, field } = useForm({ name: "", email: "", password: "" });
+  const { submit, error, busy } = useSubmit(async () => {
+    await api("/api/users", { method: "POST", body: form, auth: false });
+    await signIn(form.email, form.password);
+    navigate(nextPath(query), { replace: true });
+  });
   const fields = fieldErrors(error);
-  const set = (key: keyof typeof form) => (event: { target: { value: string } }) =>
-    setForm((previous) => ({ ...previous, [key]: event.target.value }));
   return (
     <section className="narrow" aria-labelledby="signup-title">
       <h1 id="signup-title">Create an account</h1>
       <ErrorMessage error={Object.keys(fields).length ? undefined : error} />
       <form onSubmit={submit} noValidate>
-        <Field
-          label="Name"
-          autoComplete="name"
-          value={form.name}
-          onChange={set("name")}
-          error={fields.name}
-          required
-        />
-        <Field
-          label="Email"
-          type="email"
-          autoComplete="email"
-          value={form.email}
-          onChange={set("email")}
-          error={fields.email}
-          required
-        />
+        <Field label="Name" autoComplete="name" {...field("name", fields.name)} required />
+        <Field label="Email" type="email" autoComplete="email" {...field("email", fields.email)} required />
         <Field
           label="Password"
           type="password"
           autoComplete="new-password"
-          value={form.password}
-          onChange={set("password")}
-          error={fields.password}
+          {...field("password", fields.password)}
           hint="At least 8 characters."
           required
         />

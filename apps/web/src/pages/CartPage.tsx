@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { api } from "../api/client.js";
 import type { Product } from "../api/types.js";
 import { cartTotal, setQuantity, useCart } from "../cart.js";
-import { Notice } from "../components/ui.js";
+import { ColumnHeads, Notice } from "../components/ui.js";
 import { formatMoney } from "../format.js";
 import { Link, useTitle } from "../router.js";
 
@@ -47,15 +47,7 @@ export function CartPage() {
         <Notice>Some prices changed since you added the items; the cart shows today's prices.</Notice>
       )}
       <table className="cart-table">
-        <caption className="visually-hidden">Items in your cart</caption>
-        <thead>
-          <tr>
-            <th scope="col">Product</th>
-            <th scope="col">Price</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">Subtotal</th>
-          </tr>
-        </thead>
+        <ColumnHeads caption="Items in your cart" columns={["Product", "Price", "Quantity", "Subtotal"]} />
         <tbody>
           {priced.map((line) => {
             const product = current[line.productId];

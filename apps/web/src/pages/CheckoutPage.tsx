@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { api, newIdempotencyKey } from "../api/client.js";
 import type {
   NewCard,
@@ -9,14 +9,36 @@ import type {
   ShippingAddress,
 } from "../api/types.js";
 import { cartTotal, clearCart, useCart } from "../cart.js";
-import { ErrorMessage, Field, Loading } from "../components/ui.js";
+import { ErrorMessage, Field, Loading, SignInPrompt } from "../components/ui.js";
 import { fieldErrors } from "../errors.js";
 import { formatMoney } from "../format.js";
 import { Link, navigate, useTitle } from "../router.js";
 import { useSession } from "../session.js";
 import { useApi } from "../use-api.js";
+import { useForm, useSubmit } from "../use-form.js";
 
 const NEW_CARD = "new";
+
+/** The address's fields, in the order a person fills them in. */
+const ADDRESS_FIELDS: Array<{
+  name: keyof ShippingAddress;
+  label: string;
+  autoComplete: string;
+  hint?: string;
+  maxLength?: number;
+}> = [
+  { name: "name", label: "Full name", autoComplete: "name" },
+  { name: "line1", label: "Street address", autoComplete: "address-line1" },
+  { name: "city", label: "City", autoComplete: "address-level2" },
+  { name: "postalCode", label: "Postal code", autoComplete: "postal-code" },
+  {
+    name: "country",
+    label: "Country code",
+    autoComplete: "country",
+    hint: "Two letters, e.g. US, GB, DE.",
+    maxLength: 2,
+  },
+];
 
 /**
  * Checkout: a shipping address and a card (saved, or a new one saved first), then one
@@ -28,7 +50,11 @@ export function CheckoutPage() {
   const { user } = useSession();
   const lines = useCart();
   const cards = useApi<PaymentMethodList>(user ? "/api/payments/methods" : undefined);
-  const [address, setAddress] = useState<ShippingAddress>({
+  const {
+    values: address,
+    setValues: setAddress,
+    field,
+  } = useForm<ShippingAddress>({
     name: "",
     line1: "",
     city: "",
@@ -36,29 +62,70 @@ export function CheckoutPage() {
     country: "US",
   });
   const [choice, setChoice] = useState<string>();
-  const [card, setCard] = useState({ cardNumber: "", expMonth: "", expYear: "", cvc: "" });
+  const { values: card, field: cardField } = useForm({
+    cardNumber: "",
+    expMonth: "",
+    expYear: "",
+    cvc: "",
+  });
   const [attempt, setAttempt] = useState<{ key: string; body: string }>();
   const [cardKey] = useState(newIdempotencyKey);
-  const [error, setError] = useState<unknown>();
   const [cardError, setCardError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     if (user?.name) setAddress((previous) => (previous.name ? previous : { ...previous, name: user.name }));
-  }, [user]);
+  }, [user, setAddress]);
   const saved = cards.data?.items ?? [];
   const selected = choice ?? saved[0]?.id ?? NEW_CARD;
+
+  const { submit, error, busy } = useSubmit(async () => {
+    setCardError(undefined);
+    let paymentMethodId = selected;
+    if (selected === NEW_CARD) {
+      const body: NewCard = {
+        cardNumber: card.cardNumber.replace(/[\s-]/g, ""),
+        expMonth: Number(card.expMonth),
+        expYear: Number(card.expYear),
+        cvc: card.cvc,
+      };
+      try {
+        const method = await api<PaymentMethod>("/api/payments/methods", {
+          method: "POST",
+          body,
+          headers: { "idempotency-key": cardKey },
+        });
+        paymentMethodId = method.id;
+        cards.reload();
+        setChoice(method.id);
+      } catch (failure) {
+        setCardError(failure);
+        return;
+      }
+    }
+    const order: PlaceOrder = {
+      items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
+      paymentMethodId,
+      shippingAddress: { ...address, country: address.country.toUpperCase() },
+    };
+    const body = JSON.stringify(order);
+    // The same request keeps its key (a retry is answered, not placed twice); a changed one gets a new key.
+    const key = attempt?.body === body ? attempt.key : newIdempotencyKey();
+    setAttempt({ key, body });
+    const placed = await api<Order>("/api/orders", {
+      method: "POST",
+      body: order,
+      headers: { "idempotency-key": key },
+    });
+    clearCart();
+    navigate(`/orders/${placed.id}`);
+  });
 
   if (user === undefined) return <Loading />;
   if (user === null)
     return (
-      <section>
-        <h1>Checkout</h1>
-        <p>
-          Please <Link to="/login?next=/checkout">sign in</Link> or{" "}
-          <Link to="/signup?next=/checkout">create an account</Link> to check out. Your cart is kept.
-        </p>
-      </section>
+      <SignInPrompt title="Checkout" next="/checkout">
+        or <Link to="/signup?next=/checkout">create an account</Link> to check out. Your cart is kept.
+      </SignInPrompt>
     );
   if (lines.length === 0)
     return (
@@ -70,62 +137,9 @@ export function CheckoutPage() {
       </section>
     );
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setCardError(undefined);
-    try {
-      let paymentMethodId = selected;
-      if (selected === NEW_CARD) {
-        const body: NewCard = {
-          cardNumber: card.cardNumber.replace(/[\s-]/g, ""),
-          expMonth: Number(card.expMonth),
-          expYear: Number(card.expYear),
-          cvc: card.cvc,
-        };
-        try {
-          const method = await api<PaymentMethod>("/api/payments/methods", {
-            method: "POST",
-            body,
-            headers: { "idempotency-key": cardKey },
-          });
-          paymentMethodId = method.id;
-          cards.reload();
-          setChoice(method.id);
-        } catch (failure) {
-          setCardError(failure);
-          return;
-        }
-      }
-      const order: PlaceOrder = {
-        items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
-        paymentMethodId,
-        shippingAddress: { ...address, country: address.country.toUpperCase() },
-      };
-      const body = JSON.stringify(order);
-      // The same request keeps its key (a retry is answered, not placed twice); a changed one gets a new key.
-      const key = attempt?.body === body ? attempt.key : newIdempotencyKey();
-      setAttempt({ key, body });
-      const placed = await api<Order>("/api/orders", {
-        method: "POST",
-        body: order,
-        headers: { "idempotency-key": key },
-      });
-      clearCart();
-      navigate(`/orders/${placed.id}`);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const fields = fieldErrors(error);
   const cardFields = fieldErrors(cardError);
   const addressError = (name: keyof ShippingAddress) => fields[`shippingAddress.${name}`];
-  const setField = (name: keyof ShippingAddress) => (event: { target: { value: string } }) =>
-    setAddress((previous) => ({ ...previous, [name]: event.target.value }));
   const hasFieldErrors = Object.keys(fields).length > 0;
   return (
     <section aria-labelledby="checkout-title">
@@ -140,43 +154,9 @@ export function CheckoutPage() {
       <form onSubmit={submit} noValidate className="checkout-form">
         <fieldset>
           <legend>Shipping address</legend>
-          <Field
-            label="Full name"
-            autoComplete="name"
-            value={address.name}
-            onChange={setField("name")}
-            error={addressError("name")}
-          />
-          <Field
-            label="Street address"
-            autoComplete="address-line1"
-            value={address.line1}
-            onChange={setField("line1")}
-            error={addressError("line1")}
-          />
-          <Field
-            label="City"
-            autoComplete="address-level2"
-            value={address.city}
-            onChange={setField("city")}
-            error={addressError("city")}
-          />
-          <Field
-            label="Postal code"
-            autoComplete="postal-code"
-            value={address.postalCode}
-            onChange={setField("postalCode")}
-            error={addressError("postalCode")}
-          />
-          <Field
-            label="Country code"
-            autoComplete="country"
-            value={address.country}
-            onChange={setField("country")}
-            error={addressError("country")}
-            hint="Two letters, e.g. US, GB, DE."
-            maxLength={2}
-          />
+          {ADDRESS_FIELDS.map(({ name, ...props }) => (
+            <Field key={name} {...props} {...field(name, addressError(name))} />
+          ))}
         </fieldset>
         <fieldset>
           <legend>Payment</legend>
@@ -218,9 +198,7 @@ export function CheckoutPage() {
                 label="Card number"
                 inputMode="numeric"
                 autoComplete="cc-number"
-                value={card.cardNumber}
-                onChange={(event) => setCard({ ...card, cardNumber: event.target.value })}
-                error={cardFields.cardNumber}
+                {...cardField("cardNumber", cardFields.cardNumber)}
                 hint="Test cards: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has insufficient funds."
               />
               <div className="row">
@@ -229,26 +207,20 @@ export function CheckoutPage() {
                   inputMode="numeric"
                   autoComplete="cc-exp-month"
                   placeholder="MM"
-                  value={card.expMonth}
-                  onChange={(event) => setCard({ ...card, expMonth: event.target.value })}
-                  error={cardFields.expMonth}
+                  {...cardField("expMonth", cardFields.expMonth)}
                 />
                 <Field
                   label="Expiry year"
                   inputMode="numeric"
                   autoComplete="cc-exp-year"
                   placeholder="YYYY"
-                  value={card.expYear}
-                  onChange={(event) => setCard({ ...card, expYear: event.target.value })}
-                  error={cardFields.expYear}
+                  {...cardField("expYear", cardFields.expYear)}
                 />
                 <Field
                   label="CVC"
                   inputMode="numeric"
                   autoComplete="cc-csc"
-                  value={card.cvc}
-                  onChange={(event) => setCard({ ...card, cvc: event.target.value })}
-                  error={cardFields.cvc}
+                  {...cardField("cvc", cardFields.cvc)}
                 />
               </div>
             </div>

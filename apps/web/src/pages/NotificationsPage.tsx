@@ -1,9 +1,9 @@
 import { useEffect, useState } from "react";
 import { api } from "../api/client.js";
 import type { Notifications, Preferences } from "../api/types.js";
-import { ErrorMessage, Loading, Notice } from "../components/ui.js";
+import { ErrorMessage, Loading, Notice, SignInPrompt } from "../components/ui.js";
 import { formatDate } from "../format.js";
-import { Link, useTitle } from "../router.js";
+import { useTitle } from "../router.js";
 import { useSession } from "../session.js";
 import { useApi } from "../use-api.js";
 
@@ -27,12 +27,9 @@ export function NotificationsPage() {
 
   if (user === null)
     return (
-      <section>
-        <h1>Inbox</h1>
-        <p>
-          Please <Link to="/login?next=/notifications">sign in</Link> to see your messages.
-        </p>
-      </section>
+      <SignInPrompt title="Inbox" next="/notifications">
+        to see your messages.
+      </SignInPrompt>
     );
   return (
     <section aria-labelledby="inbox-title">

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, isAbort } from "../api/client.js";
 import type { Order, Payment, Payments, Product } from "../api/types.js";
-import { ErrorMessage, Loading, Notice } from "../components/ui.js";
+import { ErrorMessage, Loading, Notice, SignInPrompt } from "../components/ui.js";
 import { cancellationText } from "../errors.js";
 import { formatDate, formatMoney } from "../format.js";
 import { Link, useTitle } from "../router.js";
@@ -101,12 +101,9 @@ export function OrderPage({ id }: { id: string }) {
 
   if (user === null)
     return (
-      <section>
-        <h1>Your order</h1>
-        <p>
-          Please <Link to={`/login?next=/orders/${encodeURIComponent(id)}`}>sign in</Link> to see this order.
-        </p>
-      </section>
+      <SignInPrompt title="Your order" next={`/orders/${encodeURIComponent(id)}`}>
+        to see this order.
+      </SignInPrompt>
     );
   if (!order)
     return error ? (

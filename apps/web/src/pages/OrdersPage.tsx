@@ -1,5 +1,5 @@
 import type { OrderList } from "../api/types.js";
-import { ErrorMessage, Loading } from "../components/ui.js";
+import { ColumnHeads, ErrorMessage, Loading, SignInPrompt } from "../components/ui.js";
 import { formatDate, formatMoney } from "../format.js";
 import { Link, useTitle } from "../router.js";
 import { useSession } from "../session.js";
@@ -13,12 +13,9 @@ export function OrdersPage() {
   const orders = useApi<OrderList>(user ? "/api/orders?limit=50" : undefined);
   if (user === null)
     return (
-      <section>
-        <h1>Your orders</h1>
-        <p>
-          Please <Link to="/login?next=/orders">sign in</Link> to see your orders.
-        </p>
-      </section>
+      <SignInPrompt title="Your orders" next="/orders">
+        to see your orders.
+      </SignInPrompt>
     );
   return (
     <section aria-labelledby="orders-title">
@@ -32,15 +29,7 @@ export function OrdersPage() {
       )}
       {orders.data && orders.data.items.length > 0 && (
         <table className="orders-table">
-          <caption className="visually-hidden">Your orders, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Order</th>
-              <th scope="col">Placed</th>
-              <th scope="col">Status</th>
-              <th scope="col">Total</th>
-            </tr>
-          </thead>
+          <ColumnHeads caption="Your orders, newest first" columns={["Order", "Placed", "Status", "Total"]} />
           <tbody>
             {orders.data.items.map((order) => (
               <tr key={order.id}>

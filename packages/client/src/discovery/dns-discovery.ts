@@ -1,6 +1,7 @@
 import { promises as dns } from "node:dns";
 import { isIP } from "node:net";
 import type { Discovery, InstancesListener } from "./discovery.js";
+import { InstanceWatchers } from "./instance-watchers.js";
 
 /**
  * Resolves a host name to IP addresses (v4 and/or v6), in any order, duplicates allowed.
@@ -74,7 +75,7 @@ export function parseDnsServiceUrl(value: string): string {
 export class DnsDiscovery implements Discovery {
   readonly #targets = new Map<string, DnsTarget>();
   readonly #lists = new Map<string, string[]>();
-  readonly #listeners = new Map<string, Set<InstancesListener>>();
+  readonly #watchers = new InstanceWatchers();
   readonly #lookups = new Map<string, Promise<void>>();
   readonly #refreshMs: number;
   readonly #resolve: HostResolver;
@@ -122,15 +123,7 @@ export class DnsDiscovery implements Discovery {
 
   watch(service: string, listener: InstancesListener): () => void {
     if (this.#started === undefined && this.#targets.has(service)) void this.start();
-    let listeners = this.#listeners.get(service);
-    if (listeners === undefined) {
-      listeners = new Set();
-      this.#listeners.set(service, listeners);
-    }
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-    };
+    return this.#watchers.add(service, listener);
   }
 
   /**
@@ -146,7 +139,7 @@ export class DnsDiscovery implements Discovery {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
-    this.#listeners.clear();
+    this.#watchers.clear();
   }
 
   #schedule(): void {
@@ -194,8 +187,7 @@ export class DnsDiscovery implements Discovery {
     const previous = this.#lists.get(service);
     if (previous !== undefined && sameList(previous, urls)) return;
     this.#lists.set(service, urls);
-    // Copy first: a listener may unsubscribe while we iterate.
-    for (const listener of [...(this.#listeners.get(service) ?? [])]) {
+    for (const listener of this.#watchers.of(service)) {
       try {
         listener([...urls]);
       } catch (error) {

@@ -1,6 +1,7 @@
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { Discovery, InstancesListener } from "./discovery.js";
 import type { InstanceBucket, InstanceRecord } from "./instance-bucket.js";
+import { InstanceWatchers } from "./instance-watchers.js";
 
 export interface NatsKvDiscoveryOptions {
   /** A failed watch or an undecodable entry, for logging; the discovery itself never logs. */
@@ -37,7 +38,7 @@ export class NatsKvDiscovery implements Discovery {
   readonly #onError: (error: Error) => void;
   readonly #entries = new Map<string, LiveEntry>();
   readonly #lists = new Map<string, string[]>();
-  readonly #listeners = new Map<string, Set<InstancesListener>>();
+  readonly #watchers = new InstanceWatchers();
   #started: Promise<void> | undefined;
   #stopWatch: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -59,15 +60,7 @@ export class NatsKvDiscovery implements Discovery {
   }
 
   watch(service: string, listener: InstancesListener): () => void {
-    let listeners = this.#listeners.get(service);
-    if (listeners === undefined) {
-      listeners = new Set();
-      this.#listeners.set(service, listeners);
-    }
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-    };
+    return this.#watchers.add(service, listener);
   }
 
   /** Every live instance (of one service, or all), with its key and pid: for supervisors and tables. */
@@ -85,7 +78,7 @@ export class NatsKvDiscovery implements Discovery {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#stopWatch?.();
-    this.#listeners.clear();
+    this.#watchers.clear();
   }
 
   async #watch(): Promise<void> {
@@ -176,7 +169,7 @@ export class NatsKvDiscovery implements Discovery {
     if (previous.length === list.length && previous.every((url, index) => url === list[index])) return;
     this.#lists.set(service, list);
     if (this.#closed) return;
-    for (const listener of [...(this.#listeners.get(service) ?? [])]) {
+    for (const listener of this.#watchers.of(service)) {
       try {
         listener([...list]);
       } catch (error) {

@@ -1,4 +1,5 @@
 import type { Discovery, InstancesListener } from "./discovery.js";
+import { InstanceWatchers } from "./instance-watchers.js";
 
 /** What `StaticDiscovery` accepts per service: a list, a comma-separated string, or nothing. */
 export type StaticInstances = readonly string[] | string | undefined;
@@ -29,7 +30,7 @@ export function parseInstanceList(value: string | undefined): string[] {
  */
 export class StaticDiscovery implements Discovery {
   readonly #services = new Map<string, string[]>();
-  readonly #listeners = new Map<string, Set<InstancesListener>>();
+  readonly #watchers = new InstanceWatchers();
 
   constructor(services: Readonly<Record<string, StaticInstances>> = {}) {
     for (const [service, instances] of Object.entries(services)) {
@@ -42,23 +43,14 @@ export class StaticDiscovery implements Discovery {
   }
 
   watch(service: string, listener: InstancesListener): () => void {
-    let listeners = this.#listeners.get(service);
-    if (listeners === undefined) {
-      listeners = new Set();
-      this.#listeners.set(service, listeners);
-    }
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-    };
+    return this.#watchers.add(service, listener);
   }
 
   /** Replaces the instances of one service and tells its watchers. */
   set(service: string, instances: StaticInstances): void {
     const list = toList(instances);
     this.#services.set(service, list);
-    // Copy first: a listener may unsubscribe while we iterate.
-    for (const listener of [...(this.#listeners.get(service) ?? [])]) listener([...list]);
+    for (const listener of this.#watchers.of(service)) listener([...list]);
   }
 }
 

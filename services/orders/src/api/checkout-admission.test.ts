@@ -1,12 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { ServiceClient, StaticDiscovery } from "@blossom/client";
-import { type ServiceUnderTest, startServiceForTest } from "@blossom/testkit";
-import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ordersService } from "../service.js";
-import type { OrdersTables } from "../store/tables.js";
+import { type OrdersUnderTest, orderBody, startOrders } from "../testing/start-orders.js";
 import { CheckoutAdmission } from "./checkout-admission.js";
-import type { OrdersSettingsSchema } from "./settings.js";
 
 describe("CheckoutAdmission", () => {
   it("admits up to the limit (last count + written since + being placed), then sheds with 503 + Retry-After", async () => {
@@ -92,49 +87,17 @@ describe("CheckoutAdmission", () => {
  * inventory or payments consumers): the third checkout finds the backlog full.
  */
 describe("POST /api/orders when the checkouts in progress reach ORDERS_MAX_PENDING_CHECKOUTS", () => {
-  let orders: ServiceUnderTest<OrdersTables, OrdersSettingsSchema>;
-  let inventory: FastifyInstance;
-  let client: ServiceClient;
-  let priceRequests = 0;
+  let orders: OrdersUnderTest;
 
   beforeAll(async () => {
-    inventory = Fastify();
-    inventory.get("/internal/inventory/prices", async (request) => {
-      priceRequests++;
-      return {
-        items: String((request.query as { ids: string }).ids)
-          .split(",")
-          .map((id) => ({ id, price: { amount: 1250, currency: "USD" } })),
-      };
-    });
-    const inventoryUrl = await inventory.listen({ port: 0, host: "127.0.0.1" });
-    client = new ServiceClient({
-      service: "inventory",
-      discovery: new StaticDiscovery({ inventory: [inventoryUrl] }),
-    });
-    orders = await startServiceForTest(ordersService, {
-      clients: { get: () => client },
-      settings: { ORDERS_MAX_PENDING_CHECKOUTS: 2 },
-    });
+    orders = await startOrders({ ORDERS_MAX_PENDING_CHECKOUTS: 2 });
   });
 
   afterAll(async () => {
     await orders?.close();
-    await client?.close();
-    await inventory?.close();
   });
 
-  const body = {
-    items: [{ productId: "p-lamp", quantity: 1 }],
-    paymentMethodId: "pm_1",
-    shippingAddress: {
-      name: "Ann",
-      line1: "1 Main St",
-      city: "Springfield",
-      postalCode: "12345",
-      country: "US",
-    },
-  };
+  const body = orderBody(1);
 
   it("sheds the excess with 503 checkouts-shed + Retry-After before reading, asking inventory or writing", async () => {
     const token = await orders.token(randomUUID());
@@ -155,7 +118,7 @@ describe("POST /api/orders when the checkouts in progress reach ORDERS_MAX_PENDI
     expect(shed.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect(shed.body.type).toBe("https://blossom.dev/problems/checkouts-shed");
     // Refused before anything: inventory was asked for two orders' prices, and only two exist.
-    expect(priceRequests).toBe(2);
+    expect(orders.priceRequests()).toBe(2);
     const list = await orders.call<{ items: Array<{ id: string }> }>("GET", "/api/orders", {
       token,
     });

@@ -1,55 +1,26 @@
 import { randomUUID } from "node:crypto";
-import { ServiceClient, StaticDiscovery } from "@blossom/client";
-import { type ServiceUnderTest, slowBody, startServiceForTest } from "@blossom/testkit";
-import Fastify, { type FastifyInstance } from "fastify";
+import { slowBody } from "@blossom/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ordersService } from "../service.js";
-import type { OrdersTables } from "../store/tables.js";
-import type { OrdersSettingsSchema } from "./settings.js";
+import { type OrdersUnderTest, orderBody, startOrders } from "../testing/start-orders.js";
 
 /**
  * Orders started by the test kit (the real host on PGlite, memory bus), with a stand-in
  * inventory that prices every product at 1250: what `POST /api/orders` answers, first and on a
  * replay.
  */
-let orders: ServiceUnderTest<OrdersTables, OrdersSettingsSchema>;
+let orders: OrdersUnderTest;
 let url: string;
-let inventory: FastifyInstance;
-let client: ServiceClient;
 
 beforeAll(async () => {
-  inventory = Fastify();
-  inventory.get("/internal/inventory/prices", async (request) => ({
-    items: String((request.query as { ids: string }).ids)
-      .split(",")
-      .map((id) => ({ id, price: { amount: 1250, currency: "USD" } })),
-  }));
-  const inventoryUrl = await inventory.listen({ port: 0, host: "127.0.0.1" });
-  client = new ServiceClient({
-    service: "inventory",
-    discovery: new StaticDiscovery({ inventory: [inventoryUrl] }),
-  });
-  orders = await startServiceForTest(ordersService, { clients: { get: () => client } });
+  orders = await startOrders();
   url = orders.url;
 });
 
 afterAll(async () => {
   await orders?.close();
-  await client?.close();
-  await inventory?.close();
 });
 
-const order = {
-  items: [{ productId: "p-lamp", quantity: 2 }],
-  paymentMethodId: "pm_1",
-  shippingAddress: {
-    name: "Ann",
-    line1: "1 Main St",
-    city: "Springfield",
-    postalCode: "12345",
-    country: "US",
-  },
-};
+const order = orderBody(2);
 
 async function place(token: string, idempotencyKey: string, body: unknown = order) {
   const response = await fetch(`${url}/api/orders`, {

@@ -1,14 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { isNonRetryable } from "@blossom/bus";
+import { type EventContract, isNonRetryable } from "@blossom/bus";
 import { type EventBinding, on, recordAudit, type ServiceContext } from "@blossom/host";
 import { OrderCancelled, OrderConfirmed, PaymentRequested } from "@blossom/orders-contracts";
+import type { Static, TObject } from "@sinclair/typebox";
 import { isExpired } from "../domain/card.js";
 import { type PaymentProvider, providerKey } from "../domain/payment-provider.js";
-import { compensationFor, type DeclineReason, transition } from "../domain/payment-state.js";
+import {
+  compensationFor,
+  type DeclineReason,
+  type PaymentStatus,
+  transition,
+} from "../domain/payment-state.js";
 import { findPaymentMethod } from "../store/methods-store.js";
 import {
   insertPayment,
   isCancelled,
+  type PaymentRow,
+  type PaymentsDb,
   paymentOfOrderForUpdate,
   recordCancellation,
   updatePayment,
@@ -39,6 +47,27 @@ export interface PaymentsHandlersOptions {
  */
 export function paymentsHandlers(options: PaymentsHandlersOptions): EventBinding<PaymentsTables>[] {
   const now = options.now ?? (() => new Date());
+
+  /**
+   * What the provider just did to an order's payment (a capture, void or refund), recorded in the
+   * handler's transaction: the guarded transition with the provider's id on the row, then the
+   * event that tells the saga.
+   */
+  const recordStep = async <S extends TObject>(
+    { trx, context }: { trx: PaymentsDb; context: Context },
+    payment: PaymentRow,
+    step: { to: PaymentStatus } & Partial<Pick<PaymentRow, "capture_id" | "void_id" | "refund_id">>,
+    event: EventContract<S>,
+    data: Static<S>,
+  ) => {
+    const { to, ...providerIds } = step;
+    await updatePayment(trx, payment.id, {
+      status: transition(payment.status, to),
+      ...providerIds,
+      updated_at: now(),
+    });
+    await context.outbox.add(trx, event, payment.order_id, data);
+  };
 
   return [
     on<PaymentsTables, typeof PaymentRequested.schema>(
@@ -154,16 +183,13 @@ export function paymentsHandlers(options: PaymentsHandlersOptions): EventBinding
           amount,
           providerKey("capture", data.orderId),
         );
-        await updatePayment(trx, payment.id, {
-          status: transition(payment.status, "captured"),
-          capture_id: captureId,
-          updated_at: now(),
-        });
-        await context.outbox.add(trx, PaymentCaptured, data.orderId, {
-          orderId: data.orderId,
-          paymentId: payment.id,
-          amount,
-        });
+        await recordStep(
+          { trx, context },
+          payment,
+          { to: "captured", capture_id: captureId },
+          PaymentCaptured,
+          { orderId: data.orderId, paymentId: payment.id, amount },
+        );
         log.info({ payment_id: payment.id }, "payment captured");
       },
     ),
@@ -184,12 +210,7 @@ export function paymentsHandlers(options: PaymentsHandlersOptions): EventBinding
         const compensation = compensationFor(payment.status);
         if (compensation === "void" && payment.authorization_id) {
           const { voidId } = await provider.void(payment.authorization_id, providerKey("void", data.orderId));
-          await updatePayment(trx, payment.id, {
-            status: transition(payment.status, "voided"),
-            void_id: voidId,
-            updated_at: now(),
-          });
-          await context.outbox.add(trx, PaymentVoided, data.orderId, {
+          await recordStep({ trx, context }, payment, { to: "voided", void_id: voidId }, PaymentVoided, {
             orderId: data.orderId,
             paymentId: payment.id,
           });
@@ -200,16 +221,13 @@ export function paymentsHandlers(options: PaymentsHandlersOptions): EventBinding
             amount,
             providerKey("refund", data.orderId),
           );
-          await updatePayment(trx, payment.id, {
-            status: transition(payment.status, "refunded"),
-            refund_id: refundId,
-            updated_at: now(),
-          });
-          await context.outbox.add(trx, PaymentRefunded, data.orderId, {
-            orderId: data.orderId,
-            paymentId: payment.id,
-            amount,
-          });
+          await recordStep(
+            { trx, context },
+            payment,
+            { to: "refunded", refund_id: refundId },
+            PaymentRefunded,
+            { orderId: data.orderId, paymentId: payment.id, amount },
+          );
           await recordAudit(trx, {
             actor: "system:checkout-saga",
             action: "payment.refunded",

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from "react";
 import type { ProductList } from "../../api/types.js";
-import { ErrorMessage, Loading } from "../../components/ui.js";
+import { ColumnHeads, ErrorMessage, Loading } from "../../components/ui.js";
 import { formatMoney } from "../../format.js";
 import { Link, navigate, useLocation, useTitle } from "../../router.js";
 import { useApi } from "../../use-api.js";
@@ -56,16 +56,10 @@ export function AdminProductsPage() {
       {list.data && list.data.items.length > 0 && (
         <div className="table-scroll">
           <table className="orders-table">
-            <caption className="visually-hidden">Products, by SKU</caption>
-            <thead>
-              <tr>
-                <th scope="col">Product</th>
-                <th scope="col">SKU</th>
-                <th scope="col">Category</th>
-                <th scope="col">Price</th>
-                <th scope="col">Available</th>
-              </tr>
-            </thead>
+            <ColumnHeads
+              caption="Products, by SKU"
+              columns={["Product", "SKU", "Category", "Price", "Available"]}
+            />
             <tbody>
               {list.data.items.map((product) => (
                 <tr key={product.id}>

@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { api, isAbort } from "../../api/client.js";
 import type { AuditLog, AuditRecord, Money } from "../../api/types.js";
-import { ErrorMessage, Loading } from "../../components/ui.js";
+import { ColumnHeads, ErrorMessage, Loading } from "../../components/ui.js";
 import { formatDate, formatMoney } from "../../format.js";
 import { Link, navigate, useLocation, useTitle } from "../../router.js";
 import { useSession } from "../../session.js";
@@ -161,18 +161,10 @@ function AuditEntries({ service, action }: { service: Service; action: string })
       {records.length > 0 && (
         <div className="table-scroll">
           <table className="orders-table audit-table">
-            <caption className="visually-hidden">
-              Audit log of {service}, newest first{action ? `, action ${action}` : ""}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">Who</th>
-                <th scope="col">Target</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
+            <ColumnHeads
+              caption={`Audit log of ${service}, newest first${action ? `, action ${action}` : ""}`}
+              columns={["When", "Action", "Who", "Target", "Details"]}
+            />
             <tbody>
               {records.map((record) => (
                 <tr key={record.id}>

@@ -13,6 +13,7 @@ import { fieldErrors } from "../../errors.js";
 import { formatMoney, moneyInput, parseMoneyInput } from "../../format.js";
 import { Link, navigate, useLocation, useTitle } from "../../router.js";
 import { useApi } from "../../use-api.js";
+import { useForm } from "../../use-form.js";
 import { AdminNav } from "./AdminNav.js";
 
 interface Form {
@@ -77,7 +78,7 @@ export function ProductEditorPage({ id }: { id?: string }) {
   const product: Product | undefined = saved ?? loaded.data;
   useTitle(creating ? "Admin: new product" : `Admin: ${product?.name ?? "product"}`);
 
-  const [form, setForm] = useState<Form>(EMPTY);
+  const { values: form, setValues: setForm, field } = useForm<Form>(EMPTY);
   const [error, setError] = useState<unknown>();
   const [localErrors, setLocalErrors] = useState<Partial<Record<keyof Form, string>>>({});
   const [message, setMessage] = useState<string | undefined>(
@@ -88,7 +89,7 @@ export function ProductEditorPage({ id }: { id?: string }) {
   // The form shows the product as loaded (and again after each save).
   useEffect(() => {
     if (loaded.data) setForm(formOf(loaded.data));
-  }, [loaded.data]);
+  }, [loaded.data, setForm]);
 
   // The categories on offer, suggested as the admin types (the API has no list of its own).
   const catalog = useApi<ProductList>("/api/inventory/products?limit=100");
@@ -110,9 +111,6 @@ export function ProductEditorPage({ id }: { id?: string }) {
         </p>
       </section>
     );
-
-  const set = (key: keyof Form) => (event: { target: { value: string } }) =>
-    setForm((previous) => ({ ...previous, [key]: event.target.value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -193,29 +191,15 @@ export function ProductEditorPage({ id }: { id?: string }) {
           <h2>Details</h2>
           <Field
             label="SKU"
-            value={form.sku}
-            onChange={set("sku")}
-            error={fields.sku}
+            {...field("sku", fields.sku)}
             disabled={!creating}
             hint={
               creating ? "Letters, digits, dots, dashes, underscores; it never changes." : "It never changes."
             }
           />
-          <Field label="Name" value={form.name} onChange={set("name")} error={fields.name} />
-          <TextAreaField
-            label="Description"
-            rows={3}
-            value={form.description}
-            onChange={set("description")}
-            error={fields.description}
-          />
-          <Field
-            label="Category"
-            list="admin-categories"
-            value={form.category}
-            onChange={set("category")}
-            error={fields.category}
-          />
+          <Field label="Name" {...field("name", fields.name)} />
+          <TextAreaField label="Description" rows={3} {...field("description", fields.description)} />
+          <Field label="Category" list="admin-categories" {...field("category", fields.category)} />
           <datalist id="admin-categories">
             {categories.map((name) => (
               <option key={name} value={name} />
@@ -224,9 +208,7 @@ export function ProductEditorPage({ id }: { id?: string }) {
           <Field
             label="Price (USD)"
             inputMode="decimal"
-            value={form.price}
-            onChange={set("price")}
-            error={priceText ?? fields.price}
+            {...field("price", priceText ?? fields.price)}
             hint={
               parseMoneyInput(form.price) === undefined
                 ? "Dollars and cents, e.g. 12.50."
@@ -240,9 +222,7 @@ export function ProductEditorPage({ id }: { id?: string }) {
               inputMode="numeric"
               min={0}
               step={1}
-              value={form.stock}
-              onChange={set("stock")}
-              error={fields.stock}
+              {...field("stock", fields.stock)}
             />
           )}
           <button type="submit" disabled={busy}>
