@@ -24,6 +24,15 @@ const ProductEditorPage = lazy(() =>
 const AuditLogPage = lazy(() =>
   import("./pages/admin/AuditLogPage.js").then((module) => ({ default: module.AuditLogPage })),
 );
+/** The operations console (`/console/*`): a chunk of its own, loaded only for an admin. */
+const ConsolePage = lazy(() =>
+  import("./console/ConsolePage.js").then((module) => ({ default: module.ConsolePage })),
+);
+const renderConsole = () => (
+  <RequireAdmin>
+    <ConsolePage />
+  </RequireAdmin>
+);
 
 /** The client routes, in one place: the first pattern that matches renders. */
 const ROUTES: Array<{ pattern: string; render: (params: Record<string, string>) => ReactNode }> = [
@@ -68,6 +77,9 @@ const ROUTES: Array<{ pattern: string; render: (params: Record<string, string>) 
       </RequireAdmin>
     ),
   },
+  { pattern: "/console", render: renderConsole },
+  { pattern: "/console/:section", render: renderConsole },
+  { pattern: "/console/traces/:traceId", render: renderConsole },
 ];
 
 export function App() {
@@ -122,6 +134,11 @@ export function App() {
                 {user.role === "admin" && (
                   <li>
                     <Link to="/admin">Admin</Link>
+                  </li>
+                )}
+                {user.role === "admin" && (
+                  <li>
+                    <Link to="/console">Console</Link>
                   </li>
                 )}
                 <li>
