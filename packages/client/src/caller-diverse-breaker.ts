@@ -1,11 +1,23 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { CircuitState, type IBreaker } from "cockatiel";
 
 /**
- * Who a call is made for, as far as a breaker is concerned: the gateway passes the signed-in
- * user or the client's address. Set around one attempt by `UpstreamInstance`.
+ * Who each failed attempt was made for, as far as a breaker is concerned: the gateway passes the
+ * signed-in user or the client's address. `UpstreamInstance` marks an attempt's error with its
+ * caller as the error leaves the attempt; the breaker reads it back when it counts that failure.
+ * (Kept on the error, not in an AsyncLocalStorage around the attempt: a storage more costs every
+ * promise of the process a little, and only failures need to know.)
  */
-export const breakerCaller = new AsyncLocalStorage<string | undefined>();
+const failedCallers = new WeakMap<object, string>();
+
+/** Remembers that `error` is the failure of an attempt made for `caller` (unset: no named caller). */
+export function markFailedCaller(error: unknown, caller: string | undefined): void {
+  if (caller !== undefined && typeof error === "object" && error !== null) failedCallers.set(error, caller);
+}
+
+/** The caller `markFailedCaller` recorded for `error`, or undefined for none. */
+export function failedCaller(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null ? failedCallers.get(error) : undefined;
+}
 
 export interface CallerDiverseBreakerOptions {
   /** Consecutive counted failures that open the breaker. */
@@ -14,6 +26,8 @@ export interface CallerDiverseBreakerOptions {
   distinctCallers: number;
   /** Whether the failure just counted is one no caller can cause (refused or reset connection). */
   isTransportFailure: () => boolean;
+  /** Who the failure just counted was for (see `markFailedCaller`); undefined for no named caller. */
+  callerOfFailure: () => string | undefined;
 }
 
 /**
@@ -63,7 +77,7 @@ export class CallerDiverseBreaker implements IBreaker {
     if (state === CircuitState.HalfOpen) return true;
     this.#run++;
     if (this.#options.isTransportFailure()) this.#transport = true;
-    const caller = breakerCaller.getStore();
+    const caller = this.#options.callerOfFailure();
     if (caller === undefined) this.#anonymous++;
     else this.#callers.add(caller);
     if (this.#run < this.#options.consecutiveFailures) return false;

@@ -1,5 +1,5 @@
 import { type CircuitBreakerPolicy, CircuitState, circuitBreaker, handleWhen } from "cockatiel";
-import { CallerDiverseBreaker } from "./caller-diverse-breaker.js";
+import { CallerDiverseBreaker, failedCaller } from "./caller-diverse-breaker.js";
 
 /** A breaker state as reported by `ServiceClient.stats()` and `breakerState()`. */
 export type BreakerState = "closed" | "open" | "half-open";
@@ -41,6 +41,10 @@ export class InstanceBreaker {
       isTransportFailure: () => {
         const last = this.policy.lastFailure;
         return last !== undefined && "error" in last && options.isTransportFailure(last.error);
+      },
+      callerOfFailure: () => {
+        const last = this.policy.lastFailure;
+        return last !== undefined && "error" in last ? failedCaller(last.error) : undefined;
       },
     });
     this.policy = circuitBreaker(handleWhen(options.countsAsFailure), {

@@ -1,4 +1,4 @@
-import { type RetryPolicy, type TimeoutPolicy, TimeoutStrategy, timeout } from "cockatiel";
+import type { RetryPolicy } from "cockatiel";
 import {
   type ResolvedClientOptions,
   resolveClientOptions,
@@ -26,11 +26,7 @@ import {
 } from "./upstream-request.js";
 
 /** One attempt of a call on one instance: `send` or `sendStreaming`. */
-type Attempt<T> = (
-  instance: UpstreamInstance,
-  prepared: PreparedRequest,
-  attemptTimeout: TimeoutPolicy,
-) => Promise<T>;
+type Attempt<T> = (instance: UpstreamInstance, prepared: PreparedRequest) => Promise<T>;
 
 /** What `ServiceClient.stats()` reports. */
 export interface ServiceClientStats {
@@ -88,9 +84,7 @@ export class ServiceClient {
    * `UpstreamUnavailableError`, `UpstreamAbortedError` or `UpstreamProtocolError`.
    */
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
-    return this.#call(request, false, (instance, prepared, attemptTimeout) =>
-      instance.send(prepared, attemptTimeout, request.signal),
-    );
+    return this.#call(request, (instance, prepared) => instance.send(prepared, request.signal));
   }
 
   /**
@@ -100,48 +94,36 @@ export class ServiceClient {
    * The caller must consume or destroy `body`; aborting `request.signal` later also ends it.
    */
   async stream(request: UpstreamRequest): Promise<UpstreamStreamResponse> {
-    return this.#call(request, true, (instance, prepared, attemptTimeout) =>
-      instance.sendStreaming(prepared, attemptTimeout, request.signal),
-    );
+    return this.#call(request, (instance, prepared) => instance.sendStreaming(prepared, request.signal));
   }
 
-  async #call<T>(request: UpstreamRequest, streaming: boolean, attempt: Attempt<T>): Promise<T> {
+  async #call<T>(request: UpstreamRequest, attempt: Attempt<T>): Promise<T> {
     if (this.#closing !== undefined) {
       throw new UpstreamUnavailableError({ upstream: this.service, reason: "client-closed" });
     }
     const credentials = this.#options.credentials;
-    if (!credentials) return this.#callWith(request, undefined, streaming, attempt);
+    if (!credentials) return this.#callWith(request, undefined, attempt);
     // An upstream that answers 401 refused the token itself (signed by a key it no longer
     // knows, say): it is dropped and the call made once more with a new one. A 401 means
     // nothing was done, so repeating is safe.
     const token = await credentials.token();
     try {
-      return await this.#callWith(request, token, streaming, attempt);
+      return await this.#callWith(request, token, attempt);
     } catch (error) {
       if (!(isUpstreamHttpError(error) && error.status === 401)) throw error;
       credentials.invalidate(token);
       const fresh = await credentials.token();
       if (fresh === token) throw error;
-      return this.#callWith(request, fresh, streaming, attempt);
+      return this.#callWith(request, fresh, attempt);
     }
   }
 
-  #callWith<T>(
-    request: UpstreamRequest,
-    token: string | undefined,
-    streaming: boolean,
-    attempt: Attempt<T>,
-  ): Promise<T> {
+  #callWith<T>(request: UpstreamRequest, token: string | undefined, attempt: Attempt<T>): Promise<T> {
     const propagated = this.#options.headers();
     // The caller's own credential replaces any token the request context would forward.
     const headers = token === undefined ? propagated : { ...propagated, authorization: `Bearer ${token}` };
+    // Each attempt is bounded by `prepared.timeoutMs` (UpstreamInstance).
     const prepared = prepareRequest(request, headers, this.#options.timeoutMs);
-    // One policy object per call, not per client: the duration may differ per call. A streamed
-    // answer must outlive the attempt, so its timeout must not abort the request on return.
-    const attemptTimeout = timeout(prepared.timeoutMs, {
-      strategy: TimeoutStrategy.Aggressive,
-      abortOnReturn: !streaming,
-    }).dangerouslyUnref();
     const tried = new Set<UpstreamInstance>();
     const { signal } = request;
     const policy = prepared.retrySafe ? this.#retrySafe : this.#retryUnsafe;
@@ -154,7 +136,7 @@ export class ServiceClient {
         const instance = this.#choose(tried);
         tried.add(instance);
         try {
-          return await attempt(instance, prepared, attemptTimeout);
+          return await attempt(instance, prepared);
         } catch (error) {
           failures.push(error);
           throw error;

@@ -1,7 +1,8 @@
 import { setMaxListeners } from "node:events";
-import { isBrokenCircuitError, TaskCancelledError, type TimeoutPolicy, wrap } from "cockatiel";
+import { isBrokenCircuitError, TaskCancelledError } from "cockatiel";
 import { Pool } from "undici";
-import { breakerCaller } from "./caller-diverse-breaker.js";
+import { runWithAttemptTimeout } from "./attempt-timeout.js";
+import { markFailedCaller } from "./caller-diverse-breaker.js";
 import type { BreakerOptions } from "./client-options.js";
 import {
   isUpstreamError,
@@ -20,10 +21,11 @@ import { parseRetryAfter } from "./retry-after.js";
 import type { PreparedRequest, UpstreamResponse, UpstreamStreamResponse } from "./upstream-request.js";
 
 /**
- * The signal every attempt's policies derive theirs from (the caller's abort is handled apart,
- * see #exchange). cockatiel's own default is one signal shared by every call, and each attempt in
- * flight listens on it until it settles: past ten concurrent attempts Node warned of a listener
- * leak that is none. This one says that many listeners are expected.
+ * The signal the breaker policy is run with (the caller's abort is handled apart, see
+ * #exchange; the attempt's timeout has a controller of its own). cockatiel's own default is one
+ * signal shared by every call, on which a derived policy listens while its attempt is in flight:
+ * past ten concurrent attempts Node warned of a listener leak that is none. This one says that
+ * many listeners are expected.
  */
 const NEVER_ABORTED = new AbortController().signal;
 setMaxListeners(0, NEVER_ABORTED);
@@ -53,7 +55,8 @@ export interface UpstreamInstanceOptions {
 
 /**
  * One instance of an upstream service: its keep-alive undici `Pool`, its circuit breaker and
- * its counters. `send` runs one attempt through `wrap(breaker, timeout)` and always settles
+ * its counters. `send` runs one attempt through the breaker, bounded by its timeout
+ * (`runWithAttemptTimeout`, inside the breaker as `wrap(breaker, timeout)` was), and always settles
  * with the answer or an `UpstreamError` naming this instance (or, for a bug such as an invalid
  * header, with the original error).
  */
@@ -91,55 +94,55 @@ export class UpstreamInstance {
   }
 
   /**
-   * Sends one attempt, bounded by `attemptTimeout` (aggressive: it rejects on time even if the
+   * Sends one attempt, bounded by `request.timeoutMs` (aggressive: it rejects on time even if the
    * socket lingers, and aborts the undici request). `callerSignal` aborts it too, but as a
    * caller decision: that is an `UpstreamAbortedError` and never a breaker failure.
    */
-  async send(
-    request: PreparedRequest,
-    attemptTimeout: TimeoutPolicy,
-    callerSignal: AbortSignal | undefined,
-  ): Promise<UpstreamResponse> {
-    const answer = await this.#attempt(request, attemptTimeout, callerSignal, false);
+  async send(request: PreparedRequest, callerSignal: AbortSignal | undefined): Promise<UpstreamResponse> {
+    const answer = await this.#attempt(request, callerSignal, false);
     if ("text" in answer) return this.#toResponse(request, answer.status, answer.headers, answer.text);
     return answer;
   }
 
   /**
    * Like `send`, but resolves as soon as a 2xx answer's headers arrive, with its body still
-   * streaming (server-sent events, downloads). `attemptTimeout` bounds the wait for the headers
-   * only, so it must not abort on return (cockatiel's `abortOnReturn: false`), or the body would
-   * be cut the moment it is handed over. A non-2xx answer is read in full and rejected as in `send`.
+   * streaming (server-sent events, downloads). The timeout bounds the wait for the headers
+   * only, so it does not abort on return, or the body would be cut the moment it is handed
+   * over. A non-2xx answer is read in full and rejected as in `send`.
    */
   async sendStreaming(
     request: PreparedRequest,
-    attemptTimeout: TimeoutPolicy,
     callerSignal: AbortSignal | undefined,
   ): Promise<UpstreamStreamResponse> {
-    const answer = await this.#attempt(request, attemptTimeout, callerSignal, true);
+    const answer = await this.#attempt(request, callerSignal, true);
     if ("text" in answer) throw new Error("unreachable: a streamed 2xx answer was read in full");
     return answer;
   }
 
   async #attempt(
     request: PreparedRequest,
-    attemptTimeout: TimeoutPolicy,
     callerSignal: AbortSignal | undefined,
     streaming: boolean,
   ): Promise<RawAnswer | UpstreamStreamResponse> {
     let sent = false;
     try {
-      // The breaker reads who the attempt is for when it counts a failure.
-      return await breakerCaller.run(request.caller, () =>
-        wrap(this.breaker.policy, attemptTimeout).execute(async ({ signal }) => {
-          sent = true;
-          const answer = await this.#exchange(request, signal, callerSignal, streaming);
-          // Thrown inside the breaker, so a 5xx counts against the instance and a 4xx does not.
-          if ("text" in answer && (answer.status < 200 || answer.status > 299))
-            this.#toResponse(request, answer.status, answer.headers, answer.text);
-          return answer;
-        }, NEVER_ABORTED),
-      );
+      return await this.breaker.policy.execute(async () => {
+        sent = true;
+        try {
+          // A streamed answer must outlive the attempt: its timeout does not abort on return.
+          return await runWithAttemptTimeout(request.timeoutMs, !streaming, async (signal) => {
+            const answer = await this.#exchange(request, signal, callerSignal, streaming);
+            // Thrown inside the breaker, so a 5xx counts against the instance and a 4xx does not.
+            if ("text" in answer && (answer.status < 200 || answer.status > 299))
+              this.#toResponse(request, answer.status, answer.headers, answer.text);
+            return answer;
+          });
+        } catch (error) {
+          // The breaker reads who the attempt was for when it counts the failure.
+          markFailedCaller(error, request.caller);
+          throw error;
+        }
+      }, NEVER_ABORTED);
     } catch (error) {
       if (!sent) this.#rejected++;
       else if (error instanceof Error && countsAgainstInstance(error)) this.#failures++;
@@ -319,6 +322,9 @@ function definedHeaders(
   raw: Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(raw)) if (value !== undefined) headers[name] = value;
+  for (const name in raw) {
+    const value = raw[name];
+    if (value !== undefined) headers[name] = value;
+  }
   return headers;
 }

@@ -133,7 +133,9 @@ export function prepareRequest(
 }
 
 function assignHeaders(target: Record<string, string>, source: HeaderValues): void {
-  for (const [name, value] of Object.entries(source)) {
+  for (const name in source) {
+    if (!Object.hasOwn(source, name)) continue;
+    const value = source[name];
     if (value !== undefined) target[name.toLowerCase()] = value;
   }
 }

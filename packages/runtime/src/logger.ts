@@ -77,10 +77,11 @@ export function defaultInstanceId(): string {
  * the signed-in user's `user_id` when the current request has one.
  */
 function correlationFields(): Record<string, string> {
-  const ids = activeTraceIds();
+  // A fresh object each time: pino merges the line's own fields into what the mixin returns.
+  const fields: Record<string, string> = activeTraceIds() ?? {};
   const userId = currentContext()?.userId;
-  if (!ids && !userId) return {};
-  return { ...ids, ...(userId ? { user_id: userId } : {}) };
+  if (userId) fields.user_id = userId;
+  return fields;
 }
 
 /**

@@ -101,9 +101,11 @@ function expiryOf(token: string): number | undefined {
   }
 }
 
+const ANONYMOUS: EdgeIdentity = Object.freeze({ kind: "anonymous" });
+
 async function identify(request: FastifyRequest, verifier: TokenVerifier): Promise<EdgeIdentity> {
   const header = request.headers.authorization;
-  if (!header) return { kind: "anonymous" };
+  if (!header) return ANONYMOUS;
   const match = /^Bearer +([A-Za-z0-9\-_.]+)$/i.exec(header);
   if (!match?.[1])
     return {
@@ -147,14 +149,29 @@ export function edgeIdentity(request: FastifyRequest, verifier: TokenVerifier): 
  */
 export function registerEdgeAuthentication(app: App, verifier: TokenVerifier): void {
   if (!app.hasRequestDecorator("principal")) app.decorateRequest("principal", undefined);
-  app.addHook("onRequest", async (request) => {
-    const identity = await edgeIdentity(request, verifier);
-    if (identity.kind === "invalid") throw identity.problem;
+  const enforce = (request: FastifyRequest, identity: EdgeIdentity): Error | undefined => {
+    if (identity.kind === "invalid") return identity.problem;
     if (identity.kind === "user") {
       request.principal = identity.principal;
-      return;
+      return undefined;
     }
     if (requiresToken(request.method, request.url))
-      throw unauthorized("sign in and send the access token as 'Authorization: Bearer <token>'");
+      return unauthorized("sign in and send the access token as 'Authorization: Bearer <token>'");
+    return undefined;
+  };
+  // A callback hook: a request without a token (most anonymous reads) is decided without a
+  // promise; one with a token waits for its (cached) verification.
+  app.addHook("onRequest", (request, _reply, done) => {
+    if (!request.headers.authorization) {
+      const refused = enforce(request, ANONYMOUS);
+      if (refused) done(refused);
+      else done();
+      return;
+    }
+    edgeIdentity(request, verifier).then((identity) => {
+      const refused = enforce(request, identity);
+      if (refused) done(refused);
+      else done();
+    }, done);
   });
 }

@@ -39,7 +39,7 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
       // The chain grows by the address this connection came from (with trusted proxies,
       // `request.ip` is already the client's, taken from the chain itself).
       const peer = request.raw.socket.remoteAddress ?? request.ip;
-      const headers = { ...forwardedRequestHeaders(request.headers, peer), ...propagationHeaders() };
+      const headers = Object.assign(forwardedRequestHeaders(request.headers, peer), propagationHeaders());
 
       const idempotencyKey = headers["idempotency-key"];
       // One client's failing requests must not open the breaker for everybody: it counts callers.

@@ -98,6 +98,8 @@ export async function registerRateLimit(app: App, options: RateLimitOptions): Pr
       // An IPv6 client is counted by its /64, as the plugin's own IP keys are: a host has many addresses.
       const ip = normalizeIP(request.ip);
       if (isLogin(request)) return `login:${ip}`;
+      // No token, no identity to wait for (edgeIdentity's answer would be "anonymous").
+      if (!request.headers.authorization) return `ip:${ip}`;
       const identity = await edgeIdentity(request, options.verifier);
       return identity.kind === "user" ? `user:${identity.principal.userId}` : `ip:${ip}`;
     },

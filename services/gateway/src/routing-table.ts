@@ -15,11 +15,17 @@ export const ROUTES: ReadonlyArray<{ prefix: string; service: string }> = [
 
 export const UPSTREAM_SERVICES = [...new Set(ROUTES.map((route) => route.service))];
 
+// Longest prefix first (a stable sort: among equal lengths, the table's order), so the first
+// match is the owner; computed once, not per request.
+const BY_LONGEST_PREFIX = [...ROUTES].sort((a, b) => b.prefix.length - a.prefix.length);
+
 /** The owning service of a path, or undefined when no service owns it. */
 export function routeFor(path: string): string | undefined {
-  const match = ROUTES.filter(
-    (route) =>
-      path === route.prefix || path.startsWith(`${route.prefix}/`) || path.startsWith(`${route.prefix}?`),
-  ).sort((a, b) => b.prefix.length - a.prefix.length)[0];
-  return match?.service;
+  for (const route of BY_LONGEST_PREFIX) {
+    const { prefix } = route;
+    if (!path.startsWith(prefix)) continue;
+    const next = path.length === prefix.length ? "" : path[prefix.length];
+    if (next === "" || next === "/" || next === "?") return route.service;
+  }
+  return undefined;
 }

@@ -5,6 +5,9 @@ import { processMetrics } from "./process-metrics.js";
 /** Buckets of the request histogram: 5 ms to 10 s, what an API answer can reasonably take. */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Label sets of the request histogram whose child handle is kept (a bound on a bound). */
+const MAX_CACHED_LABEL_SETS = 1024;
+
 /** What became of one delivery handed to a consumer. */
 export type ConsumeOutcome = "handled" | "duplicate" | "failed";
 
@@ -42,6 +45,9 @@ export class ServiceMetrics {
   readonly service: string;
   readonly registry: Registry;
   readonly #httpDuration: Histogram<"method" | "route" | "status_class">;
+  // One child per label set, made on its first request: labels are bounded (see above), and
+  // building and validating the label object on every request was a per-request cost.
+  readonly #httpDurationByLabels = new Map<string, { observe(seconds: number): void }>();
   readonly #published: Counter<"event_type">;
   readonly #consumed: Counter<"event_type" | "outcome">;
   readonly #redelivered: Counter<"event_type">;
@@ -91,7 +97,14 @@ export class ServiceMetrics {
     statusCode: number,
     seconds: number,
   ): void {
-    this.#httpDuration.observe(httpLabels(method, routeTemplate, statusCode), seconds);
+    const key = `${method} ${statusCode} ${routeTemplate ?? ""}`;
+    let child = this.#httpDurationByLabels.get(key);
+    if (child === undefined) {
+      child = this.#httpDuration.labels(httpLabels(method, routeTemplate, statusCode));
+      // Keyed by the status code, so bounded by the codes a server answers with (a few dozen).
+      if (this.#httpDurationByLabels.size < MAX_CACHED_LABEL_SETS) this.#httpDurationByLabels.set(key, child);
+    }
+    child.observe(seconds);
   }
 
   /**

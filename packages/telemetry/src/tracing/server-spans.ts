@@ -35,6 +35,11 @@ export type ServerSpan = Span;
 /** Paths polled by probes and scrapers every few seconds: as traces they would crowd real ones out. */
 const UNTRACED_PREFIXES = ["/health/", "/metrics"];
 
+function isUntraced(path: string): boolean {
+  for (const prefix of UNTRACED_PREFIXES) if (path.startsWith(prefix)) return true;
+  return false;
+}
+
 const ended = new WeakSet<Span>();
 /** Spans whose exception was recorded (its `error.type` says more than the status code). */
 const errorRecorded = new WeakSet<Span>();
@@ -52,7 +57,7 @@ const errorRecorded = new WeakSet<Span>();
  * the same stable semantic-convention attributes, and ends in `endServerSpan`.
  */
 export function runInServerSpan(request: IncomingRequest, next: () => void): Span | undefined {
-  if (!currentTracing()?.enabled || UNTRACED_PREFIXES.some((prefix) => request.path.startsWith(prefix))) {
+  if (!currentTracing()?.enabled || isUntraced(request.path)) {
     next();
     return undefined;
   }
