@@ -242,8 +242,12 @@ describe.concurrent("a saga step that never answers", () => {
   }
 
   it("cancels the order with reason timeout and releases its stock (payments is not running); Prefer: wait holds a pending order's answer", async () => {
+    // The held request below must start while the order is still pending: 6 s leaves room for
+    // the 1 s wait before it even on a loaded machine (3 s was not always enough: a sign-up, a
+    // login and the order took over 2 s while other suites ran, and the order was already
+    // cancelled when the request that should have waited for it arrived).
     const platform = await withoutPayments({
-      ORDERS_SAGA_DEADLINE_SECONDS: "3",
+      ORDERS_SAGA_DEADLINE_SECONDS: "6",
       ORDERS_SAGA_SWEEP_INTERVAL_MS: "100",
     });
     try {
