@@ -81,6 +81,38 @@ describe("blossom cluster", () => {
     expect(registry.instances("orders")).toHaveLength(2);
   });
 
+  it("serves the storefront unchanged: index.html with the shop's CSP, immutable assets, /api still routed", async () => {
+    const html = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
+    const index = await fetch(`${gateway}/`, { headers: html });
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    const csp = index.headers.get("content-security-policy") ?? "";
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    const page = await index.text();
+    expect(page).toContain('<div id="root"></div>');
+    // The built page's hashed script, cached for a year.
+    const script = /<script type="module"[^>]*src="(\/assets\/[^"]+\.js)"/.exec(page)?.[1];
+    expect(script, "a hashed script in index.html").toBeDefined();
+    const asset = await fetch(`${gateway}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
+    expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    // A client route (a browser's navigation) gets the app, which routes it.
+    const route = await fetch(`${gateway}/orders/00000000-0000-0000-0000-000000000000`, { headers: html });
+    expect(route.status).toBe(200);
+    expect(await route.text()).toBe(page);
+    // The API is not shadowed, even when asked for HTML.
+    const api = await fetch(`${gateway}/api/inventory/products?limit=1`, { headers: html });
+    expect(api.status).toBe(200);
+    expect(api.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(((await api.json()) as { items: Product[] }).items).toHaveLength(1);
+    const unknown = await fetch(`${gateway}/api/no-such-service`, { headers: html });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  });
+
   it("runs the user journey through the gateway: sign-up, card, checkout confirmed", async () => {
     const buyer = await ShopClient.signUp(gateway, "Cluster");
     const card = await buyer.addCard();

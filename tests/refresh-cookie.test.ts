@@ -111,6 +111,15 @@ describe("refresh-token cookie mode (users, through the gateway)", () => {
     expect(after.status).toBe(401);
   });
 
+  it("answers a cookie-mode refresh without any cookie (it expired) with 401, not 400", async () => {
+    const refresh = await callHttp<{ type: string }>(gateway, "POST", "/api/auth/refresh", {
+      body: {},
+      headers: PREFER,
+    });
+    expect(refresh.status).toBe(401);
+    expect(refresh.body.type).toMatch(/\/invalid-refresh-token$/);
+  });
+
   it("keeps the JSON mode for API clients: the token in the body, no cookie; neither is 400", async () => {
     const email = await signUp();
     const login = await callHttp<{ refreshToken: string }>(gateway, "POST", "/api/auth/login", {

@@ -49,6 +49,15 @@ function forgetExpectedHttpErrors(watched: Watched, status: number): void {
   watched.errors.splice(0, watched.errors.length, ...watched.errors.filter((line) => !expected.test(line)));
 }
 
+/** Forgets the browser's own log lines of requests that were made to fail (a refused connection). */
+function forgetExpectedNetworkErrors(watched: Watched): void {
+  watched.errors.splice(
+    0,
+    watched.errors.length,
+    ...watched.errors.filter((line) => !/net::ERR_(CONNECTION_REFUSED|FAILED)/.test(line)),
+  );
+}
+
 /** axe-core on the page as it is now: no serious or critical violation (WCAG 2.1 A and AA). */
 async function expectAccessible(page: Page, where: string): Promise<void> {
   // Evaluated through the DevTools protocol, not a <script> tag: the shop's CSP allows no inline script.
@@ -556,6 +565,194 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
     await page.getByText("Total $99.00").waitFor();
     await page.getByText("Paid").waitFor();
     expectNoConsoleErrors(watched, "the keyboard checkout");
+    await page.context().close();
+  });
+
+  it("pages through the catalog with the API's cursors, and back; notification preferences are saved", async () => {
+    const watched = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const { page } = watched;
+    const names = () => page.getByRole("list", { name: "Products" }).getByRole("heading").allTextContents();
+    await page.goto(`${shop}/`);
+    await page.getByRole("list", { name: "Products" }).waitFor();
+    const first = await names();
+    expect(first).toHaveLength(12);
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("button", { name: "Next page" }).click();
+    await page.getByText("Page 2").waitFor();
+    expect(new URL(page.url()).searchParams.get("cursor")).toBeTruthy();
+    await expect.poll(async () => (await names()).some((name) => first.includes(name))).toBe(false);
+    expect((await names()).length).toBeGreaterThan(0);
+    await expectAccessible(page, "the catalog, page 2");
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await expect.poll(names).toEqual(first);
+
+    // The inbox's preferences: a channel turned off stays off after a reload.
+    await signUp(page, shop, "Flo Prefs");
+    await page.getByRole("link", { name: "Inbox" }).click();
+    await page.getByRole("heading", { name: "Inbox" }).waitFor();
+    const sms = page.getByLabel("Text message (SMS)");
+    const wasOn = await sms.isChecked();
+    await sms.setChecked(!wasOn);
+    await page.getByRole("button", { name: "Save preferences" }).click();
+    await page.getByText("Preferences saved.").waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Inbox" }).waitFor();
+    await expect.poll(() => page.getByLabel("Text message (SMS)").isChecked()).toBe(!wasOn);
+    await expectAccessible(page, "the inbox's preferences");
+    expectNoConsoleErrors(watched, "pagination and preferences");
+    await page.context().close();
+  });
+
+  it("says every other error in words: out of stock, insufficient funds, rate limited (with the wait), the platform unreachable, an expired session", async () => {
+    // The admin, through the API: a product with one unit left.
+    const login = await fetch(`${platform.gateway}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const admin = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
+    const created = await fetch(`${platform.gateway}/api/inventory/products`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({
+        sku: `LAST-${Date.now()}`,
+        name: "Last Teapot",
+        description: "The only one left",
+        category: "tea",
+        price: { amount: 2500, currency: "USD" },
+        stock: 1,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const teapot = (await created.json()) as { id: string };
+
+    const watched = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const { page } = watched;
+    const email = `eve-${Date.now()}@example.com`;
+    await page.goto(`${shop}/signup`);
+    await page.getByLabel("Name").fill("Eve Errors");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+
+    // `saved`: a card is saved already (the list loads after the form: wait for it, then pick a new card).
+    const checkout = async (card: string, saved: boolean) => {
+      await page.getByRole("link", { name: /^Cart/ }).click();
+      await page.getByRole("link", { name: "Check out" }).click();
+      await page.getByLabel("Street address").fill("5 Error Lane");
+      await page.getByLabel("City").fill("Ogdenville");
+      await page.getByLabel("Postal code").fill("67890");
+      if (saved) await page.getByLabel("A new card").check();
+      await page.getByLabel("Card number").fill(card);
+      await page.getByLabel("Expiry month").fill("10");
+      await page.getByLabel("Expiry year").fill(String(new Date().getFullYear() + 2));
+      await page.getByLabel("CVC").fill("456");
+      await page.getByRole("button", { name: "Place order" }).click();
+      await page.getByRole("heading", { name: /^Order / }).waitFor();
+    };
+
+    // Out of stock: the last unit goes (an admin's correction) while it sits in the cart.
+    await page.goto(`${shop}/products/${teapot.id}`);
+    await page.getByRole("heading", { level: 1, name: "Last Teapot" }).waitFor();
+    await page.getByRole("button", { name: "Add to cart" }).click();
+    await page.getByText("Added to your cart.").waitFor();
+    const removed = await fetch(`${platform.gateway}/api/inventory/products/${teapot.id}/stock`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ delta: -1 }),
+    });
+    expect(removed.status).toBe(200);
+    await page.getByRole("link", { name: /^Cart/ }).click();
+    await page.getByRole("heading", { name: "Your cart" }).waitFor();
+    await page.getByText("Out of stock.").waitFor();
+    await expectAccessible(page, "a cart with an item out of stock");
+    await checkout("4242 4242 4242 4242", false);
+    await page.getByText("Sorry: an item ran out of stock before we could reserve it.").waitFor({
+      timeout: 10_000,
+    });
+    await expectAccessible(page, "an order cancelled for lack of stock");
+
+    // Insufficient funds (the test card 4000 0000 0000 9995).
+    await page.getByRole("link", { name: "Shop" }).first().click();
+    await page.getByLabel("Category").selectOption("garden");
+    await page
+      .getByRole("list", { name: "Products" })
+      .getByRole("button", { name: /^Add to cart \(/ })
+      .first()
+      .click();
+    await checkout("4000 0000 0000 9995", true);
+    await page.getByText("Your card was declined for insufficient funds.").waitFor({ timeout: 10_000 });
+    await expectAccessible(page, "an order declined for insufficient funds");
+    expectNoConsoleErrors(watched, "out of stock and insufficient funds");
+
+    // Rate limited: the gateway's 429, with its Retry-After, said with the wait.
+    const products = (url: URL) => url.pathname === "/api/inventory/products";
+    await page.route(products, (route) =>
+      route.fulfill({
+        status: 429,
+        headers: { "content-type": "application/problem+json", "retry-after": "7" },
+        body: JSON.stringify({
+          type: "https://blossom.dev/problems/rate-limited",
+          title: "Too many requests",
+          status: 429,
+          detail: "Rate limit of 100 requests per minute exceeded; retry in 7 s.",
+        }),
+      }),
+    );
+    await page.getByRole("link", { name: "Shop" }).first().click();
+    await page.getByText("Too many requests: please wait 7 seconds and try again.").waitFor();
+    forgetExpectedHttpErrors(watched, 429);
+    await expectAccessible(page, "the catalog, rate limited");
+    await page.unroute(products);
+
+    // The platform unreachable (every API call refused), even on a fresh page load: words, not a blank page.
+    const everyApiCall = (url: URL) => url.pathname.startsWith("/api/");
+    await page.route(everyApiCall, (route) => route.abort("connectionrefused"));
+    await page.goto(`${shop}/`);
+    await page.getByRole("heading", { level: 1, name: "Shop" }).waitFor();
+    await page.getByText("The shop cannot be reached right now.", { exact: false }).first().waitFor();
+    forgetExpectedNetworkErrors(watched);
+    await expectAccessible(page, "the catalog, the platform unreachable");
+    // Back again: the next load works, and the session (the refresh cookie) is still there.
+    await page.unroute(everyApiCall);
+    await page.reload();
+    await page.getByRole("list", { name: "Products" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    expectNoConsoleErrors(watched, "rate limited and unreachable");
+
+    // A session that expired: the access token is refused and the refresh cookie is gone.
+    await page.context().clearCookies();
+    const orders = (url: URL) => url.pathname === "/api/orders";
+    await page.route(
+      orders,
+      (route) =>
+        route.fulfill({
+          status: 401,
+          headers: { "content-type": "application/problem+json" },
+          body: JSON.stringify({
+            type: "https://blossom.dev/problems/unauthorized",
+            title: "Unauthorized",
+            status: 401,
+            detail: "The access token has expired.",
+          }),
+        }),
+      { times: 1 },
+    );
+    await page.getByRole("link", { name: "Orders", exact: true }).click();
+    await page.getByText("Your session has expired.").waitFor();
+    await page.getByRole("link", { name: "Sign in", exact: true }).waitFor();
+    forgetExpectedHttpErrors(watched, 401);
+    await expectAccessible(page, "an expired session");
+    // Signing in again leads back to where the shopper was.
+    await page.getByRole("link", { name: "Sign in again" }).click();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Your orders" }).waitFor();
+    await expect.poll(() => page.getByRole("table").getByRole("row").count()).toBe(3);
+    expectNoConsoleErrors(watched, "an expired session");
     await page.context().close();
   });
 });

@@ -26,7 +26,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     let live = true;
     (async () => {
-      if (localStorage.getItem(HINT) !== "1" || !(await refreshSession())) {
+      let restored = false;
+      try {
+        restored = localStorage.getItem(HINT) === "1" && (await refreshSession());
+      } catch {
+        // The platform unreachable: shown signed out for now, the hint kept for the next load.
+        if (live) setUser(null);
+        return;
+      }
+      if (!restored) {
         localStorage.removeItem(HINT);
         if (live) setUser(null);
         return;

@@ -73,9 +73,13 @@ export function OrderPage({ id }: { id: string }) {
     return found;
   }, [id]);
   const status = order?.status;
+  // Stock is reserved before the card is charged: an order cancelled for lack of stock never had
+  // a payment, and asking for it would only earn a 404 (which the browser logs as an error).
+  const unpaid = order?.cancellationReason === "out_of_stock";
   useEffect(() => {
-    if (status && status !== "pending") loadPayment().catch(() => setPayment(null));
-  }, [status, loadPayment]);
+    if (unpaid) setPayment(null);
+    else if (status && status !== "pending") loadPayment().catch(() => setPayment(null));
+  }, [status, unpaid, loadPayment]);
 
   const cancel = async () => {
     setCancelling(true);

@@ -165,6 +165,14 @@ export function authRoutes(
       schema: { body: RefreshTokenBody, response: { 200: TokenPairView } },
     },
     async (request, reply) => {
+      // A browser in cookie mode whose cookie is gone (expired, or cleared): no session any more,
+      // said as a refused token is (401), not as a malformed request; JSON mode keeps its 400.
+      if (
+        request.body?.refreshToken === undefined &&
+        prefersCookie(request) &&
+        refreshTokenFromCookie(request) === undefined
+      )
+        throw invalidRefreshToken();
       const { token, fromCookie } = presentedRefreshToken(request.body, request);
       const outcome = await sessions.refresh(token);
       if ("refused" in outcome) {
