@@ -280,6 +280,40 @@ describe.concurrent("a saga step that never answers", () => {
     }
   }, 60_000);
 
+  it("follows a checkout step by step: the ETag changes with the step, If-None-Match + Prefer: wait holds until it does", async () => {
+    const platform = await withoutPayments({ ORDERS_SAGA_DEADLINE_SECONDS: "60" });
+    try {
+      const { customer: gus, orderId } = await pendingOrder(platform.gateway, "Gus");
+      const path = `/api/orders/${orderId}`;
+      // As a page that saw the order placed: answered once stock is reserved (at once if it is already).
+      const reserved = await gus.send<Order & { step?: string }>("GET", path, undefined, {
+        prefer: "wait=10",
+        "if-none-match": '"pending.reserving"',
+      });
+      expect(reserved.status).toBe(200);
+      expect(reserved.body).toMatchObject({ status: "pending", step: "authorizing-payment" });
+      const etag = reserved.headers.get("etag");
+      expect(etag).toBe('"pending.authorizing"');
+      // Nothing answers for the payment (payments is not running): unchanged after the wait, 304.
+      const started = Date.now();
+      const unchanged = await gus.send("GET", path, undefined, {
+        prefer: "wait=1",
+        "if-none-match": etag ?? "",
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(unchanged.status).toBe(304);
+      expect(unchanged.headers.get("preference-applied")).toBe("wait=1");
+      expect(unchanged.headers.get("etag")).toBe(etag);
+      // Without a wait, a conditional read answers at once; another ETag gets the order.
+      expect((await gus.send("GET", path, undefined, { "if-none-match": etag ?? "" })).status).toBe(304);
+      const stale = await gus.send<Order>("GET", path, undefined, { "if-none-match": '"pending.reserving"' });
+      expect(stale.status).toBe(200);
+      expect(stale.body.status).toBe("pending");
+    } finally {
+      await platform.destroy();
+    }
+  }, 60_000);
+
   it("a stopping platform answers a held Prefer: wait at once, with what it has, instead of waiting it out", async () => {
     const platform = await withoutPayments({ ORDERS_SAGA_DEADLINE_SECONDS: "60" });
     let stopped = false;

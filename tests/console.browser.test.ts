@@ -68,13 +68,16 @@ async function signIn(page: Page, shop: string, email: string, password: string)
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
-async function signUp(page: Page, shop: string, name: string): Promise<void> {
+/** Signs a new customer up; returns their email address. */
+async function signUp(page: Page, shop: string, name: string): Promise<string> {
+  const email = `${name.toLowerCase().replace(/\W+/g, "-")}-${Date.now()}@example.com`;
   await page.goto(`${shop}/signup`);
   await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(`${name.toLowerCase().replace(/\W+/g, "-")}-${Date.now()}@example.com`);
+  await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+  return email;
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -119,7 +122,7 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
   it("an admin sees the services, the trace and waterfall of a checkout just made, its logs, dead letters and the mailbox", async () => {
     // A customer checks out (with the shop's own pages), so there is a trace to find.
     const customer = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
-    await signUp(customer.page, shop, "Cat Console");
+    const customerEmail = await signUp(customer.page, shop, "Cat Console");
     await customer.page.goto(`${shop}/`);
     await customer.page
       .getByRole("list", { name: "Products" })
@@ -163,6 +166,22 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
     await expectAccessible(page, "console: overview");
     await shot(page, "console-overview-desktop");
 
+    // Map: the gateway and the five services, each healthy, with their databases and the bus.
+    await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Map" }).click();
+    await page.getByRole("heading", { level: 1, name: "Service map" }).waitFor();
+    for (const service of ["gateway", "users", "inventory", "orders", "payments", "notifications"])
+      await page
+        .getByRole("img", { name: new RegExp(`^${service}: ready, [1-9]\\d* instances?`) })
+        .waitFor({ timeout: 10_000 });
+    // The checkout's traffic reaches the map's edges within a sample or two (every 5 s).
+    await page
+      .getByRole("img", { name: /^orders: ready, .*, (?!0 requests)[\d.]+ requests\/s/ })
+      .waitFor({ timeout: 15_000 });
+    await page.getByRole("img", { name: "bus: ready" }).waitFor();
+    await page.getByRole("img", { name: "orders database: ready" }).waitFor();
+    await expectAccessible(page, "console: map");
+    await shot(page, "console-map-desktop");
+
     // Traces: the checkout's trace, found by its order id; its waterfall across the services.
     await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Traces" }).click();
     await page.getByRole("heading", { level: 1, name: "Traces" }).waitFor();
@@ -205,6 +224,21 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
     await shot(page, "console-logs-desktop");
     await page.getByLabel("Live tail").uncheck();
 
+    // Sagas: the checkout's order, confirmed, with its steps.
+    await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Sagas" }).click();
+    await page.getByRole("heading", { level: 1, name: "Sagas" }).waitFor();
+    await page.getByRole("button", { name: /^confirmed \d+$/ }).click();
+    const sagaRow = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: orderId }) });
+    await sagaRow.waitFor({ timeout: 10_000 });
+    await sagaRow.getByRole("cell", { name: "confirmed", exact: true }).waitFor();
+    const steps = sagaRow.getByRole("list", { name: `Steps of order ${orderId}` }).getByRole("listitem");
+    await expect
+      .poll(() => steps.allInnerTexts())
+      .toEqual([expect.stringMatching(/^placed /), expect.stringMatching(/^confirmed .*\(\+/)]);
+    await expectAccessible(page, "console: sagas");
+    await expectNoSecrets(page, "the sagas");
+    await shot(page, "console-sagas-desktop");
+
     // Messages: every consumer's dead letters (none on a healthy platform).
     await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Messages" }).click();
     await page.getByRole("heading", { level: 1, name: "Messages" }).waitFor();
@@ -214,19 +248,19 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
     await expectAccessible(page, "console: messages");
     await shot(page, "console-messages-desktop");
 
-    // Mailbox: what the customer was sent (welcome, order confirmation).
+    // Mailbox: what the customer was sent, bodies included: the order's confirmation email.
     await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Mailbox" }).click();
     await page.getByRole("heading", { level: 1, name: "Mailbox" }).waitFor();
-    // The recipients the notifications service logged lately: the customer among them.
-    const recipient = page
-      .getByRole("button", { name: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ })
-      .first();
-    await recipient.waitFor({ timeout: 10_000 });
-    await recipient.click();
-    await page.getByRole("heading", { level: 2, name: /^Sent to [0-9a-f-]{36}$/ }).waitFor();
-    await expect
-      .poll(() => page.getByRole("table").getByRole("row").count(), { timeout: 10_000 })
-      .toBeGreaterThan(1);
+    await page.getByLabel("Channel").selectOption("email");
+    await page.getByLabel("Recipient (email address or user id)").fill(customerEmail);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByRole("heading", { level: 2, name: `Sent to ${customerEmail}` }).waitFor();
+    const confirmation = page.getByRole("article", {
+      name: `Your order #${orderId.slice(0, 8).toUpperCase()} is confirmed`,
+    });
+    await confirmation.waitFor({ timeout: 15_000 });
+    await confirmation.getByText(`Order id: ${orderId}`).waitFor();
+    await page.getByRole("article", { name: /^Welcome/ }).waitFor();
     await expectAccessible(page, "console: mailbox");
     await expectNoSecrets(page, "the mailbox");
     await shot(page, "console-mailbox-desktop");

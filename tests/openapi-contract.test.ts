@@ -169,6 +169,9 @@ describe("the OpenAPI document, checked by Prism against real traffic through th
     // (dead-lettered again), discarded; an unknown one is 404.
     expect((await admin.send("GET", "/api/ops/logs?limit=5&level=info")).status).toBe(200);
     expect((await admin.send("GET", "/api/ops/metrics?service=orders")).status).toBe(200);
+    // The console's mailbox (the development sinks' messages) and saga view.
+    expect((await admin.send("GET", "/api/notifications/mailbox?channel=email&limit=5")).status).toBe(200);
+    expect((await admin.send("GET", "/api/orders/sagas?status=confirmed&limit=5")).status).toBe(200);
     const bad = createEnvelope("contract-test", {
       type: "orders.order-placed.v1",
       subject: randomUUID(),

@@ -192,9 +192,78 @@ describe("GET /api/ops/metrics", () => {
   }, 30_000);
 });
 
+describe("GET /api/notifications/mailbox", () => {
+  interface Mailbox {
+    items: Array<{
+      id: string;
+      channel: string;
+      template: string;
+      recipient: string;
+      subject: string;
+      body: string;
+    }>;
+    nextCursor: string | null;
+  }
+
+  it("serves the development mailbox: the checkout's confirmation email, with its body, newest first", async () => {
+    const email = await eventually(
+      async () => {
+        const answer = await admin.send<Mailbox>(
+          "GET",
+          `/api/notifications/mailbox?channel=email&recipient=${encodeURIComponent(checkout.email)}`,
+        );
+        expect(answer.status).toBe(200);
+        return answer.body.items.find((item) => item.template === "order-confirmed");
+      },
+      15_000,
+      "the order confirmation in the mailbox",
+    );
+    expect(email.recipient).toBe(checkout.email);
+    expect(email.body).toContain(checkout.order.id.slice(0, 8));
+    const all = await admin.send<Mailbox>("GET", "/api/notifications/mailbox?limit=1");
+    expect(all.body.items).toHaveLength(1);
+    expect(all.body.nextCursor).toEqual(expect.any(String));
+    const next = await admin.send<Mailbox>(
+      "GET",
+      `/api/notifications/mailbox?limit=1&cursor=${all.body.nextCursor}`,
+    );
+    expect(next.body.items[0]?.id).not.toBe(all.body.items[0]?.id);
+  });
+});
+
+describe("GET /api/orders/sagas", () => {
+  interface Sagas {
+    counts: Record<string, number>;
+    items: Array<{
+      id: string;
+      status: string;
+      step: string | null;
+      overdue: boolean;
+      history: Array<{ status: string }>;
+    }>;
+    nextCursor: string | null;
+  }
+
+  it("lists every customer's checkouts with their step and history, and the count per status", async () => {
+    const answer = await admin.send<Sagas>("GET", "/api/orders/sagas?status=confirmed&limit=100");
+    expect(answer.status).toBe(200);
+    expect(answer.body.counts.confirmed).toBeGreaterThanOrEqual(1);
+    const order = answer.body.items.find((item) => item.id === checkout.order.id);
+    expect(order).toMatchObject({ status: "confirmed", step: "done", overdue: false });
+    expect(order?.history.map((entry) => entry.status)).toEqual(["pending", "confirmed"]);
+    const overdue = await admin.send<Sagas>("GET", "/api/orders/sagas?overdue=true");
+    expect(overdue.body.items.every((item) => item.status === "pending" && item.overdue)).toBe(true);
+  });
+});
+
 describe("access", () => {
   it("is for admins only: 401 without a token, 403 for a customer, also on the instances' internal routes", async () => {
-    for (const path of ["/api/ops/logs", "/api/ops/metrics"]) {
+    for (const path of [
+      "/api/ops/logs",
+      "/api/ops/metrics",
+      "/api/notifications/mailbox",
+      "/api/orders/sagas",
+    ]) {
       expect((await callHttp(platform.gateway, "GET", path)).status, path).toBe(401);
       expect((await checkout.customer.send("GET", path)).status, path).toBe(403);
     }

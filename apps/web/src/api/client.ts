@@ -146,6 +146,27 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   return parse<T>(response);
 }
 
+/**
+ * A conditional read: with the `ETag` the page has (`If-None-Match`), the answer is the resource
+ * only if it changed (`body`), or nothing (304: `body` undefined); always the current `etag`.
+ */
+export async function apiWithETag<T>(
+  path: string,
+  etag: string | null,
+  options: RequestOptions = {},
+): Promise<{ body: T | undefined; etag: string | null }> {
+  const conditional = etag ? { ...options, headers: { ...options.headers, "if-none-match": etag } } : options;
+  const auth = options.auth ?? accessToken !== undefined;
+  let response = await send(path, conditional, auth ? accessToken : undefined);
+  if (response.status === 401 && auth) {
+    if (await refreshSession()) response = await send(path, conditional, accessToken);
+    else for (const listener of sessionListeners) listener(false);
+  }
+  const current = response.headers.get("etag") ?? etag;
+  if (response.status === 304) return { body: undefined, etag: current };
+  return { body: await parse<T>(response), etag: current };
+}
+
 /** Signs in in cookie mode: the access token is kept here, the refresh token stays a cookie. */
 export async function logIn(email: string, password: string): Promise<void> {
   const pair = await parse<TokenPair>(

@@ -1,116 +1,136 @@
-import { type FormEvent, useState } from "react";
-import type { Notifications } from "../api/types.js";
+import { type FormEvent, useEffect, useState } from "react";
+import { api } from "../api/client.js";
 import { navigate, useLocation, useTitle } from "../router.js";
 import { useApi } from "../use-api.js";
 import { formatTime, Panel, Problem, query } from "./parts.js";
-import type { Logs } from "./types.js";
+import type { Mailbox, MailboxMessage } from "./types.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The users the notifications service logged about lately (its dev sinks log a user id per message). */
-function recentRecipients(logs: Logs | undefined): string[] {
-  const ids = new Set<string>();
-  for (const line of [...(logs?.items ?? [])].reverse())
-    for (const [key, value] of Object.entries(line.fields))
-      if (/^user_?id$/i.test(key) && typeof value === "string" && UUID.test(value)) ids.add(value);
-  return [...ids].slice(0, 20);
-}
+const CHANNELS = ["email", "sms", "push"] as const;
+const PAGE = 20;
 
 /**
- * What the platform sent in development (email to the local mailbox, sms and push to their dev
- * sinks), per recipient, through `GET /api/notifications?userId=` (an admin may name anyone).
+ * What the platform sent in development, with the messages' bodies: emails in the local mailbox
+ * (when no SMTP server is configured), sms and push in their development sinks, newest first,
+ * through `GET /api/notifications/mailbox` (admins). Bodies are shown as text, never as HTML.
  */
 export function MailboxPage() {
   useTitle("Console: mailbox");
   const { query: params } = useLocation();
-  const userId = params.get("userId") ?? "";
-  const [draft, setDraft] = useState(userId);
-  const sent = useApi<Notifications>(`/api/notifications${query({ userId, limit: 50 })}`);
-  const logs = useApi<Logs>("/api/ops/logs?service=notifications&limit=500");
-  const recipients = recentRecipients(logs.data);
-  const show = (id: string) => {
-    setDraft(id);
-    navigate(`/console/mailbox${query({ userId: id })}`, { replace: true });
+  const channel = params.get("channel") ?? "";
+  const recipient = params.get("recipient") ?? "";
+  const [draft, setDraft] = useState({ channel, recipient });
+  const first = useApi<Mailbox>(`/api/notifications/mailbox${query({ channel, recipient, limit: PAGE })}`);
+  const [older, setOlder] = useState<{ items: MailboxMessage[]; cursor: string | null; error: unknown }>({
+    items: [],
+    cursor: null,
+    error: undefined,
+  });
+  // A new first page (new filters, or a refresh) starts the list again.
+  useEffect(() => {
+    setOlder({ items: [], cursor: first.data?.nextCursor ?? null, error: undefined });
+  }, [first.data]);
+
+  const show = (next: { channel: string; recipient: string }) => {
+    setDraft(next);
+    navigate(`/console/mailbox${query(next)}`, { replace: true });
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    show(draft.trim());
+    show({ channel: draft.channel, recipient: draft.recipient.trim() });
   };
+  const loadOlder = async () => {
+    if (!older.cursor) return;
+    try {
+      const page = await api<Mailbox>(
+        `/api/notifications/mailbox${query({ channel, recipient, limit: PAGE, cursor: older.cursor })}`,
+      );
+      setOlder((previous) => ({
+        items: [...previous.items, ...page.items],
+        cursor: page.nextCursor,
+        error: undefined,
+      }));
+    } catch (error) {
+      setOlder((previous) => ({ ...previous, error }));
+    }
+  };
+  const messages = [...(first.data?.items ?? []), ...older.items];
 
   return (
     <>
       <h1>Mailbox</h1>
       <p>
-        The emails, SMS and push messages sent in development (no real provider: email lands in the platform's
-        mailbox table, SMS and push in their development sinks), one recipient at a time.
+        The emails, SMS and push messages sent in development, newest first: no real provider, email lands in
+        the platform's mailbox (when no SMTP server is configured), SMS and push in their development sinks.
       </p>
-      <form className="filters console-filters" onSubmit={submit} aria-label="Choose a recipient">
+      <form className="filters console-filters" onSubmit={submit} aria-label="Filter the mailbox">
         <div className="field">
-          <label htmlFor="mailbox-user">User id (empty: yourself)</label>
-          <input id="mailbox-user" value={draft} onChange={(event) => setDraft(event.target.value)} />
+          <label htmlFor="mailbox-channel">Channel</label>
+          <select
+            id="mailbox-channel"
+            value={draft.channel}
+            onChange={(event) => setDraft({ ...draft, channel: event.target.value })}
+          >
+            <option value="">All</option>
+            {CHANNELS.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="mailbox-recipient">Recipient (email address or user id)</label>
+          <input
+            id="mailbox-recipient"
+            value={draft.recipient}
+            onChange={(event) => setDraft({ ...draft, recipient: event.target.value })}
+          />
         </div>
         <button type="submit" className="button">
-          Show
+          Filter
         </button>
-        <button type="button" className="button" onClick={sent.reload}>
+        <button type="button" className="button" onClick={first.reload}>
           Refresh
         </button>
       </form>
-      {recipients.length > 0 && (
-        <Panel title="Recent recipients" id="recipients-title">
-          <ul className="console-chips">
-            {recipients.map((id) => (
-              <li key={id}>
-                <button
-                  type="button"
-                  className="link-button mono"
-                  aria-pressed={id === userId}
-                  onClick={() => show(id)}
-                >
-                  {id}
-                </button>
+      <Problem error={first.error} />
+      <Panel title={recipient ? `Sent to ${recipient}` : "Sent"} id="sent-title">
+        {first.loading && !first.data ? (
+          <p role="status">Loading…</p>
+        ) : messages.length === 0 ? (
+          <p className="muted">Nothing sent.</p>
+        ) : (
+          <ul className="console-list" aria-label="Messages">
+            {messages.map((message) => (
+              <li key={message.id} className="mail">
+                <article aria-labelledby={`mail-${message.id}`}>
+                  <h3 id={`mail-${message.id}`}>{message.subject}</h3>
+                  <p className="mail-meta">
+                    <span className="mail-channel">{message.channel}</span> to{" "}
+                    <button
+                      type="button"
+                      className="link-button mono"
+                      title="Show only this recipient's messages"
+                      onClick={() => show({ channel, recipient: message.recipient })}
+                    >
+                      {message.recipient}
+                    </button>{" "}
+                    · <span className="mono">{message.template}</span> ·{" "}
+                    <time dateTime={message.deliveredAt}>{formatTime(message.deliveredAt)}</time>
+                  </p>
+                  <pre className="mail-body">{message.body}</pre>
+                </article>
               </li>
             ))}
           </ul>
-        </Panel>
-      )}
-      <Problem error={sent.error} />
-      <Panel title={userId ? `Sent to ${userId}` : "Sent to you"} id="sent-title">
-        {sent.loading ? (
-          <p role="status">Loading…</p>
-        ) : (sent.data?.items.length ?? 0) === 0 ? (
-          <p className="muted">Nothing sent.</p>
-        ) : (
-          <div className="table-scroll">
-            <table className="console-table">
-              <thead>
-                <tr>
-                  <th scope="col">Sent</th>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Subject</th>
-                  <th scope="col">Template</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {sent.data?.items.map((item) => (
-                  <tr key={item.id}>
-                    <td>{formatTime(item.createdAt)}</td>
-                    <td>{item.channel}</td>
-                    <td>{item.subject}</td>
-                    <td className="mono">{item.template}</td>
-                    <td>{item.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        )}
+        <Problem error={older.error} />
+        {older.cursor && (
+          <button type="button" className="button" onClick={() => void loadOlder()}>
+            Older messages
+          </button>
         )}
       </Panel>
-      <p className="hint">
-        The bodies of the messages are not served by any API yet (the mailbox and device tables are read in
-        development through the database).
-      </p>
     </>
   );
 }

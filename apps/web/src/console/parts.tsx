@@ -5,8 +5,10 @@ import { Link, useLocation } from "../router.js";
 /** The console's sections, in its own navigation. */
 const SECTIONS = [
   { to: "/console", label: "Overview" },
+  { to: "/console/map", label: "Map" },
   { to: "/console/traces", label: "Traces" },
   { to: "/console/logs", label: "Logs" },
+  { to: "/console/sagas", label: "Sagas" },
   { to: "/console/messages", label: "Messages" },
   { to: "/console/mailbox", label: "Mailbox" },
 ] as const;

@@ -11,6 +11,8 @@ import type {
 } from "../../../../packages/host/src/dead-letters/dead-letter-schemas.js";
 import type { LogsPage, MetricsPage } from "../../../../packages/host/src/ops/ops-schemas.js";
 import type { StoredSpan, TraceSummary } from "../../../../packages/telemetry/src/tracing/span-store.js";
+import type { MailboxPage } from "../../../../services/notifications/src/api/schemas.js";
+import type { SagaPage } from "../../../../services/orders/src/api/schemas.js";
 
 export type Logs = Static<typeof LogsPage>;
 export type LogLine = Logs["items"][number];
@@ -22,6 +24,12 @@ export type DeadLetter = DeadLetters["items"][number];
 export type DeadLetterView = Static<typeof DeadLetterDetail>;
 export type DeadLetterAnswer = Static<typeof DeadLetterOutcome>;
 export type Span = StoredSpan;
+/** `GET /api/notifications/mailbox`: what the development sinks received. */
+export type Mailbox = Static<typeof MailboxPage>;
+export type MailboxMessage = Mailbox["items"][number];
+/** `GET /api/orders/sagas`: checkouts with their saga step, deadline and history. */
+export type Sagas = Static<typeof SagaPage>;
+export type Saga = Sagas["items"][number];
 export type Trace = TraceSummary;
 export interface TraceList {
   items: TraceSummary[];

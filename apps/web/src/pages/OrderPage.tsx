@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, isAbort } from "../api/client.js";
+import { api, apiWithETag, isAbort } from "../api/client.js";
 import type { Order, Payment, Payments, Product } from "../api/types.js";
 import { ErrorMessage, Loading, Notice, SignInPrompt } from "../components/ui.js";
 import { cancellationText } from "../errors.js";
@@ -28,8 +28,9 @@ const PAYMENT_WORDS: Record<string, string> = {
 
 /**
  * One order, live: while it is pending the page holds a `GET /api/orders/:id` with
- * `Prefer: wait=10`, which the API answers the moment the saga settles it (or after 10 s, when
- * the page asks again). No timer polls: each request waits on the server for the change.
+ * `Prefer: wait=10` and the `ETag` it has as `If-None-Match`, which the API answers the moment
+ * the saga moves the order (stock reserved, payment authorized, confirmed or cancelled), or with
+ * 304 after 10 s, when the page asks again. No timer polls: each request waits on the server.
  */
 export function OrderPage({ id }: { id: string }) {
   useTitle("Your order");
@@ -48,14 +49,20 @@ export function OrderPage({ id }: { id: string }) {
     const path = `/api/orders/${encodeURIComponent(id)}`;
     (async () => {
       try {
-        let current = await api<Order>(path, { signal: controller.signal });
-        setOrder(current);
-        while (current.status === "pending" && !controller.signal.aborted) {
-          current = await api<Order>(path, {
+        let { body: current, etag } = await apiWithETag<Order>(path, null, { signal: controller.signal });
+        if (current) setOrder(current);
+        // Each request is held until the order changes from what the page shows (a step of the
+        // checkout, its outcome), or 10 s pass (304: unchanged, ask again).
+        while (current?.status === "pending" && !controller.signal.aborted) {
+          const next = await apiWithETag<Order>(path, etag, {
             signal: controller.signal,
             headers: { prefer: `wait=${WAIT_SECONDS}` },
           });
-          setOrder(current);
+          etag = next.etag;
+          if (next.body) {
+            current = next.body;
+            setOrder(current);
+          }
         }
         setError(undefined);
       } catch (failure) {
@@ -131,14 +138,24 @@ export function OrderPage({ id }: { id: string }) {
         <li className="done">
           <span>Order placed</span> <span className="muted">{formatDate(placedAt)}</span>
         </li>
-        {order.status === "pending" && (
+        {order.status === "pending" && order.step !== "authorizing-payment" && (
           <li className="active" aria-current="step">
-            <span>Reserving stock and authorizing payment…</span>
+            <span>Reserving stock…</span>
+          </li>
+        )}
+        {(order.step === "authorizing-payment" || order.status === "confirmed") && (
+          <li className="done">
+            <span>Stock reserved</span>
+          </li>
+        )}
+        {order.step === "authorizing-payment" && (
+          <li className="active" aria-current="step">
+            <span>Authorizing payment…</span>
           </li>
         )}
         {order.status === "confirmed" && (
           <li className="done">
-            <span>Stock reserved, payment authorized</span>
+            <span>Payment authorized</span>
           </li>
         )}
         {order.status !== "pending" && (

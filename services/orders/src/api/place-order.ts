@@ -47,7 +47,8 @@ const keyRequired = () =>
  * exactly rather than storing it.
  */
 export function acceptedOrderView(row: OrderRow) {
-  return toOrderView({ ...row, status: "pending", cancellation_reason: null });
+  // As it was when accepted, whatever happened since: a replay answers exactly this.
+  return toOrderView({ ...row, status: "pending", saga_step: "reserving", cancellation_reason: null });
 }
 
 /**

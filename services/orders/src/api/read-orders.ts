@@ -3,6 +3,7 @@ import type { ServiceContext } from "@blossom/host";
 import {
   type App,
   HttpProblem,
+  noContentResponse,
   preferredWaitSeconds,
   problemResponse,
   withResponseHeaders,
@@ -11,10 +12,11 @@ import { pendingOrderWatch } from "../saga/pending-order-watch.js";
 import { findOrder, listOrders, orderHistory } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
 import { decodeOrderCursor, encodeOrderCursor } from "./order-cursor.js";
-import { toOrderView } from "./order-view.js";
+import { orderETag, toOrderView } from "./order-view.js";
 import {
   ListOrdersQuery,
   MAX_ORDER_WAIT_SECONDS,
+  OrderETagHeader,
   OrderPage,
   OrderParams,
   OrderView,
@@ -49,7 +51,15 @@ export function registerReadOrders(app: App, context: ServiceContext<OrdersTable
       schema: {
         params: OrderParams,
         headers: WaitHeaders,
-        response: { 200: withResponseHeaders(OrderView, PreferenceAppliedHeader) },
+        response: {
+          200: withResponseHeaders(OrderView, { ...PreferenceAppliedHeader, ...OrderETagHeader }),
+          304: withResponseHeaders(
+            noContentResponse(
+              "The order is as the client's `If-None-Match` has it (after the wait asked for, if any).",
+            ),
+            { ...PreferenceAppliedHeader, ...OrderETagHeader },
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -64,11 +74,14 @@ export function registerReadOrders(app: App, context: ServiceContext<OrdersTable
       };
       let row = await visible();
       const wait = Math.min(preferredWaitSeconds(request.headers.prefer) ?? 0, MAX_ORDER_WAIT_SECONDS);
-      if (row.status === "pending" && wait > 0) {
+      // The ETag the client has, if it sent one: then any change (a checkout step too) answers.
+      const seen = request.headers["if-none-match"];
+      const unchanged = () => seen !== undefined && orderETag(row) === seen;
+      if (row.status === "pending" && wait > 0 && (seen === undefined || unchanged())) {
         const gone = new AbortController();
         const onClose = () => gone.abort();
         reply.raw.once("close", onClose);
-        const held = watch.wait(row.id, wait * 1000, gone.signal);
+        const held = watch.wait(row.id, wait * 1000, gone.signal, seen);
         if (held) {
           await held;
           reply.raw.off("close", onClose);
@@ -76,6 +89,8 @@ export function registerReadOrders(app: App, context: ServiceContext<OrdersTable
           row = await visible();
         }
       }
+      reply.header("etag", orderETag(row));
+      if (unchanged()) return reply.code(304).send();
       return toOrderView(row, await orderHistory(context.db, row.id));
     },
   );

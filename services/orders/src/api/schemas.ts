@@ -51,10 +51,26 @@ export const WaitHeaders = Type.Object({
   prefer: Type.Optional(
     Type.String({
       maxLength: 200,
-      description: `RFC 7240 preferences. \`wait=N\`: while the order is pending, answer once it is confirmed or cancelled, or after N seconds (at most ${MAX_ORDER_WAIT_SECONDS}), whichever comes first; \`Preference-Applied\` says when it was honoured. Saves polling.`,
+      description: `RFC 7240 preferences. \`wait=N\`: while the order is pending, answer once it is confirmed or cancelled (with \`If-None-Match\`: once it changes at all, a step of the checkout included), or after N seconds (at most ${MAX_ORDER_WAIT_SECONDS}), whichever comes first; \`Preference-Applied\` says when it was honoured. Saves polling.`,
+    }),
+  ),
+  "if-none-match": Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        "The `ETag` of the order as the client has it: answered 304 while it is unchanged; with `Prefer: wait=N`, held until it changes (a checkout step, the outcome) or N seconds pass. A page follows a checkout live this way, step by step.",
     }),
   ),
 });
+
+/** The `ETag` of a `GET /api/orders/:id` answer: it changes with the status and the checkout's step. */
+export const OrderETagHeader = {
+  ETag: {
+    type: "string",
+    description:
+      "Changes whenever the order's status or checkout step does (send it back as `If-None-Match`).",
+  },
+};
 
 /** Header of a `GET /api/orders/:id` that waited as `Prefer: wait` asked. */
 export const PreferenceAppliedHeader = {
@@ -77,6 +93,11 @@ export const OrderView = Type.Object({
   items: Type.Array(OrderLine),
   total: Money,
   cancellationReason: Type.Optional(Type.String()),
+  step: Type.Optional(
+    Type.Union([Type.Literal("reserving-stock"), Type.Literal("authorizing-payment")], {
+      description: "While the order is pending: where its checkout is (stock first, then the payment).",
+    }),
+  ),
   history: Type.Optional(
     Type.Array(Type.Object({ status: OrderStatus, at: Type.String({ format: "date-time" }) })),
   ),
@@ -93,5 +114,47 @@ export const ListOrdersQuery = Type.Object({
 
 export const OrderPage = Type.Object({
   items: Type.Array(OrderView),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** `GET /api/orders/sagas` (admins): which checkouts to list. */
+export const SagasQuery = Type.Object({
+  status: Type.Optional(OrderStatus),
+  overdue: Type.Optional(
+    Type.Boolean({ description: "Only the pending orders whose saga deadline has passed" }),
+  ),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+});
+
+/** One checkout saga as an operator sees it: where it is, by when it must settle, how it got there. */
+export const SagaView = Type.Object({
+  id: Type.String(),
+  userId: Type.Union([Type.String(), Type.Null()]),
+  status: OrderStatus,
+  step: Type.Union([
+    Type.Literal("reserving"),
+    Type.Literal("authorizing"),
+    Type.Literal("done"),
+    Type.Null(),
+  ]),
+  deadline: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  overdue: Type.Boolean({ description: "Pending past its deadline (the sweeper cancels it soon)" }),
+  total: Money,
+  itemCount: Type.Integer({ minimum: 0 }),
+  cancellationReason: Type.Optional(Type.String()),
+  createdAt: Type.String({ format: "date-time" }),
+  updatedAt: Type.String({ format: "date-time" }),
+  history: Type.Array(Type.Object({ status: OrderStatus, at: Type.String({ format: "date-time" }) })),
+});
+
+export const SagaPage = Type.Object({
+  counts: Type.Object({
+    pending: Type.Integer({ minimum: 0 }),
+    confirmed: Type.Integer({ minimum: 0 }),
+    cancelled: Type.Integer({ minimum: 0 }),
+    overdue: Type.Integer({ minimum: 0 }),
+  }),
+  items: Type.Array(SagaView),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });

@@ -17,17 +17,22 @@ import { publishCancelled, publishConfirmed } from "./saga-events.js";
  * the cancellation published.
  */
 export const ordersHandlers: EventBinding<OrdersTables>[] = [
-  on<OrdersTables, typeof StockReserved.schema>(StockReserved, async ({ data, trx, context }) => {
-    const order = await advance(trx, data.orderId, SAGA.stockReserved.from, SAGA.stockReserved.to);
-    if (!order) return;
-    await context.outbox.add(trx, PaymentRequested, order.id, {
-      orderId: order.id,
-      userId: order.user_id ?? "",
-      amount: { amount: order.total_amount, currency: "USD" },
-      paymentMethodId: order.payment_method_id ?? "",
-      ...(order.deadline ? { deadline: order.deadline.toISOString() } : {}),
-    });
-  }),
+  on<OrdersTables, typeof StockReserved.schema>(
+    StockReserved,
+    async ({ data, trx, context, afterCommit }) => {
+      const order = await advance(trx, data.orderId, SAGA.stockReserved.from, SAGA.stockReserved.to);
+      if (!order) return;
+      // A page following the checkout step by step (If-None-Match + Prefer: wait) hears it at once.
+      afterCommit(() => pendingOrderWatch(context).stepped(order.id));
+      await context.outbox.add(trx, PaymentRequested, order.id, {
+        orderId: order.id,
+        userId: order.user_id ?? "",
+        amount: { amount: order.total_amount, currency: "USD" },
+        paymentMethodId: order.payment_method_id ?? "",
+        ...(order.deadline ? { deadline: order.deadline.toISOString() } : {}),
+      });
+    },
+  ),
   on<OrdersTables, typeof StockRejected.schema>(
     StockRejected,
     async ({ data, trx, context, afterCommit }) => {

@@ -7,7 +7,11 @@ function watchOver(settled: Set<string>, maxWaiters = 10) {
   const watch = new PendingOrderWatch(
     async (ids) => {
       lookups.push(ids);
-      return ids.filter((id) => settled.has(id));
+      return ids.map((id) => ({
+        id,
+        pending: !settled.has(id),
+        tag: settled.has(id) ? "settled" : "pending",
+      }));
     },
     () => {},
     5,
@@ -81,7 +85,7 @@ describe("PendingOrderWatch", () => {
     const watch = new PendingOrderWatch(
       async (ids) => {
         if (fail) throw new Error("connection lost");
-        return ids;
+        return ids.map((id) => ({ id, pending: false, tag: "settled" }));
       },
       (error) => errors.push(error),
       5,
@@ -91,5 +95,29 @@ describe("PendingOrderWatch", () => {
     expect(errors.length).toBeGreaterThan(0);
     fail = false;
     expect(await within(200, waiting)).toBe("woken");
+  });
+
+  it("wakes a waiter that follows the steps when the order changes at all, one waiting for the outcome only when it settles", async () => {
+    let tag = '"pending.reserving"';
+    const watch = new PendingOrderWatch(
+      async (ids) => ids.map((id) => ({ id, pending: true, tag })),
+      () => {},
+      5,
+    );
+    const following = watch.wait("a", 10_000, undefined, '"pending.reserving"') as Promise<void>;
+    const outcome = watch.wait("a", 10_000) as Promise<void>;
+    expect(await within(30, following)).toBe("still waiting");
+    // Another replica moved the checkout on: the look-up sees the new tag.
+    tag = '"pending.authorizing"';
+    expect(await within(200, following)).toBe("woken");
+    expect(await within(30, outcome)).toBe("still waiting");
+    // In this process: a step wakes only those following steps.
+    const next = watch.wait("a", 10_000, undefined, tag) as Promise<void>;
+    tag = '"pending.authorizing"';
+    watch.stepped("a");
+    expect(await within(50, next)).toBe("woken");
+    expect(await within(30, outcome)).toBe("still waiting");
+    watch.settled("a");
+    expect(await within(50, outcome)).toBe("woken");
   });
 });

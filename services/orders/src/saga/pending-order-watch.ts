@@ -1,9 +1,25 @@
 import type { ServiceContext } from "@blossom/host";
-import { settledAmong } from "../store/orders-store.js";
+import { orderETag } from "../api/order-view.js";
+import { progressAmong } from "../store/orders-store.js";
 import type { OrdersTables } from "../store/tables.js";
 
+/** Where a waited-on order is now, as the watch's look-up reports it. */
+export interface OrderProgress {
+  id: string;
+  pending: boolean;
+  /** Its `ETag` (status and checkout step). */
+  tag: string;
+}
+
+interface Waiter {
+  wake: () => void;
+  /** The `ETag` the client has: wake as soon as the order's differs. Undefined: only once it settles. */
+  seen: string | undefined;
+}
+
 /**
- * Lets `GET /api/orders/:id` with `Prefer: wait=N` hold its answer while the order is pending,
+ * Lets `GET /api/orders/:id` with `Prefer: wait=N` hold its answer while the order is pending
+ * (or, with `If-None-Match`, until it changes at all: a checkout step too),
  * instead of clients polling (each poll is a gateway hop, an orders request and two queries: at
  * a 10 ms poll interval, polling cost more than the checkout itself). Two ways to learn that an
  * order left pending:
@@ -13,7 +29,7 @@ import type { OrdersTables } from "../store/tables.js";
  *   statement per tick however many clients wait.
  */
 export class PendingOrderWatch {
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waiters = new Map<string, Set<Waiter>>();
   #count = 0;
   #timer: NodeJS.Timeout | undefined;
   /** The query in flight, if any: `close()` hands it back so that it can be awaited. */
@@ -21,7 +37,7 @@ export class PendingOrderWatch {
   #closed = false;
 
   constructor(
-    private readonly findSettled: (ids: string[]) => Promise<string[]>,
+    private readonly lookUp: (ids: string[]) => Promise<OrderProgress[]>,
     private readonly onError: (error: unknown) => void,
     readonly intervalMs = 20,
     /** Beyond this many waiting requests a new one is answered at once (the client polls again). */
@@ -34,27 +50,30 @@ export class PendingOrderWatch {
   }
 
   /**
-   * Resolves when the order may have left pending (read it again), when `timeoutMs` passed, when
-   * `signal` aborts or the watch closes. Returns undefined, without waiting, when the watch is
-   * closed or full.
+   * Resolves when the order may have left pending, or (given `seen`, the `ETag` the client has)
+   * may have changed at all: read it again. Also when `timeoutMs` passed, when `signal` aborts or
+   * the watch closes. Returns undefined, without waiting, when the watch is closed or full.
    */
-  wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> | undefined {
+  wait(id: string, timeoutMs: number, signal?: AbortSignal, seen?: string): Promise<void> | undefined {
     if (this.#closed || this.#count >= this.maxWaiters || signal?.aborted) return undefined;
     return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        const waiters = this.#waiters.get(id);
-        if (waiters?.delete(done)) {
-          this.#count -= 1;
-          if (waiters.size === 0) this.#waiters.delete(id);
-        }
-        resolve();
+      const waiter: Waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", waiter.wake);
+          const waiters = this.#waiters.get(id);
+          if (waiters?.delete(waiter)) {
+            this.#count -= 1;
+            if (waiters.size === 0) this.#waiters.delete(id);
+          }
+          resolve();
+        },
+        seen,
       };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener("abort", done, { once: true });
+      const timer = setTimeout(waiter.wake, timeoutMs);
+      signal?.addEventListener("abort", waiter.wake, { once: true });
       const waiters = this.#waiters.get(id) ?? new Set();
-      waiters.add(done);
+      waiters.add(waiter);
       this.#waiters.set(id, waiters);
       this.#count += 1;
       this.#schedule();
@@ -63,7 +82,12 @@ export class PendingOrderWatch {
 
   /** The order left pending in this process (after the commit): its waiters answer now. */
   settled(id: string): void {
-    for (const wake of [...(this.#waiters.get(id) ?? [])]) wake();
+    for (const waiter of [...(this.#waiters.get(id) ?? [])]) waiter.wake();
+  }
+
+  /** A checkout step of the order committed in this process: those following each step answer now. */
+  stepped(id: string): void {
+    for (const waiter of [...(this.#waiters.get(id) ?? [])]) if (waiter.seen !== undefined) waiter.wake();
   }
 
   /**
@@ -95,7 +119,11 @@ export class PendingOrderWatch {
     try {
       const ids = [...this.#waiters.keys()];
       for (let start = 0; start < ids.length && !this.#closed; start += 500) {
-        for (const id of await this.findSettled(ids.slice(start, start + 500))) this.settled(id);
+        for (const order of await this.lookUp(ids.slice(start, start + 500))) {
+          for (const waiter of [...(this.#waiters.get(order.id) ?? [])]) {
+            if (!order.pending || (waiter.seen !== undefined && waiter.seen !== order.tag)) waiter.wake();
+          }
+        }
       }
     } catch (error) {
       // The database is unreachable: the waiters time out and the clients ask again.
@@ -111,7 +139,12 @@ export function pendingOrderWatch(context: ServiceContext<OrdersTables>): Pendin
   let watch = watches.get(context);
   if (!watch) {
     watch = new PendingOrderWatch(
-      (ids) => settledAmong(context.db, ids),
+      async (ids) =>
+        (await progressAmong(context.db, ids)).map((row) => ({
+          id: row.id,
+          pending: row.status === "pending",
+          tag: orderETag(row),
+        })),
       (error) => context.logger.warn({ err: error }, "pending-order watch: query failed"),
     );
     watches.set(context, watch);

@@ -172,16 +172,13 @@ export async function cancelOrder(
   return { order, previous: current.status };
 }
 
-/** Those of `ids` that are no longer pending (confirmed or cancelled). */
-export async function settledAmong(db: OrdersDb, ids: string[]): Promise<string[]> {
+/** The status and checkout step of those of `ids` that exist (for the pending-order watch). */
+export async function progressAmong(
+  db: OrdersDb,
+  ids: string[],
+): Promise<Array<Pick<OrderRow, "id" | "status" | "saga_step">>> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom("orders")
-    .select("id")
-    .where("id", "in", ids)
-    .where("status", "<>", "pending")
-    .execute();
-  return rows.map((row) => row.id);
+  return db.selectFrom("orders").select(["id", "status", "saga_step"]).where("id", "in", ids).execute();
 }
 
 /** How many orders are pending (the saga's backlog), on the partial index of pending orders. */
