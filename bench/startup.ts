@@ -451,9 +451,18 @@ async function blossomStart(variant: Variant, options: StartOptions): Promise<Se
 /** Workspace projects whose sources changed after their last build (the built variant would be stale). */
 function staleBuilds(): string[] {
   const stale: string[] = [];
+  // What `npm run build` compiles with tsc -b (not the storefront, which Vite builds).
+  const compiled = new Set(
+    (
+      JSON.parse(readFileSync(join(ROOT, "tsconfig.build.json"), "utf8")) as {
+        references: { path: string }[];
+      }
+    ).references.map((reference) => join(ROOT, reference.path)),
+  );
   for (const group of ["packages", "services", "apps"]) {
     for (const name of readdirSync(join(ROOT, group))) {
       const project = join(ROOT, group, name);
+      if (!compiled.has(project)) continue;
       const buildInfo = join(project, "tsconfig.tsbuildinfo");
       if (!existsSync(join(project, "src"))) continue;
       if (!existsSync(buildInfo)) {

@@ -232,9 +232,11 @@ export class PgliteCluster {
     const key = `${this.#sessionOwner ?? ""}\u0000${text}`;
     const known = this.#prepared.get(key);
     if (known !== undefined) return { name: known, parse: false };
-    // Statements whose text varies without bound (IN lists of any length) would grow the cache
-    // for ever: past the cap, new texts run unnamed.
-    if (this.#prepared.size >= MAX_PREPARED) return { name: "", parse: true };
+    // A statement whose text varies with its data (an IN list of any length: the relay's marks,
+    // the order watch's look-ups) would be a new prepared plan per length, each kept in
+    // PostgreSQL's memory, which the WebAssembly heap never gives back: those run unnamed. Past
+    // the cap, so does any new text.
+    if (LONG_IN_LIST.test(text) || this.#prepared.size >= MAX_PREPARED) return { name: "", parse: true };
     const name = `blossom_${++this.#preparedCount}`;
     this.#prepared.set(key, name);
     return { name, parse: true };
@@ -380,4 +382,7 @@ const DATA_STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
 const SCHEMA_CHANGE = /^\s*(create|alter|drop|truncate|comment|grant|revoke|reindex|do)\b/i;
 
 /** Prepared statements kept at most (a service has a few dozen distinct statements). */
-const MAX_PREPARED = 2_000;
+const MAX_PREPARED = 500;
+
+/** An IN list of more than three parameters: its length follows the data. */
+const LONG_IN_LIST = /\bin \(\$\d+(?:, \$\d+){3,}\)/i;
