@@ -44,6 +44,8 @@ export class TokenVerifier {
   #keys: ReturnType<typeof createLocalJWKSet> | undefined;
   #loading: Promise<void> | undefined;
   #lastFetch = 0;
+  /** Tokens that verified, until they expire (see `identify`). */
+  readonly #verified = new Map<string, { identity: Identity; expiresAtMs: number }>();
 
   constructor(options: TokenVerifierOptions) {
     this.#options = { refreshCooldownMs: 30_000, clockToleranceSeconds: 30, ...options };
@@ -64,9 +66,34 @@ export class TokenVerifier {
     return identity.service;
   }
 
-  /** A user's access token or a service token, and which of the two it is. */
+  /**
+   * A user's access token or a service token, and which of the two it is.
+   *
+   * Checking the Ed25519 signature costed a service about 200 µs of CPU per authenticated
+   * request (as much as the rest of a product read: bench/gateway.ts, `--store postgres`), and a
+   * client sends the same token until it expires. A token that verified is remembered, by its
+   * exact text, until its `exp` and no longer: every answer is the one verifying would give.
+   * (A key withdrawn from the JWKS stops a token already seen only when it expires, at most an
+   * access token's lifetime; any token not seen before is checked against the keys as they are.)
+   */
   async identify(token: string): Promise<Identity> {
-    return classify(await this.#verifySignature(token));
+    const known = this.#verified.get(token);
+    if (known && known.expiresAtMs > Date.now()) return known.identity;
+    this.#verified.delete(token);
+    const { identity, expiresAtMs } = await this.check(token);
+    if (expiresAtMs > Date.now()) {
+      // Oldest first: a Map iterates in insertion order.
+      if (this.#verified.size >= VERIFIED_TOKENS_MAX)
+        this.#verified.delete(this.#verified.keys().next().value ?? "");
+      this.#verified.set(token, { identity, expiresAtMs });
+    }
+    return identity;
+  }
+
+  /** Verifies a token against the keys, every time (`identify` remembers the answer); with its expiry. */
+  async check(token: string): Promise<{ identity: Identity; expiresAtMs: number }> {
+    const payload = await this.#verifySignature(token);
+    return { identity: classify(payload), expiresAtMs: (payload.exp ?? 0) * 1000 };
   }
 
   async #verifySignature(token: string): Promise<JWTPayload> {
@@ -122,6 +149,9 @@ export class TokenVerifier {
 }
 
 const serviceName = new RegExp(SERVICE_NAME_PATTERN);
+
+/** Verified tokens remembered at most, per verifier (about 2 MB). */
+const VERIFIED_TOKENS_MAX = 10_000;
 
 /**
  * Tells a user's token from a service's by its audience, and refuses anything ambiguous: both

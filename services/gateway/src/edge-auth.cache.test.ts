@@ -19,7 +19,7 @@ async function echoOrders(): Promise<Record<string, string[]>> {
 describe("edge token verification cache", () => {
   it("verifies a token once while it is valid, and again once its exp has passed", async () => {
     const key = await testSigningKey();
-    const verify = vi.spyOn(key.verifier, "verify");
+    const verify = vi.spyOn(key.verifier, "check");
     const gateway = await harness.gateway(await echoOrders(), { verifier: key.verifier });
     // A few seconds of validity: the first two calls must land before exp even on a busy machine.
     const exp = Math.floor(Date.now() / 1000) + 4;
@@ -44,7 +44,7 @@ describe("edge token verification cache", () => {
   it("never remembers a refusal: a bad token is verified, and refused, every time", async () => {
     const key = await testSigningKey();
     const other = await testSigningKey();
-    const verify = vi.spyOn(key.verifier, "verify");
+    const verify = vi.spyOn(key.verifier, "check");
     const gateway = await harness.gateway(await echoOrders(), { verifier: key.verifier });
     const forged = await other.token({ userId: "u1" });
     for (let i = 0; i < 2; i++) {

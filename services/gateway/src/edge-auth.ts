@@ -59,48 +59,6 @@ export function requiresToken(method: string, url: string): boolean {
 
 const identities = new WeakMap<FastifyRequest, Promise<EdgeIdentity>>();
 
-// Checking the Ed25519 signature was about a tenth of the gateway's CPU per request
-// (bench/gateway.ts), and a client sends the same token until it expires. A token that verified
-// is remembered, per verifier and by its exact text, until its `exp` and no longer: after that it
-// is verified again (clock tolerance and all), so every answer is the one verifying would give.
-// (A key withdrawn from the JWKS stops a cached token only when it expires, at most an access
-// token's lifetime; the services behind the edge verify every token again anyway.)
-const VERIFIED_TOKENS_MAX = 10_000;
-const verifiedTokens = new WeakMap<
-  TokenVerifier,
-  Map<string, { principal: Principal; expiresAtMs: number }>
->();
-
-async function verifyOnce(verifier: TokenVerifier, token: string): Promise<Principal> {
-  let cache = verifiedTokens.get(verifier);
-  if (!cache) {
-    cache = new Map();
-    verifiedTokens.set(verifier, cache);
-  }
-  const cached = cache.get(token);
-  if (cached && cached.expiresAtMs > Date.now()) return cached.principal;
-  cache.delete(token);
-  const principal = await verifier.verify(token);
-  const expiresAtMs = expiryOf(token);
-  if (expiresAtMs !== undefined && expiresAtMs > Date.now()) {
-    // Oldest first: a Map iterates in insertion order.
-    if (cache.size >= VERIFIED_TOKENS_MAX) cache.delete(cache.keys().next().value ?? "");
-    cache.set(token, { principal, expiresAtMs });
-  }
-  return principal;
-}
-
-/** The `exp` of a token that has just verified, in ms (its payload is then known to be valid JSON). */
-function expiryOf(token: string): number | undefined {
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
-    const exp = (payload as { exp?: unknown } | null)?.exp;
-    return typeof exp === "number" ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const ANONYMOUS: EdgeIdentity = Object.freeze({ kind: "anonymous" });
 
 async function identify(request: FastifyRequest, verifier: TokenVerifier): Promise<EdgeIdentity> {
@@ -113,7 +71,7 @@ async function identify(request: FastifyRequest, verifier: TokenVerifier): Promi
       problem: unauthorized("the Authorization header must be 'Bearer <token>'", "invalid_request"),
     };
   try {
-    return { kind: "user", principal: await verifyOnce(verifier, match[1]) };
+    return { kind: "user", principal: await verifier.verify(match[1]) };
   } catch (error) {
     if (error instanceof InvalidTokenError)
       return { kind: "invalid", problem: unauthorized(error.message, "invalid_token") };
