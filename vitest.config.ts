@@ -42,6 +42,7 @@ const ownProcess = [
   "packages/store/src/open-store.postgres.test.ts",
   "packages/telemetry/src/tracing/messaging-spans.test.ts",
   "tests/tracing.test.ts",
+  "tests/ops-console.test.ts",
 ];
 
 export default defineConfig({
