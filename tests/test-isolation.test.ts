@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..");
 
-/** Every `*.test.ts` that `npm test` runs (the other configs' suites have their own processes). */
+/** Every `*.test.ts` that vitest.config.ts runs (npm test, and test:distributed with the same projects). */
 function npmTestFiles(dir: string, found: string[] = []): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === "node_modules" || entry.name === "dist") continue;
@@ -12,7 +12,7 @@ function npmTestFiles(dir: string, found: string[] = []): string[] {
     if (entry.isDirectory()) npmTestFiles(path, found);
     else if (
       entry.name.endsWith(".test.ts") &&
-      !/\.(browser|overload|processes|tools|chaos|distributed)\.test\.ts$/.test(entry.name)
+      !/\.(browser|overload|processes|tools|chaos)\.test\.ts$/.test(entry.name)
     )
       found.push(relative(ROOT, path));
   }
