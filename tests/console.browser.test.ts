@@ -163,6 +163,19 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
       await services.getByRole("rowheader", { name: service, exact: true }).waitFor();
     await expect.poll(() => services.getByText("● Ready").count(), { timeout: 10_000 }).toBe(6);
     await page.getByRole("img", { name: /^orders requests per second, 15 minutes/ }).waitFor();
+    // The platform's charts: the checkout's confirmed outcome shows within the next 5 s sample.
+    const platformPanel = page.getByRole("region", { name: "Platform" });
+    for (const chart of [
+      "Checkouts settled",
+      "Checkout duration",
+      "Outbox backlog",
+      "Consumer lag",
+      "Circuit breakers",
+      "Rate-limit rejections",
+    ])
+      await platformPanel.getByRole("heading", { level: 3, name: chart }).waitFor();
+    await platformPanel.getByText(/^Confirmed: [1-9]\d* in 15 minutes/).waitFor({ timeout: 12_000 });
+    await platformPanel.getByRole("img", { name: /^Confirmed checkouts per second, 15 minutes/ }).waitFor();
     await expectAccessible(page, "console: overview");
     await shot(page, "console-overview-desktop");
 
@@ -245,6 +258,15 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
     for (const service of ["users", "inventory", "orders", "payments", "notifications"])
       await page.getByRole("heading", { level: 2, name: service }).waitFor();
     await expect.poll(() => page.getByText("Loading…").count(), { timeout: 10_000 }).toBe(0);
+    // The event counts from the metrics: the checkout's order-placed event was published.
+    const flows = page.getByRole("table", { name: /^Per event type and consumer/ });
+    const placed = flows
+      .getByRole("row")
+      .filter({ has: page.getByRole("rowheader", { name: "orders.order-placed.v1", exact: true }) })
+      .first();
+    await placed.waitFor({ timeout: 10_000 });
+    // Cells after the row header: consumer, published, …
+    expect(Number(await placed.getByRole("cell").nth(1).innerText())).toBeGreaterThanOrEqual(1);
     await expectAccessible(page, "console: messages");
     await shot(page, "console-messages-desktop");
 

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { api } from "../api/client.js";
 import { Link, useTitle } from "../router.js";
 import { useApi } from "../use-api.js";
+import { parseKey } from "./metrics.js";
 import { formatTime, Json, Panel, Problem } from "./parts.js";
 import {
   CONSUMERS,
@@ -9,7 +10,162 @@ import {
   type DeadLetterAnswer,
   type DeadLetters,
   type DeadLetterView,
+  type Metrics,
+  type Series,
 } from "./types.js";
+
+/** One event type as one consumer saw it over the last 15 minutes. */
+interface FlowRow {
+  eventType: string;
+  /** undefined: published, but no consumer delivery seen. */
+  consumer: string | undefined;
+  published: number;
+  consumed: number;
+  redelivered: number;
+  failed: number;
+  deadLettered: number;
+  lag: number | undefined;
+}
+
+/** Counts (rate × interval, summed over points and instances) per event type and consumer. */
+function flows(series: Series[]): FlowRow[] {
+  const published = new Map<string, number>();
+  const rows = new Map<string, FlowRow>();
+  const lag = new Map<string, number>();
+  const row = (eventType: string, consumer: string) => {
+    const key = `${eventType}\u0000${consumer}`;
+    let found = rows.get(key);
+    if (!found) {
+      found = {
+        eventType,
+        consumer,
+        published: 0,
+        consumed: 0,
+        redelivered: 0,
+        failed: 0,
+        deadLettered: 0,
+        lag: undefined,
+      };
+      rows.set(key, found);
+    }
+    return found;
+  };
+  for (const one of series) {
+    const last = one.points.at(-1);
+    const instanceLag = last?.gauges.blossom_consumer_lag;
+    if (instanceLag !== undefined) lag.set(one.service, (lag.get(one.service) ?? 0) + instanceLag);
+    for (const point of one.points)
+      for (const [key, rate] of Object.entries(point.rates)) {
+        const count = rate * point.intervalSeconds;
+        const pub = parseKey(key, "blossom_events_published_total");
+        if (pub?.event_type) {
+          published.set(pub.event_type, (published.get(pub.event_type) ?? 0) + count);
+          continue;
+        }
+        const consumed = parseKey(key, "blossom_events_consumed_total");
+        if (consumed?.event_type) {
+          const target = row(consumed.event_type, one.service);
+          if (consumed.outcome === "failed") target.failed += count;
+          else target.consumed += count;
+          continue;
+        }
+        const redelivered = parseKey(key, "blossom_events_redelivered_total");
+        if (redelivered?.event_type) {
+          row(redelivered.event_type, one.service).redelivered += count;
+          continue;
+        }
+        const dead = parseKey(key, "blossom_events_dead_lettered_total");
+        if (dead?.event_type) row(dead.event_type, one.service).deadLettered += count;
+      }
+  }
+  const list = [...rows.values()];
+  const consumedTypes = new Set(list.map((one) => one.eventType));
+  for (const eventType of published.keys())
+    if (!consumedTypes.has(eventType))
+      list.push({
+        eventType,
+        consumer: undefined,
+        published: 0,
+        consumed: 0,
+        redelivered: 0,
+        failed: 0,
+        deadLettered: 0,
+        lag: undefined,
+      });
+  for (const one of list) {
+    one.published = Math.round(published.get(one.eventType) ?? 0);
+    one.consumed = Math.round(one.consumed);
+    one.redelivered = Math.round(one.redelivered);
+    one.failed = Math.round(one.failed);
+    one.deadLettered = Math.round(one.deadLettered);
+    one.lag = one.consumer === undefined ? undefined : lag.get(one.consumer);
+  }
+  return list.sort(
+    (a, b) => a.eventType.localeCompare(b.eventType) || (a.consumer ?? "").localeCompare(b.consumer ?? ""),
+  );
+}
+
+function EventFlows() {
+  const metrics = useApi<Metrics>("/api/ops/metrics");
+  const rows = flows(metrics.data?.series ?? []);
+  return (
+    <Panel
+      title="Events, last 15 minutes"
+      id="event-flows-title"
+      actions={
+        <button type="button" className="button" onClick={metrics.reload} aria-label="Refresh event counts">
+          Refresh
+        </button>
+      }
+    >
+      <Problem error={metrics.error} />
+      {metrics.loading && !metrics.data ? (
+        <p>Loading…</p>
+      ) : rows.length === 0 ? (
+        <p className="muted">No data yet: no event published or consumed in the last 15 minutes.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="console-table">
+            <caption>
+              Per event type and consumer, counted from the platform's metrics (
+              <code>GET /api/ops/metrics</code>: each instance's per-second counter rates times their 5-second
+              intervals, summed over the last 15 minutes and every instance). Published counts every publisher
+              of the type; consumer lag is the consumer's latest value over all its event types.
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Event type</th>
+                <th scope="col">Consumer</th>
+                <th scope="col">Published</th>
+                <th scope="col">Consumed</th>
+                <th scope="col">Redelivered</th>
+                <th scope="col">Failed</th>
+                <th scope="col">Dead-lettered</th>
+                <th scope="col">Consumer lag</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={`${row.eventType} ${row.consumer ?? ""}`}>
+                  <th scope="row" className="mono">
+                    {row.eventType}
+                  </th>
+                  <td>{row.consumer ?? "none seen"}</td>
+                  <td>{row.published}</td>
+                  <td>{row.consumer === undefined ? "–" : row.consumed}</td>
+                  <td>{row.consumer === undefined ? "–" : row.redelivered}</td>
+                  <td>{row.consumer === undefined ? "–" : row.failed}</td>
+                  <td>{row.consumer === undefined ? "–" : row.deadLettered}</td>
+                  <td>{row.lag === undefined ? "–" : row.lag}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Panel>
+  );
+}
 
 type Action = "replay" | "discard";
 
@@ -155,6 +311,7 @@ export function MessagesPage() {
         Dead letters: the events a service's consumer gave up on, per service. Replay delivers one again to
         that consumer; discard drops it. Both are recorded in the service's audit log.
       </p>
+      <EventFlows />
       <div role="status" aria-live="polite">
         {answer && (
           <div className="notice notice-success">

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/client.js";
 import { useTitle } from "../router.js";
+import { countOver, gaugeCount, gaugeSum, histogramMax, lastValue, rateSum, slots } from "./metrics.js";
 import { formatMs, formatNumber, Panel, Problem, query, Sparkline, useVisibleInterval } from "./parts.js";
 import { type Metrics, type MetricsPoint, type Readiness, SERVICES, type Series } from "./types.js";
 
@@ -68,6 +69,93 @@ const latest = (values: Array<number | null>) =>
     .filter((value): value is number => value !== null)
     .at(-1) ?? null;
 
+/** One small chart of the platform panel: its sparklines and its current value in words. */
+interface Chart {
+  id: string;
+  title: string;
+  lines: Array<{ label: string; values: Array<number | null> }>;
+  /** The current value in words; undefined = no data yet. */
+  now: string | undefined;
+}
+
+const hasData = (values: Array<number | null>) => values.some((value) => value !== null);
+const perSecond = (value: number | null) => `${formatNumber(value ?? 0)}/s`;
+
+/** The platform-wide charts: every instance summed per 5 s sample. */
+function platformCharts(series: Series[]): Chart[] {
+  const all = slots(series);
+  const empty = all.length === 0;
+  const confirmed = rateSum(all, "blossom_saga_outcomes_total", { outcome: "confirmed" });
+  const cancelled = rateSum(all, "blossom_saga_outcomes_total", { outcome: "cancelled" });
+  const confirmedCount = countOver(series, "blossom_saga_outcomes_total", { outcome: "confirmed" });
+  const cancelledCount = countOver(series, "blossom_saga_outcomes_total", { outcome: "cancelled" });
+  const p50 = histogramMax(all, "blossom_checkout_duration_seconds", "p50").map((v) =>
+    v === null ? null : v * 1000,
+  );
+  const p95 = histogramMax(all, "blossom_checkout_duration_seconds", "p95").map((v) =>
+    v === null ? null : v * 1000,
+  );
+  const backlog = gaugeSum(all, "blossom_outbox_backlog");
+  const lag = gaugeSum(all, "blossom_consumer_lag");
+  const open = gaugeCount(all, "blossom_circuit_breaker_state", 2);
+  const halfOpen = gaugeCount(all, "blossom_circuit_breaker_state", 1);
+  const rejections = rateSum(all, "blossom_rate_limit_rejections_total");
+  const rejectionCount = countOver(series, "blossom_rate_limit_rejections_total");
+  return [
+    {
+      id: "chart-sagas",
+      title: "Checkouts settled",
+      lines: [
+        { label: "Confirmed checkouts per second, 15 minutes", values: confirmed },
+        { label: "Cancelled checkouts per second, 15 minutes", values: cancelled },
+      ],
+      now: empty
+        ? undefined
+        : `Confirmed: ${confirmedCount} in 15 minutes (${perSecond(confirmed.at(-1) ?? 0)} now). Cancelled: ${cancelledCount} in 15 minutes (${perSecond(cancelled.at(-1) ?? 0)} now).`,
+    },
+    {
+      id: "chart-checkout-duration",
+      title: "Checkout duration",
+      lines: [
+        { label: "Checkout duration p50 in ms, 15 minutes", values: p50 },
+        { label: "Checkout duration p95 in ms, 15 minutes", values: p95 },
+      ],
+      now: hasData(p95)
+        ? `p50 ${formatMs(lastValue(p50))}, p95 ${formatMs(lastValue(p95))} (latest checkouts).`
+        : undefined,
+    },
+    {
+      id: "chart-outbox",
+      title: "Outbox backlog",
+      lines: [{ label: "Outbox events not yet published, 15 minutes", values: backlog }],
+      now: hasData(backlog) ? `${formatNumber(lastValue(backlog), 0)} events not yet published.` : undefined,
+    },
+    {
+      id: "chart-lag",
+      title: "Consumer lag",
+      lines: [{ label: "Events owed to consumers, 15 minutes", values: lag }],
+      now: hasData(lag) ? `${formatNumber(lastValue(lag), 0)} events owed to consumers.` : undefined,
+    },
+    {
+      id: "chart-breakers",
+      title: "Circuit breakers",
+      lines: [
+        { label: "Open circuit breakers, 15 minutes", values: open },
+        { label: "Half-open circuit breakers, 15 minutes", values: halfOpen },
+      ],
+      now: hasData(open)
+        ? `${formatNumber(lastValue(open), 0)} open, ${formatNumber(lastValue(halfOpen), 0)} half-open.`
+        : undefined,
+    },
+    {
+      id: "chart-rate-limit",
+      title: "Rate-limit rejections",
+      lines: [{ label: "Requests refused with 429 per second, 15 minutes", values: rejections }],
+      now: empty ? undefined : `${rejectionCount} in 15 minutes (${perSecond(rejections.at(-1) ?? 0)} now).`,
+    },
+  ];
+}
+
 export function OverviewPage() {
   useTitle("Console: overview");
   const [series, setSeries] = useState<Series[]>([]);
@@ -112,6 +200,7 @@ export function OverviewPage() {
   useVisibleInterval(() => void refresh(), REFRESH_MS);
 
   const rows = figures(series);
+  const charts = platformCharts(series);
   return (
     <>
       <h1>Operations console</h1>
@@ -186,6 +275,29 @@ export function OverviewPage() {
         <p className="hint">
           Rates are summed over a service's instances; latencies are the slowest instance's. Health is the
           gateway's readiness probe of each service (<code>/health/ready</code>).
+        </p>
+      </Panel>
+      <Panel title="Platform" id="platform-title">
+        <ul className="console-charts">
+          {charts.map((chart) => (
+            <li key={chart.id}>
+              <h3 id={chart.id}>{chart.title}</h3>
+              {chart.now === undefined ? (
+                <p className="muted">No data yet.</p>
+              ) : (
+                <>
+                  {chart.lines.map((line) => (
+                    <Sparkline key={line.label} values={line.values} label={line.label} />
+                  ))}
+                  <p>{chart.now}</p>
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+        <p className="hint">
+          Every instance summed per 5-second sample (checkout durations: the slowest instance's); counts over
+          15 minutes are the rates times their intervals.
         </p>
       </Panel>
     </>
