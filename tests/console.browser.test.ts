@@ -1,9 +1,16 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
 import { startTracing } from "@blossom/telemetry";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  expectAccessible,
+  expectNoConsoleErrors,
+  launchChromium,
+  openWatched,
+  requireBuiltShop,
+  shot,
+  signIn,
+  signUp,
+} from "./support/browser.js";
 import type { TestPlatform } from "./support/embedded-platform.js";
 
 /**
@@ -13,76 +20,8 @@ import type { TestPlatform } from "./support/embedded-platform.js";
  * for console errors. Screenshots (1280 px) go to docs/screenshots/console-*.png.
  */
 
-const ROOT = resolve(import.meta.dirname, "..");
-const DIST = join(ROOT, "apps/web/dist");
-const SHOTS = join(ROOT, "docs/screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const ADMIN_EMAIL = "admin@blossom.local";
 const ADMIN_PASSWORD = "admin password for browser tests";
-
-interface Watched {
-  page: Page;
-  errors: string[];
-}
-
-async function open(context: BrowserContext): Promise<Watched> {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
-  return { page, errors };
-}
-
-function expectNoConsoleErrors(watched: Watched, where: string): void {
-  expect(watched.errors, `console errors on ${where}`).toEqual([]);
-}
-
-async function expectAccessible(page: Page, where: string): Promise<void> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate<
-    Array<{ id: string; impact: string; help: string; targets: string[] }>
-  >(`
-    axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
-    }).then((result) => result.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact,
-      help: violation.help,
-      targets: violation.nodes.map((node) => JSON.stringify(node.target)).slice(0, 3),
-    })))
-  `);
-  const serious = violations.filter(
-    (violation) => violation.impact === "serious" || violation.impact === "critical",
-  );
-  expect(serious, `accessibility violations on ${where}`).toEqual([]);
-}
-
-async function signIn(page: Page, shop: string, email: string, password: string): Promise<void> {
-  await page.goto(`${shop}/login`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
-
-/** Signs a new customer up; returns their email address. */
-async function signUp(page: Page, shop: string, name: string): Promise<string> {
-  const email = `${name.toLowerCase().replace(/\W+/g, "-")}-${Date.now()}@example.com`;
-  await page.goto(`${shop}/signup`);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-  return email;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 /**
  * No access token or card number in the page's content, closed details (span attributes, log
@@ -100,18 +39,14 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
   let shop: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, "index.html")))
-      throw new Error("apps/web/dist is missing: run `npm run build:web` (npm install does it)");
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-    mkdirSync(SHOTS, { recursive: true });
+    requireBuiltShop();
     // Tracing starts before the platform's modules are loaded (as the `blossom` bootstrap does),
     // hence the dynamic import; LOG_LEVEL info keeps a checkout's log lines (the kit's is warn).
     startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
     const { startTestPlatform } = await import("./support/embedded-platform.js");
     platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD, LOG_LEVEL: "info" });
     shop = platform.gateway.replace("127.0.0.1", "localhost");
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -121,7 +56,7 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
 
   it("an admin sees the services, the trace and waterfall of a checkout just made, its logs, dead letters and the mailbox", async () => {
     // A customer checks out (with the shop's own pages), so there is a trace to find.
-    const customer = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const customer = await openWatched(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
     const customerEmail = await signUp(customer.page, shop, "Cat Console");
     await customer.page.goto(`${shop}/`);
     await customer.page
@@ -151,7 +86,7 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
     await shot(customer.page, "console-not-allowed-desktop");
     expectNoConsoleErrors(customer, "the console as a customer");
 
-    const admin = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const admin = await openWatched(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
     const { page } = admin;
     await signIn(page, shop, ADMIN_EMAIL, ADMIN_PASSWORD);
 

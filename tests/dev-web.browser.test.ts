@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { freePort } from "@blossom/testkit";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./support/browser.js";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
 
 /**
@@ -14,7 +14,6 @@ import { startTestPlatform, type TestPlatform } from "./support/embedded-platfor
  */
 
 const ROOT = resolve(import.meta.dirname, "..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // biome-ignore lint/suspicious/noControlCharactersInRegex: Vite's output is coloured (ANSI escapes).
 const ANSI = /\u001b\[[0-9;]*m/g;
 
@@ -109,9 +108,7 @@ describe("npm run dev:web (Vite, hot reload, /api proxied to a running platform)
   });
 
   it("renders the catalog in chromium from the dev server, with no console errors", async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on("console", (message) => {

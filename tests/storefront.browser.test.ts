@@ -1,9 +1,17 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  expectAccessible,
+  expectNoConsoleErrors,
+  launchChromium,
+  openWatched,
+  requireBuiltShop,
+  shot,
+  signIn,
+  signUp,
+  type Watched,
+} from "./support/browser.js";
 import { startTestPlatform, type TestPlatform } from "./support/embedded-platform.js";
 
 /**
@@ -14,34 +22,9 @@ import { startTestPlatform, type TestPlatform } from "./support/embedded-platfor
  * must stay within 150 kB gzipped. Screenshots (1280 px and 390 px) go to docs/screenshots/.
  */
 
-const ROOT = resolve(import.meta.dirname, "..");
-const DIST = join(ROOT, "apps/web/dist");
-const SHOTS = join(ROOT, "docs/screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const JS_BUDGET_BYTES = 150 * 1024;
 const ADMIN_EMAIL = "admin@blossom.local";
 const ADMIN_PASSWORD = "admin password for browser tests";
-
-interface Watched {
-  page: Page;
-  /** Console errors and uncaught exceptions since the last `expectNoConsoleErrors`. */
-  errors: string[];
-}
-
-async function open(context: BrowserContext): Promise<Watched> {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
-  return { page, errors };
-}
-
-function expectNoConsoleErrors(watched: Watched, where: string): void {
-  expect(watched.errors, `console errors on ${where}`).toEqual([]);
-}
 
 /** Forgets console errors of a step that provokes an API error on purpose (the browser logs its status). */
 function forgetExpectedHttpErrors(watched: Watched, status: number): void {
@@ -56,48 +39,6 @@ function forgetExpectedNetworkErrors(watched: Watched): void {
     watched.errors.length,
     ...watched.errors.filter((line) => !/net::ERR_(CONNECTION_REFUSED|FAILED)/.test(line)),
   );
-}
-
-/** axe-core on the page as it is now: no serious or critical violation (WCAG 2.1 A and AA). */
-async function expectAccessible(page: Page, where: string): Promise<void> {
-  // Evaluated through the DevTools protocol, not a <script> tag: the shop's CSP allows no inline script.
-  await page.evaluate(AXE_SOURCE);
-  // A string, run in the page: this file is type-checked without the DOM's types.
-  const violations = await page.evaluate<
-    Array<{ id: string; impact: string; help: string; targets: string[] }>
-  >(`
-    axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
-    }).then((result) => result.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact,
-      help: violation.help,
-      targets: violation.nodes.map((node) => JSON.stringify(node.target)).slice(0, 3),
-    })))
-  `);
-  const serious = violations.filter(
-    (violation) => violation.impact === "serious" || violation.impact === "critical",
-  );
-  expect(serious, `accessibility violations on ${where}`).toEqual([]);
-}
-
-/** Signs in through the shop's own form, as a person does. */
-async function signIn(page: Page, shop: string, email: string, password: string): Promise<void> {
-  await page.goto(`${shop}/login`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
-
-/** Signs up a new customer (and so signs in) through the shop's form. */
-async function signUp(page: Page, shop: string, name: string): Promise<void> {
-  await page.goto(`${shop}/signup`);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(`${name.toLowerCase().replace(/\W+/g, "-")}-${Date.now()}@example.com`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
 /**
@@ -118,25 +59,17 @@ async function tabTo(
   throw new Error(`${key} × ${most} never reached ${target}`);
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
 describe("the storefront in a real browser (chromium, fresh embedded platform)", () => {
   let platform: TestPlatform;
   let browser: Browser;
   let shop: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, "index.html")))
-      throw new Error("apps/web/dist is missing: run `npm run build:web` (npm install does it)");
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-    mkdirSync(SHOTS, { recursive: true });
+    requireBuiltShop();
     platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD });
     // `localhost`, a secure context for Chromium, so the Secure refresh cookie is kept over http.
     shop = platform.gateway.replace("127.0.0.1", "localhost");
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -146,7 +79,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
 
   it("a new customer signs up, searches, buys two items with 4242…, sees it confirmed live, and is mailed", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const watched = await open(context);
+    const watched = await openWatched(context);
     const { page } = watched;
 
     // The catalog, and what it costs to load.
@@ -279,7 +212,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
 
   it("cancels another order and shows the refund; a declined card is said in words; history, 404 and sign-out", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const watched = await open(context);
+    const watched = await openWatched(context);
     const { page } = watched;
     await page.goto(`${shop}/signup`);
     await page.getByLabel("Name").fill("Bo Browser");
@@ -362,7 +295,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
       isMobile: true,
       hasTouch: true,
     });
-    const watched = await open(context);
+    const watched = await openWatched(context);
     const { page } = watched;
     await page.goto(`${shop}/`);
     await page.getByRole("list", { name: "Products" }).waitFor();
@@ -383,7 +316,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
   });
   it("an admin creates a product (field errors from the API), adjusts its stock (a 409 in words), reads the audit log; a customer is not let in", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const watched = await open(context);
+    const watched = await openWatched(context);
     const { page } = watched;
     await signIn(page, shop, ADMIN_EMAIL, ADMIN_PASSWORD);
 
@@ -477,7 +410,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
     await context.close();
 
     // A customer who opens an admin page is told, in words, that it is not for them.
-    const customer = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const customer = await openWatched(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
     await signUp(customer.page, shop, "Cy Customer");
     expect(await customer.page.getByRole("link", { name: "Admin" }).count()).toBe(0);
     await customer.page.goto(`${shop}/admin/audit`);
@@ -491,7 +424,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
 
   it("an admin changes a price; a customer sees it, checks out with the keyboard alone, and is charged it", async () => {
     // The admin lowers the hammock's price from $54.00 to $49.50.
-    const admin = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const admin = await openWatched(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
     await signIn(admin.page, shop, ADMIN_EMAIL, ADMIN_PASSWORD);
     await admin.page.goto(`${shop}/admin?q=hammock`);
     await admin.page.getByRole("link", { name: "Edit Hammock" }).click();
@@ -504,7 +437,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
     await admin.page.context().close();
 
     // A customer finds it at the new price and puts two in the cart.
-    const watched = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const watched = await openWatched(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
     const { page } = watched;
     await signUp(page, shop, "Di Keyboard");
     await page.getByLabel("Search products").fill("hammock");
@@ -569,7 +502,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
   });
 
   it("pages through the catalog with the API's cursors, and back; notification preferences are saved", async () => {
-    const watched = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const watched = await openWatched(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
     const { page } = watched;
     const names = () => page.getByRole("list", { name: "Products" }).getByRole("heading").allTextContents();
     await page.goto(`${shop}/`);
@@ -627,7 +560,7 @@ describe("the storefront in a real browser (chromium, fresh embedded platform)",
     expect(created.status).toBe(201);
     const teapot = (await created.json()) as { id: string };
 
-    const watched = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    const watched = await openWatched(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
     const { page } = watched;
     const email = `eve-${Date.now()}@example.com`;
     await page.goto(`${shop}/signup`);
