@@ -1,8 +1,9 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { api, isAbort } from "../api/client.js";
 import { Link, navigate, useLocation, useTitle } from "../router.js";
-import { formatTime, Json, Problem, query, useVisibleInterval } from "./parts.js";
-import { type LogLine, type Logs, SERVICES } from "./types.js";
+import { formatTime, Json, Problem, query, ServiceFilter, useVisibleInterval } from "./parts.js";
+
+import type { LogLine, Logs } from "./types.js";
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 /** How often the live tail asks for new lines (a timer, stopped while the tab is hidden). */
@@ -89,19 +90,11 @@ export function LogsPage() {
     <>
       <h1>Logs</h1>
       <form className="filters console-filters" onSubmit={apply} aria-label="Filter log lines">
-        <div className="field">
-          <label htmlFor="log-service">Service</label>
-          <select
-            id="log-service"
-            value={draft.service}
-            onChange={(event) => setDraft({ ...draft, service: event.target.value })}
-          >
-            <option value="">Any</option>
-            {SERVICES.map((service) => (
-              <option key={service}>{service}</option>
-            ))}
-          </select>
-        </div>
+        <ServiceFilter
+          id="log-service"
+          value={draft.service}
+          onChange={(service) => setDraft({ ...draft, service })}
+        />
         <div className="field">
           <label htmlFor="log-level">Level and above</label>
           <select

@@ -2,8 +2,9 @@ import { type FormEvent, useEffect, useState } from "react";
 import { api, isAbort } from "../api/client.js";
 import { Link, navigate, useLocation, useTitle } from "../router.js";
 import { useApi } from "../use-api.js";
-import { formatMs, formatTime, Panel, Problem, query, spanLabel } from "./parts.js";
-import { type Logs, SERVICES, type Trace, type TraceDetail, type TraceList } from "./types.js";
+import { formatMs, formatTime, Panel, Problem, query, ServiceFilter, spanLabel } from "./parts.js";
+
+import type { Logs, Trace, TraceDetail, TraceList } from "./types.js";
 
 /** The filters, kept in the URL (a filtered list can be shared, and Back works). */
 function readFilters(params: URLSearchParams) {
@@ -99,19 +100,11 @@ export function TracesPage() {
     <>
       <h1>Traces</h1>
       <form className="filters console-filters" onSubmit={apply} aria-label="Filter traces">
-        <div className="field">
-          <label htmlFor="trace-service">Service</label>
-          <select
-            id="trace-service"
-            value={draft.service}
-            onChange={(event) => setDraft({ ...draft, service: event.target.value })}
-          >
-            <option value="">Any</option>
-            {SERVICES.map((service) => (
-              <option key={service}>{service}</option>
-            ))}
-          </select>
-        </div>
+        <ServiceFilter
+          id="trace-service"
+          value={draft.service}
+          onChange={(service) => setDraft({ ...draft, service })}
+        />
         <div className="field">
           <label htmlFor="trace-status">Status</label>
           <select

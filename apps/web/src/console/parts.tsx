@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useRef } from "react";
 import { isApiError, isUnreachable } from "../api/client.js";
 import { Link, useLocation } from "../router.js";
+import { SERVICES } from "./types.js";
 
 /** The console's sections, in its own navigation. */
 const SECTIONS = [
@@ -198,4 +199,27 @@ export function spanLabel(span: { name: string; kind: string; attributes: Record
   if (span.kind !== "server" || typeof path !== "string" || span.name.endsWith(` ${path}`)) return span.name;
   const method = span.attributes["http.request.method"];
   return typeof method === "string" ? `${method} ${path}` : `${span.name} ${path}`;
+}
+
+/** The "Service" filter of the console's lists: any, or one of the platform's runnables. */
+export function ServiceFilter({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  onChange: (service: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>Service</label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">Any</option>
+        {SERVICES.map((service) => (
+          <option key={service}>{service}</option>
+        ))}
+      </select>
+    </div>
+  );
 }
