@@ -597,3 +597,43 @@ describe("what a failed call says was done", () => {
     expect(shed).toMatchObject({ status: 503, outcomeUnknown: false });
   });
 });
+
+/** An upstream whose GET /orders/held answers only when released, and whose POST /orders at once. */
+async function holdingUpstream(): Promise<{ url: string; release: (() => void)[] }> {
+  const release: (() => void)[] = [];
+  const upstream = await startUpstream((app) => {
+    app.get(
+      "/orders/held",
+      () => new Promise<{ held: true }>((done) => release.push(() => done({ held: true }))),
+    );
+    app.post("/orders", async () => ({ placed: true }));
+  });
+  return { url: upstream.url, release };
+}
+
+describe("held requests (Prefer: wait)", () => {
+  it("wait on connections of their own: a new call does not queue behind held answers", async () => {
+    const { url, release } = await holdingUpstream();
+    // One ordinary connection: were the held calls on it, the POST would wait for them.
+    const orders = client([url], { connections: 1 });
+    const held = [1, 2, 3].map(() => orders.getJson("/orders/held", { held: true, timeoutMs: 10_000 }));
+    await expect.poll(() => release.length).toBe(3);
+
+    const placed = await orders.postJson("/orders", {}, { timeoutMs: 1_000 });
+    expect(placed).toEqual({ placed: true });
+
+    for (const done of release) done();
+    expect(await Promise.all(held)).toEqual([{ held: true }, { held: true }, { held: true }]);
+  });
+
+  it("without the flag share the ordinary connections (the POST waits for one)", async () => {
+    const { url, release } = await holdingUpstream();
+    const orders = client([url], { connections: 1, retry: { maxAttempts: 1 } });
+    const held = orders.getJson("/orders/held", { timeoutMs: 10_000 });
+    await expect.poll(() => release.length).toBe(1);
+    const placed = rejection(orders.postJson("/orders", {}, { timeoutMs: 300 }));
+    expect(await placed).toMatchObject({ code: "UPSTREAM_TIMEOUT" });
+    for (const done of release) done();
+    await held;
+  });
+});

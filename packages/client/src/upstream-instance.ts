@@ -53,6 +53,9 @@ export interface UpstreamInstanceOptions {
   breaker: BreakerOptions;
 }
 
+/** Held requests in flight to one instance at most; more queue in undici (the gateway sheds first). */
+const MAX_HELD_CONNECTIONS = 1024;
+
 /**
  * One instance of an upstream service: its keep-alive undici `Pool`, its circuit breaker and
  * its counters. `send` runs one attempt through the breaker, bounded by its timeout
@@ -65,6 +68,9 @@ export class UpstreamInstance {
   readonly breaker: InstanceBreaker;
   readonly #upstream: string;
   readonly #pool: Pool;
+  /** Connections of held requests (`Prefer: wait`), made on first use: see `UpstreamRequest.held`. */
+  #heldPool: Pool | undefined;
+  readonly #origin: string;
   readonly #pathPrefix: string;
   #inFlight = 0;
   #attempts = 0;
@@ -85,6 +91,7 @@ export class UpstreamInstance {
     this.url = options.url;
     this.#upstream = options.upstream;
     this.#pathPrefix = parsed.pathname.replace(/\/+$/, "");
+    this.#origin = parsed.origin;
     this.#pool = new Pool(parsed.origin, { connections: options.connections });
     this.breaker = new InstanceBreaker({
       ...options.breaker,
@@ -164,7 +171,18 @@ export class UpstreamInstance {
 
   /** Closes the pool once the requests in flight have finished (they are bounded by timeouts). */
   async close(): Promise<void> {
-    await this.#pool.close();
+    await Promise.all([this.#pool.close(), this.#heldPool?.close()]);
+  }
+
+  /**
+   * Held requests get a pool of their own: held in the ordinary one, they would fill its
+   * connections while new calls (a checkout's POST) queue behind answers that may take seconds.
+   * Its size is bounded by the callers (the gateway's bulkhead for held requests).
+   */
+  #poolFor(request: PreparedRequest): Pool {
+    if (!request.held) return this.#pool;
+    this.#heldPool ??= new Pool(this.#origin, { connections: MAX_HELD_CONNECTIONS });
+    return this.#heldPool;
   }
 
   async #exchange(
@@ -183,7 +201,7 @@ export class UpstreamInstance {
     let headers: Record<string, string | string[]>;
     let text: string;
     try {
-      const answer = await this.#pool.request({
+      const answer = await this.#poolFor(request).request({
         path: this.#pathPrefix + request.target,
         method: request.method,
         headers: request.headers,

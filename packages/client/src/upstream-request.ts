@@ -30,6 +30,12 @@ export interface UpstreamRequest {
    * open a breaker. Unset: each call counts as its own caller.
    */
   caller?: string;
+  /**
+   * The upstream may hold the answer for a long time (`Prefer: wait`, server-sent events): the
+   * call goes through the instance's own pool for held requests, so that waiting requests never
+   * take the keep-alive connections ordinary calls queue for.
+   */
+  held?: boolean;
 }
 
 /** Options of the typed helpers (`getJson`, `postJson`, …). */
@@ -90,6 +96,8 @@ export interface PreparedRequest {
   retrySafe: boolean;
   /** See `UpstreamRequest.caller`. */
   caller: string | undefined;
+  /** See `UpstreamRequest.held`. */
+  held: boolean;
 }
 
 /**
@@ -129,6 +137,7 @@ export function prepareRequest(
     timeoutMs,
     retrySafe: isRetrySafe(request.method, headers["idempotency-key"] !== undefined),
     caller: request.caller,
+    held: request.held === true,
   };
 }
 

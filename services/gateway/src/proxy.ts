@@ -66,20 +66,25 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
               ...(idempotencyKey ? { idempotencyKey } : {}),
               caller,
               ...(hold
-                ? { timeoutMs: (timeoutMs ?? DEFAULT_TIMEOUT_MS) + wait * 1000, signal: hold.signal }
+                ? {
+                    timeoutMs: (timeoutMs ?? DEFAULT_TIMEOUT_MS) + wait * 1000,
+                    signal: hold.signal,
+                    held: true,
+                  }
                 : timeoutMs === undefined
                   ? {}
                   : { timeoutMs }),
             });
         // At most N requests in flight per service: a slow one cannot take every other's capacity.
-        const send = (attempt: () => Promise<UpstreamStreamResponse>) =>
-          bulkhead ? bulkhead.run(service, attempt) : attempt();
+        // A held request has slots (and upstream connections) of its own: see Bulkhead.
+        const send = (attempt: () => Promise<UpstreamStreamResponse>, held = false) =>
+          bulkhead ? bulkhead.run(service, attempt, held) : attempt();
         let answer: UpstreamStreamResponse;
         if (wait > 0) {
           const hold = new AbortController();
           held.add(hold);
           try {
-            answer = await send(forward(headers, hold));
+            answer = await send(forward(headers, hold), true);
           } catch (error) {
             if (!hold.signal.aborted) throw error;
             // The gateway is stopping: what the service has now, without waiting any longer.
