@@ -141,6 +141,20 @@ function ownCpuSeconds(pid: number): number {
 }
 
 /** CPU seconds (user + system) used so far by `pid` and its descendants (nginx's worker). */
+/** VmRSS of a process and its descendants, in MiB (0 for one that is gone). */
+export function treeRssMiB(pid: number): number {
+  let kib = 0;
+  for (const id of processTree(pid)) {
+    try {
+      const line = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${id}/status`, "utf8"));
+      kib += Number(line?.[1] ?? 0);
+    } catch {
+      // Gone already.
+    }
+  }
+  return kib / 1024;
+}
+
 export function cpuSeconds(pid: number): number {
   return processTree(pid).reduce((total, id) => total + ownCpuSeconds(id), 0);
 }

@@ -13,6 +13,7 @@ import {
   restock,
   signUpCustomers,
 } from "../checkout-load.js";
+import { treeRssMiB } from "../processes.js";
 import { errorMessage, fmt } from "../report.js";
 import { perOrder, withServerCpu } from "./cpu.js";
 import type { CheckoutOptions } from "./options.js";
@@ -63,9 +64,18 @@ export interface TopologyResult {
   /** CPU ms per confirmed order of each service's instances during the saturation phase (cluster). */
   saturationCpuByService?: Record<string, number>;
   paced?: PacedSummary;
+  /**
+   * RSS of the platform's processes (MiB) right after the paced phase, and once it has been idle
+   * for RSS_SETTLE_MS (V8 shrinks an idle heap: what `ps` shows a minute after a load).
+   */
+  rssAfterMiB?: number;
+  rssSettledMiB?: number;
   skipped?: string;
   failures: string[];
 }
+
+/** How long the platform idles before its settled RSS is read. */
+export const RSS_SETTLE_MS = 10_000;
 
 function summarize(result: LoadResult, serverSeconds: number | undefined): PhaseSummary {
   const { confirmed } = result;
@@ -165,6 +175,9 @@ async function checkoutPhases(
     offeredPerSecond: rate,
     pollMs: settings.pacedPollMs,
   };
+  result.rssAfterMiB = treeRssMiB(platform.pid);
+  await new Promise((settled) => setTimeout(settled, RSS_SETTLE_MS));
+  result.rssSettledMiB = treeRssMiB(platform.pid);
 }
 
 /** Starts a platform, runs both phases on it and stops it; a failure is recorded in the result, not thrown. */

@@ -15,7 +15,7 @@ import {
 } from "../report.js";
 import { coresBusy, totalCpu } from "./cpu.js";
 import type { CheckoutEnvironment, CheckoutOptions } from "./options.js";
-import type { PhaseSummary, TopologyResult } from "./phases.js";
+import { type PhaseSummary, RSS_SETTLE_MS, type TopologyResult } from "./phases.js";
 import { READ_WARMUP_SECONDS, type ReadResult } from "./reads.js";
 
 /** The issue's targets. */
@@ -285,7 +285,13 @@ function startupLine(topologies: readonly TopologyResult[]): string {
     (topology) =>
       `${topology.label} ${fmt(topology.startSeconds ?? 0)} s (${topology.processes} process${topology.processes === 1 ? "" : "es"}, ${topology.gateways} gateway${topology.gateways === 1 ? "" : "s"})`,
   );
-  return `  ready in: ${parts.length > 0 ? parts.join("; ") : "-"}\n`;
+  const rss = topologies
+    .filter((topology) => topology.rssAfterMiB !== undefined)
+    .map(
+      (topology) =>
+        `${topology.label} ${fmt(topology.rssAfterMiB ?? 0)} MiB, ${fmt(topology.rssSettledMiB ?? 0)} MiB after ${RSS_SETTLE_MS / 1000} s idle`,
+    );
+  return `  ready in: ${parts.length > 0 ? parts.join("; ") : "-"}\n${rss.length > 0 ? `  RSS after the load (every process of the platform): ${rss.join("; ")}\n` : ""}`;
 }
 
 function ratioNumber(a: number | undefined, b: number | undefined): number | undefined {
