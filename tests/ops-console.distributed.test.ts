@@ -18,6 +18,7 @@ import {
   SERVICES,
   TOPOLOGIES,
 } from "./support/topologies.js";
+import { newTraceId, tracedCheckout } from "./support/traced-checkout.js";
 
 /**
  * The operations console's data on a cluster (issue 17): one process per service and two of
@@ -122,6 +123,33 @@ describe.each(DISTRIBUTED)("the operations console's data on a cluster ($name)",
     expect(page.series.filter((series) => series.service === "orders")).toHaveLength(2);
     expect(new Set(page.series.map((series) => series.instance)).size).toBe(7);
   }, 30_000);
+
+  it("reports how late a checkout's order-placed event reached inventory, over JetStream", async () => {
+    await tracedCheckout(gateway, newTraceId());
+    const key = 'blossom_event_delivery_delay_seconds{event_type="orders.order-placed.v1"}';
+    const delay = await eventually(
+      async () => {
+        const answer = await admin.send<{
+          series: Array<{
+            points: Array<{
+              histograms: Record<
+                string,
+                { rate: number; p95: number | null; buckets: Record<string, number> }
+              >;
+            }>;
+          }>;
+        }>("GET", "/api/ops/metrics?service=inventory");
+        expect(answer.status).toBe(200);
+        const points = answer.body.series.flatMap((series) => series.points);
+        return points.map((point) => point.histograms[key]).find((figures) => figures !== undefined);
+      },
+      20_000,
+      "inventory's delivery delay of the checkout's order-placed event",
+    );
+    expect(delay.rate).toBeGreaterThan(0);
+    expect(delay.p95).toBeLessThan(60);
+    expect(Object.values(delay.buckets).reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(1);
+  }, 60_000);
 
   it("replays a dead letter through the gateway into its service's process", async () => {
     const bus = await NatsBus.connect({

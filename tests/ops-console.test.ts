@@ -43,6 +43,10 @@ interface MetricsPage {
       routes: Array<{ method: string; route: string; rate: number }>;
       rates: Record<string, number>;
       gauges: Record<string, number>;
+      histograms: Record<
+        string,
+        { rate: number; p50: number | null; p95: number | null; buckets: Record<string, number> }
+      >;
     }>;
   }>;
   unavailable: string[];
@@ -189,6 +193,28 @@ describe("GET /api/ops/metrics", () => {
     expect(later.status).toBe(200);
     expect(later.body.series.map((series) => series.service)).toEqual(["orders"]);
     expect(later.body.series[0]?.points.every((point) => point.time > last)).toBe(true);
+  }, 30_000);
+
+  it("reports how late each event type reached each consumer: inventory's order-placed delivery delay", async () => {
+    const key = 'blossom_event_delivery_delay_seconds{event_type="orders.order-placed.v1"}';
+    const delay = await eventually(
+      async () => {
+        const answer = await admin.send<MetricsPage>("GET", "/api/ops/metrics?service=inventory");
+        expect(answer.status).toBe(200);
+        const points = answer.body.series.flatMap((series) => series.points);
+        return points.map((point) => point.histograms[key]).find((figures) => figures !== undefined);
+      },
+      20_000,
+      "a sample of inventory's history after it handled the checkout's order-placed event",
+    );
+    expect(delay.rate).toBeGreaterThan(0);
+    // On the embedded default the relay publishes at commit and the memory bus hands over at
+    // once: well under the histogram's last bucket (60 s).
+    expect(delay.p95).toEqual(expect.any(Number));
+    expect(delay.p95).toBeLessThan(60);
+    const counts = Object.values(delay.buckets);
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(1);
+    expect(delay.buckets).not.toHaveProperty("+Inf");
   }, 30_000);
 });
 

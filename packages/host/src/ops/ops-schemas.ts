@@ -89,7 +89,20 @@ export const MetricsPointSchema = Type.Object({
   gauges: Type.Record(Type.String(), Type.Number()),
   histograms: Type.Record(
     Type.String(),
-    Type.Object({ rate: Type.Number(), p50: Quantile, p95: Quantile, p99: Quantile }),
+    Type.Object({
+      rate: Type.Number({ description: "observations per second" }),
+      p50: Quantile,
+      p95: Quantile,
+      p99: Quantile,
+      buckets: Type.Record(Type.String(), Type.Number(), {
+        description:
+          'observations in the interval per bucket (not cumulative), keyed by its upper bound le ("0.005", "+Inf"); empty buckets left out. Summed over points and instances, they give a quantile over a longer window',
+      }),
+    }),
+    {
+      description:
+        'other histograms that recorded something in the interval, in seconds, keyed name{label="value"}: checkout duration by outcome, event delivery delay by event type',
+    },
   ),
 });
 

@@ -30,6 +30,7 @@ export {
   BREAKER_STATE_VALUE,
   type BreakerStateName,
   type ConsumeOutcome,
+  DELIVERY_DELAY_BUCKETS,
   HTTP_DURATION_BUCKETS,
   ServiceMetrics,
   type ServiceMetricsOptions,

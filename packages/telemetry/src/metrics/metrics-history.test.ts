@@ -45,6 +45,36 @@ describe("MetricsHistory", () => {
     expect(history.points(points[0]?.time)).toEqual([points[1]]);
   });
 
+  it("keeps each event type's delivery delay with its bucket counts, which add up across points", async () => {
+    const metrics = new ServiceMetrics({ service: "inventory" });
+    const placed = "orders.order-placed.v1";
+    metrics.expectEvents({ consumed: [placed, "payments.payment-authorized.v1"] });
+    const history = new MetricsHistory({ registry: metrics.registry, intervalMs: 1000 });
+    await history.sample();
+    const now = Date.now();
+    const delivered = (delayMs: number) =>
+      metrics.eventDelivered(placed, new Date(now - delayMs).toISOString(), now);
+    for (let n = 0; n < 19; n++) delivered(3);
+    delivered(7_000);
+    await history.sample();
+    delivered(40);
+    await history.sample();
+
+    const [first, second] = history.points();
+    const key = `blossom_event_delivery_delay_seconds{event_type="${placed}"}`;
+    const delay = first?.histograms[key];
+    expect(delay?.rate).toBeCloseTo(20 / (first?.intervalSeconds ?? 1), 0);
+    expect(delay?.p50).toBeGreaterThan(0.0025);
+    expect(delay?.p50).toBeLessThanOrEqual(0.005);
+    expect(delay?.p99).toBeGreaterThan(5);
+    // Sparse, each non-empty bucket after its lower bound: (2.5 ms, 5 ms] and (5 s, 10 s].
+    expect(delay?.buckets).toEqual({ "0.0025": 0, "0.005": 19, "5": 0, "10": 1 });
+    // Only the series that recorded something: not the other type, started at zero.
+    expect(Object.keys(first?.histograms ?? {})).toEqual([key]);
+    expect(second?.histograms[key]?.buckets).toEqual({ "0.025": 0, "0.05": 1 });
+    expect(second?.histograms[key]?.p95).toBeGreaterThan(0.025);
+  });
+
   it("keeps only the history's length of points; its timer stops", async () => {
     const metrics = new ServiceMetrics({ service: "gateway" });
     const history = new MetricsHistory({ registry: metrics.registry, intervalMs: 1000, historyMs: 3000 });

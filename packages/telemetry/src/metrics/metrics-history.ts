@@ -33,12 +33,20 @@ export interface RouteFigures extends RequestFigures {
   route: string;
 }
 
-/** What another histogram (checkout duration) recorded in the interval, in seconds. */
+/** What another histogram (checkout duration, event delivery delay) recorded in the interval, in seconds. */
 export interface HistogramFigures {
   rate: number;
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /**
+   * Observations in the interval per bucket (not cumulative), keyed by the bucket's upper bound
+   * as Prometheus writes `le` (`"0.005"`, `"+Inf"`); empty buckets are left out, except the one
+   * just below a non-empty one (with 0: its lower bound, to interpolate in). Quantiles of
+   * intervals cannot be combined, counts can: summed over points and instances they give a
+   * quantile over 15 minutes and every replica (as `bucketQuantile` does).
+   */
+  buckets: Record<string, number>;
 }
 
 /** One sample: the change since the previous one, as rates, and the gauges' values. */
@@ -316,7 +324,31 @@ function histogramFigures(
       p50: round(bucketQuantile(0.5, change) ?? 0),
       p95: round(bucketQuantile(0.95, change) ?? 0),
       p99: round(bucketQuantile(0.99, change) ?? 0),
+      buckets: bucketCounts(change),
     };
   }
   return result;
+}
+
+/**
+ * The non-empty buckets of an interval's (cumulative) histogram, as counts per bucket. Each is
+ * preceded by its lower bound (the bucket below, with 0 when it is empty), so that a reader of
+ * the sparse form interpolates inside a bucket as `bucketQuantile` does on the whole histogram.
+ */
+function bucketCounts(histogram: Histogram): Record<string, number> {
+  const counts: Record<string, number> = {};
+  let below = 0;
+  let lower: string | undefined;
+  for (const bound of [...histogram.buckets.keys()].sort((a, b) => a - b)) {
+    const le = bound === Number.POSITIVE_INFINITY ? "+Inf" : String(bound);
+    const cumulative = histogram.buckets.get(bound) ?? 0;
+    // Kept sparse: a point of the ring holds a few buckets, not all of them (bounded memory).
+    if (cumulative > below) {
+      if (lower !== undefined) counts[lower] ??= 0;
+      counts[le] = cumulative - below;
+    }
+    below = Math.max(below, cumulative);
+    lower = le;
+  }
+  return counts;
 }

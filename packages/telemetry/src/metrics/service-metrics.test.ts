@@ -103,6 +103,37 @@ describe("ServiceMetrics", () => {
     expect(value(text, "blossom_events_dead_lettered_total", type)).toBe(1);
   });
 
+  it("records each event type's delivery delay from its envelope's time, starting at zero", async () => {
+    const metrics = new ServiceMetrics({ service: "inventory" });
+    metrics.expectEvents({ consumed: ["orders.order-placed.v1", "payments.payment-authorized.v1"] });
+    const placed = 'event_type="orders.order-placed.v1"';
+    const authorized = 'event_type="payments.payment-authorized.v1"';
+    let text = await metrics.exposition();
+    expect(value(text, "blossom_event_delivery_delay_seconds_count", `${placed},service="inventory"`)).toBe(
+      0,
+    );
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="+Inf",${authorized}`)).toBe(0);
+
+    const now = Date.parse("2025-01-01T00:00:10.000Z");
+    metrics.eventDelivered("orders.order-placed.v1", "2025-01-01T00:00:09.996Z", now); // 4 ms
+    metrics.eventDelivered("orders.order-placed.v1", "2025-01-01T00:00:08.000Z", now); // 2 s
+    metrics.eventDelivered("payments.payment-authorized.v1", "2025-01-01T00:00:00.000Z", now); // 10 s
+    // A publisher's clock ahead of ours counts as no delay; an unreadable time is not recorded.
+    metrics.eventDelivered("payments.payment-authorized.v1", "2025-01-01T00:00:11.000Z", now);
+    metrics.eventDelivered("payments.payment-authorized.v1", "yesterday", now);
+    text = await metrics.exposition();
+    expect(value(text, "blossom_event_delivery_delay_seconds_count", placed)).toBe(2);
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="0.001",${placed}`)).toBe(0);
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="0.005",${placed}`)).toBe(1);
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="2.5",${placed}`)).toBe(2);
+    expect(value(text, "blossom_event_delivery_delay_seconds_sum", placed)).toBeCloseTo(2.004, 6);
+    expect(value(text, "blossom_event_delivery_delay_seconds_count", authorized)).toBe(2);
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="0.001",${authorized}`)).toBe(1);
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="5",${authorized}`)).toBe(1);
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="10",${authorized}`)).toBe(2);
+    expect(value(text, "blossom_event_delivery_delay_seconds_bucket", `le="60",${authorized}`)).toBe(2);
+  });
+
   it("reads the outbox backlog and consumer lag at scrape time, keeping the last value if a read fails", async () => {
     const metrics = new ServiceMetrics({ service: "orders" });
     let backlog: number | Error = 3;

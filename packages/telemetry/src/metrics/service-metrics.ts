@@ -5,6 +5,14 @@ import { processMetrics } from "./process-metrics.js";
 /** Buckets of the request histogram: 5 ms to 10 s, what an API answer can reasonably take. */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/**
+ * Buckets of the event delivery delay: 1 ms (published at commit, handed over at once by the
+ * memory bus) to 60 s (a consumer far behind, or back from a restart); beyond is `+Inf`.
+ */
+export const DELIVERY_DELAY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
 /** Label sets of the request histogram whose child handle is kept (a bound on a bound). */
 const MAX_CACHED_LABEL_SETS = 1024;
 
@@ -52,6 +60,7 @@ export class ServiceMetrics {
   readonly #consumed: Counter<"event_type" | "outcome">;
   readonly #redelivered: Counter<"event_type">;
   readonly #deadLettered: Counter<"event_type">;
+  readonly #deliveryDelay: Histogram<"event_type">;
 
   constructor(options: ServiceMetricsOptions) {
     this.service = options.service;
@@ -88,6 +97,15 @@ export class ServiceMetrics {
       labelNames: ["event_type"],
       registers,
     });
+    // Lag per event type, on every bus alike: the consumer-lag gauge is a count per consumer
+    // (JetStream keeps pending per durable, not per subject); this is how late each type arrives.
+    this.#deliveryDelay = new Histogram({
+      name: "blossom_event_delivery_delay_seconds",
+      help: "Time from an event occurring (its envelope's time) to this service's consumer starting to handle its first delivery, by event type.",
+      labelNames: ["event_type"],
+      buckets: DELIVERY_DELAY_BUCKETS,
+      registers,
+    });
   }
 
   /** Records one HTTP request (`routeTemplate` undefined for a request no route matched). */
@@ -118,6 +136,7 @@ export class ServiceMetrics {
         this.#consumed.inc({ event_type: type, outcome }, 0);
       this.#redelivered.inc({ event_type: type }, 0);
       this.#deadLettered.inc({ event_type: type }, 0);
+      this.#deliveryDelay.zero({ event_type: type });
     }
   }
 
@@ -128,6 +147,19 @@ export class ServiceMetrics {
   eventConsumed(type: string, outcome: ConsumeOutcome, attempt: number): void {
     this.#consumed.inc({ event_type: type, outcome });
     if (attempt > 1) this.#redelivered.inc({ event_type: type });
+  }
+
+  /**
+   * Records how late a delivery reached the consumer: `now` minus the envelope's `time` (when the
+   * publisher wrote the event to its outbox, so the relay's wait counts too). Call it as handling
+   * starts, for first attempts only: a redelivery's wait is the backoff, counted as a redelivery.
+   * A replayed dead letter is a first attempt and counts with its whole age. Another machine's
+   * clock can be ahead: a negative delay counts as 0; an unreadable time is not recorded.
+   */
+  eventDelivered(type: string, occurredAt: string, now: number = Date.now()): void {
+    const occurred = Date.parse(occurredAt);
+    if (Number.isNaN(occurred)) return;
+    this.#deliveryDelay.observe({ event_type: type }, Math.max(0, (now - occurred) / 1000));
   }
 
   eventDeadLettered(type: string): void {
