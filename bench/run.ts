@@ -53,7 +53,7 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
             BENCH_CHECKOUT_PACED_RATE (orders/s, default half the saturation rate), BENCH_CHECKOUT_PACED_POLL_MS (unset),
             BENCH_CHECKOUT_MAX_IN_FLIGHT (64), BENCH_CHECKOUT_REPLICAS (--replicas of the checkout cluster, default 2),
             BENCH_CHECKOUT_READ_DURATION (s, default 5; --quick 2), BENCH_CHECKOUT_READ_CONNECTIONS (20),
-            BENCH_CHECKOUT_PARTS (embedded,cluster,reads), BENCH_CHECKOUT_CPU_PROF (dir for the cluster's --cpu-prof), BENCH_CHECKOUT_TELEMETRY (off | without=pg,undici); cluster servers: BENCH_POSTGRES_URL, BENCH_NATS_URL,
+            BENCH_CHECKOUT_PARTS (embedded,cluster,reads), BENCH_CHECKOUT_CPU_PROF (dir for every platform process's --cpu-prof), BENCH_CHECKOUT_TELEMETRY (off | without=pg,undici); cluster servers: BENCH_POSTGRES_URL, BENCH_NATS_URL,
             BENCH_REDIS_URL (default redis://127.0.0.1:6379); without them the cluster parts are skipped
   overload: BENCH_OVERLOAD_DURATION (s per phase, default 10; --quick 4), BENCH_OVERLOAD_CUSTOMERS (16),
             BENCH_OVERLOAD_READ_CONNECTIONS (20), BENCH_OVERLOAD_MAX_PENDING (ORDERS_MAX_PENDING_CHECKOUTS; default the service's)

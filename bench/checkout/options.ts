@@ -56,7 +56,7 @@ export interface CheckoutEnvironment {
   /** The platforms' variables that give them that telemetry. */
   telemetryEnv: Record<string, string>;
   /**
-   * BENCH_CHECKOUT_CPU_PROF: a directory where the checkout cluster's supervisor and instances
+   * BENCH_CHECKOUT_CPU_PROF: a directory where the embedded process, the cluster's supervisor and instances
    * write their --cpu-prof profiles (file names carry the pid; stderr maps pids to services).
    */
   cpuProfileDir: string | undefined;
