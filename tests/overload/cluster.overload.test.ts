@@ -1,15 +1,5 @@
-import { NatsBus } from "@blossom/bus/nats";
-import { InstanceBucket } from "@blossom/client";
-import { dropPostgresDatabase } from "@blossom/store";
-import {
-  isAlive,
-  spawnBlossom,
-  TEST_PASSWORD_HASH_COST,
-  testAdapters,
-  waitForClusterReady,
-} from "@blossom/testkit";
-import { clusterEnv } from "../support/cluster-env.js";
-import { SERVICES } from "../support/topologies.js";
+import { spawnBlossom, TEST_PASSWORD_HASH_COST, testAdapters, waitForClusterReady } from "@blossom/testkit";
+import { clusterEnv, stopClusterAndClean } from "../support/cluster-env.js";
 import { overloadSuite } from "./support/overload-suite.js";
 
 /**
@@ -35,23 +25,11 @@ overloadSuite("cluster: 2 replicas, PostgreSQL + NATS", {
     return {
       gateway,
       async stop() {
-        if (cluster.child.exitCode === null) {
-          cluster.child.kill("SIGINT");
-          const stopped = await Promise.race([
-            cluster.exited.then(() => true),
-            new Promise<boolean>((done) => setTimeout(() => done(false), 30_000)),
-          ]);
-          if (!stopped) cluster.child.kill("SIGKILL");
-        }
-        for (const row of rows) if (isAlive(row.pid)) process.kill(row.pid, "SIGKILL");
-        const bucket = await InstanceBucket.open({ url: adapters.natsUrl, prefix: tag });
-        await bucket.destroy().catch(() => {});
-        await bucket.close();
-        const bus = await NatsBus.connect({ url: adapters.natsUrl, prefix: tag });
-        await bus.destroyStreams();
-        await bus.close();
-        for (const service of SERVICES)
-          await dropPostgresDatabase(adapters.postgresUrl, `${tag}_${service}`).catch(() => {});
+        await stopClusterAndClean(
+          cluster,
+          rows.map((row) => row.pid),
+          { ...adapters, prefix: tag },
+        );
       },
     };
   },

@@ -1,4 +1,8 @@
-import { GENEROUS_USERS_LIMITS } from "@blossom/testkit";
+import { NatsBus } from "@blossom/bus/nats";
+import { InstanceBucket } from "@blossom/client";
+import { dropPostgresDatabase } from "@blossom/store";
+import { type BlossomProcess, GENEROUS_USERS_LIMITS, isAlive } from "@blossom/testkit";
+import { SERVICES } from "./topologies.js";
 
 /**
  * The environment of a test's `blossom cluster` on the CI servers (PostgreSQL, NATS JetStream,
@@ -24,4 +28,33 @@ export function clusterEnv(
     ...GENEROUS_USERS_LIMITS,
     ...overrides,
   };
+}
+
+/**
+ * Stops a test's `blossom cluster` (SIGINT, SIGKILL after 30 s), kills any of its instances
+ * still alive (a stopped or hung one ignores the cluster's SIGTERM), then removes what it left on
+ * the servers: its instance bucket, its NATS streams and its databases.
+ */
+export async function stopClusterAndClean(
+  cluster: BlossomProcess | undefined,
+  pids: Iterable<number>,
+  servers: { postgresUrl: string; natsUrl: string; prefix: string },
+): Promise<void> {
+  if (cluster && cluster.child.exitCode === null) {
+    cluster.child.kill("SIGINT");
+    const stopped = await Promise.race([
+      cluster.exited.then(() => true),
+      new Promise<boolean>((done) => setTimeout(() => done(false), 30_000)),
+    ]);
+    if (!stopped) cluster.child.kill("SIGKILL");
+  }
+  for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  const bucket = await InstanceBucket.open({ url: servers.natsUrl, prefix: servers.prefix });
+  await bucket.destroy().catch(() => {});
+  await bucket.close();
+  const bus = await NatsBus.connect({ url: servers.natsUrl, prefix: servers.prefix });
+  await bus.destroyStreams();
+  await bus.close();
+  for (const service of SERVICES)
+    await dropPostgresDatabase(servers.postgresUrl, `${servers.prefix}_${service}`).catch(() => {});
 }

@@ -1,14 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/client.js";
 import { useTitle } from "../router.js";
+import { answeringInstances, type Health, serviceHealth } from "./health.js";
 import { formatNumber, Panel, Problem, query, useVisibleInterval } from "./parts.js";
 import { CONSUMERS, type Metrics, type Readiness, type Series } from "./types.js";
 
 const REFRESH_MS = 5_000;
 /** The rates on the map are the mean of the last minute. */
 const WINDOW_MS = 60_000;
-
-type Health = "ready" | "not-ready" | "unknown";
 
 /** Traffic on one edge, per second. */
 interface Flow {
@@ -61,15 +60,14 @@ function toMap(metrics: Metrics, ready: Readiness | undefined): MapData {
   const health: Record<string, Health> = { gateway: ready ? "ready" : "unknown" };
   const databases: Record<string, Health> = {};
   const busStates: Health[] = [];
-  const instances: Record<string, number> = {};
+  const instances = answeringInstances(series, ["gateway", ...CONSUMERS]);
   const requests: Record<string, Flow> = {};
   const published: Record<string, Flow> = {};
   const consumed: Record<string, Flow> = {};
-  for (const service of ["gateway", ...CONSUMERS])
-    instances[service] = series.filter((one) => one.service === service).length;
   for (const service of CONSUMERS) {
     const entry = ready?.services[service];
-    health[service] = entry?.state ?? "unknown";
+    // A service no instance of which answers is down, not merely not ready.
+    health[service] = serviceHealth(entry?.state, instances[service] ?? 0);
     databases[service] = entry?.state === "ready" ? "ready" : checkState(entry?.detail, "database");
     busStates.push(entry?.state === "ready" ? "ready" : checkState(entry?.detail, "bus"));
     const api = (point: Series["points"][number]) =>
@@ -106,6 +104,7 @@ function toMap(metrics: Metrics, ready: Readiness | undefined): MapData {
 const HEALTH_WORDS: Record<Health, string> = {
   ready: "● ready",
   "not-ready": "▲ not ready",
+  down: "✖ down",
   unknown: "? unknown",
 };
 
@@ -206,7 +205,8 @@ function Edge({
 /**
  * The service map: the gateway, the five services, their databases and the bus as one SVG, each
  * node with its health (the gateway's readiness probe, which asks every service and each service
- * its database and bus) and instance count, each edge with its traffic over the last minute
+ * its database and bus; down when none of a service's instances answers) and the count of its
+ * instances that answer, each edge with its traffic over the last minute
  * (requests per second and error share from each service's own route metrics, events per second
  * from the outbox relays and consumers). Refreshed every 5 seconds while the tab is visible.
  */
@@ -394,7 +394,7 @@ export function MapPage() {
           ) and the share answered 5xx. Above the bus, per service: “out”, the events its outbox published
           (the arrow down); “in”, the deliveries its consumer finished (the arrow up), with the share that
           failed or was dead-lettered. Health: the gateway's readiness probe, in which each service checks its
-          database and the bus.
+          database and the bus; “down” when, besides, none of the service's instances answers.
         </p>
       </Panel>
       <Panel title="Traffic" id="traffic-title">

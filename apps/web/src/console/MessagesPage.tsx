@@ -2,8 +2,8 @@ import { useState } from "react";
 import { api } from "../api/client.js";
 import { Link, useTitle } from "../router.js";
 import { useApi } from "../use-api.js";
-import { parseKey } from "./metrics.js";
-import { formatTime, Json, Panel, Problem } from "./parts.js";
+import { addBuckets, type BucketCounts, bucketsQuantile, parseKey, slotOf } from "./metrics.js";
+import { formatMs, formatTime, Json, Panel, Problem } from "./parts.js";
 import {
   CONSUMERS,
   type DeadLetter,
@@ -24,14 +24,36 @@ interface FlowRow {
   redelivered: number;
   failed: number;
   deadLettered: number;
+  /** Delivery delay (envelope time → handling started) p95 in ms over 15 minutes; null: none seen. */
+  delayP95Ms: number | null;
+  /** The same in the latest 5 s slot where this consumer received the type. */
+  latestDelayP95Ms: number | null;
+  /** The consumer's events owed, all its types together (the gauge has no event type). */
   lag: number | undefined;
 }
+
+const DELIVERY_DELAY = "blossom_event_delivery_delay_seconds";
+
+/** Delivery delay bucket counts of one row: over 15 minutes, and in its latest slot. */
+interface DelayCounts {
+  all: BucketCounts;
+  latestSlot: number;
+  latest: BucketCounts;
+}
+
+const p95Ms = (counts: BucketCounts | undefined) => {
+  const seconds = counts ? bucketsQuantile(0.95, counts) : null;
+  return seconds === null ? null : seconds * 1000;
+};
 
 /** Counts (rate × interval, summed over points and instances) per event type and consumer. */
 function flows(series: Series[]): FlowRow[] {
   const published = new Map<string, number>();
   const rows = new Map<string, FlowRow>();
   const lag = new Map<string, number>();
+  // Bucket counts summed over points and instances: a p95 over 15 minutes and every replica
+  // (per-interval quantiles cannot be combined).
+  const delays = new Map<FlowRow, DelayCounts>();
   const row = (eventType: string, consumer: string) => {
     const key = `${eventType}\u0000${consumer}`;
     let found = rows.get(key);
@@ -44,6 +66,8 @@ function flows(series: Series[]): FlowRow[] {
         redelivered: 0,
         failed: 0,
         deadLettered: 0,
+        delayP95Ms: null,
+        latestDelayP95Ms: null,
         lag: undefined,
       };
       rows.set(key, found);
@@ -54,7 +78,24 @@ function flows(series: Series[]): FlowRow[] {
     const last = one.points.at(-1);
     const instanceLag = last?.gauges.blossom_consumer_lag;
     if (instanceLag !== undefined) lag.set(one.service, (lag.get(one.service) ?? 0) + instanceLag);
-    for (const point of one.points)
+    for (const point of one.points) {
+      for (const [key, figures] of Object.entries(point.histograms)) {
+        const delay = parseKey(key, DELIVERY_DELAY);
+        if (!delay?.event_type) continue;
+        const target = row(delay.event_type, one.service);
+        const slot = slotOf(point.time);
+        let counts = delays.get(target);
+        if (!counts) {
+          counts = { all: {}, latestSlot: slot, latest: {} };
+          delays.set(target, counts);
+        }
+        addBuckets(counts.all, figures.buckets);
+        if (slot > counts.latestSlot) {
+          counts.latestSlot = slot;
+          counts.latest = {};
+        }
+        if (slot === counts.latestSlot) addBuckets(counts.latest, figures.buckets);
+      }
       for (const [key, rate] of Object.entries(point.rates)) {
         const count = rate * point.intervalSeconds;
         const pub = parseKey(key, "blossom_events_published_total");
@@ -77,6 +118,7 @@ function flows(series: Series[]): FlowRow[] {
         const dead = parseKey(key, "blossom_events_dead_lettered_total");
         if (dead?.event_type) row(dead.event_type, one.service).deadLettered += count;
       }
+    }
   }
   const list = [...rows.values()];
   const consumedTypes = new Set(list.map((one) => one.eventType));
@@ -90,6 +132,8 @@ function flows(series: Series[]): FlowRow[] {
         redelivered: 0,
         failed: 0,
         deadLettered: 0,
+        delayP95Ms: null,
+        latestDelayP95Ms: null,
         lag: undefined,
       });
   for (const one of list) {
@@ -98,6 +142,8 @@ function flows(series: Series[]): FlowRow[] {
     one.redelivered = Math.round(one.redelivered);
     one.failed = Math.round(one.failed);
     one.deadLettered = Math.round(one.deadLettered);
+    one.delayP95Ms = p95Ms(delays.get(one)?.all);
+    one.latestDelayP95Ms = p95Ms(delays.get(one)?.latest);
     one.lag = one.consumer === undefined ? undefined : lag.get(one.consumer);
   }
   return list.sort(
@@ -130,7 +176,12 @@ function EventFlows() {
               Per event type and consumer, counted from the platform's metrics (
               <code>GET /api/ops/metrics</code>: each instance's per-second counter rates times their 5-second
               intervals, summed over the last 15 minutes and every instance). Published counts every publisher
-              of the type; consumer lag is the consumer's latest value over all its event types.
+              of the type. Delivery delay p95 is how late this consumer got this type: from the event's time
+              in its envelope (written to the publisher's outbox) to the consumer starting on its first
+              delivery, 95th percentile over 15 minutes and every instance, then in the latest 5-second
+              interval with a delivery (a replayed dead letter counts with its whole age). Consumer lag is the
+              events the consumer owes, over all its event types together (its latest value): the bus counts
+              them per consumer, not per type.
             </caption>
             <thead>
               <tr>
@@ -141,6 +192,7 @@ function EventFlows() {
                 <th scope="col">Redelivered</th>
                 <th scope="col">Failed</th>
                 <th scope="col">Dead-lettered</th>
+                <th scope="col">Delivery delay p95</th>
                 <th scope="col">Consumer lag</th>
               </tr>
             </thead>
@@ -156,6 +208,12 @@ function EventFlows() {
                   <td>{row.consumer === undefined ? "–" : row.redelivered}</td>
                   <td>{row.consumer === undefined ? "–" : row.failed}</td>
                   <td>{row.consumer === undefined ? "–" : row.deadLettered}</td>
+                  <td>
+                    {formatMs(row.delayP95Ms)}
+                    {row.latestDelayP95Ms !== null && (
+                      <span className="muted"> (latest {formatMs(row.latestDelayP95Ms)})</span>
+                    )}
+                  </td>
                   <td>{row.lag === undefined ? "–" : row.lag}</td>
                 </tr>
               ))}
@@ -318,6 +376,10 @@ export function MessagesPage() {
             <p>
               {answer.service}: dead letter {answer.answer.id} {answer.answer.action}
               {answer.answer.repeated ? " (already done before: nothing was done again)" : ""}.
+              {!answer.answer.repeated &&
+                (answer.answer.action === "replayed"
+                  ? ` The event${answer.answer.eventType ? ` ${answer.answer.eventType}` : ""} was delivered again to ${answer.service}'s consumer: if it fails again, it comes back to this list as a new dead letter.`
+                  : ` The event${answer.answer.eventType ? ` ${answer.answer.eventType}` : ""} will not be delivered.`)}
             </p>
             <Json value={answer.answer} />
           </div>

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/client.js";
 import { useTitle } from "../router.js";
+import { answeringInstances, type Health, serviceHealth } from "./health.js";
 import { countOver, gaugeCount, gaugeSum, histogramMax, lastValue, rateSum, slots } from "./metrics.js";
 import { formatMs, formatNumber, Panel, Problem, query, Sparkline, useVisibleInterval } from "./parts.js";
 import { type Metrics, type MetricsPoint, type Readiness, SERVICES, type Series } from "./types.js";
@@ -13,7 +14,6 @@ const MAX_POINTS = 180;
 /** One service's figures, summed over its instances point by point (by time). */
 interface ServiceFigures {
   service: string;
-  instances: number;
   rate: number[];
   errorRate: number[];
   p50: Array<number | null>;
@@ -52,7 +52,6 @@ function figures(series: Series[]): ServiceFigures[] {
     const at = (slot: string) => byTime.get(slot) ?? [];
     return {
       service,
-      instances: mine.length,
       rate: slots.map((slot) => at(slot).reduce((sum, point) => sum + point.requests.rate, 0)),
       errorRate: slots.map((slot) => at(slot).reduce((sum, point) => sum + point.requests.errorRate, 0)),
       p50: slots.map((slot) => worst(at(slot), (point) => point.requests.p50Ms)),
@@ -61,6 +60,13 @@ function figures(series: Series[]): ServiceFigures[] {
     };
   });
 }
+
+const HEALTH_WORDS: Record<Health, string> = {
+  ready: "● Ready",
+  "not-ready": "▲ Not ready",
+  down: "✖ Down",
+  unknown: "? Unknown",
+};
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 const latest = (values: Array<number | null>) =>
@@ -162,6 +168,9 @@ export function OverviewPage() {
   const [health, setHealth] = useState<Readiness | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [unavailable, setUnavailable] = useState<string[]>([]);
+  // Instances that answered the latest read: the series kept for the charts include instances
+  // gone since (stopped, restarted under a new address), which must not count as running.
+  const [live, setLive] = useState<Record<string, number>>({});
   const [updated, setUpdated] = useState<Date | undefined>(undefined);
   const lastTime = useRef<string | undefined>(undefined);
   const busy = useRef(false);
@@ -184,6 +193,7 @@ export function OverviewPage() {
         return next;
       });
       setUnavailable(metrics.unavailable);
+      setLive(answeringInstances(metrics.series, SERVICES));
       setHealth(ready);
       setError(undefined);
       setUpdated(new Date());
@@ -238,23 +248,22 @@ export function OverviewPage() {
             </thead>
             <tbody>
               {rows.map((row) => {
-                const state =
+                const instances = live[row.service] ?? 0;
+                const state: Health =
                   row.service === "gateway"
                     ? health
                       ? "ready"
-                      : undefined
-                    : health?.services[row.service]?.state;
+                      : "unknown"
+                    : serviceHealth(health?.services[row.service]?.state, instances);
                 const rate = mean(row.rate.slice(-RECENT_POINTS));
                 const errors = mean(row.errorRate.slice(-RECENT_POINTS));
                 return (
                   <tr key={row.service}>
                     <th scope="row">{row.service}</th>
                     <td>
-                      <span className={`health health-${state ?? "unknown"}`}>
-                        {state === "ready" ? "● Ready" : state === "not-ready" ? "▲ Not ready" : "? Unknown"}
-                      </span>
+                      <span className={`health health-${state}`}>{HEALTH_WORDS[state]}</span>
                     </td>
-                    <td>{row.instances}</td>
+                    <td>{instances}</td>
                     <td>{formatNumber(rate)}</td>
                     <td>{rate > 0 ? `${formatNumber((errors / rate) * 100, 1)} %` : "–"}</td>
                     <td>{formatMs(latest(row.p50))}</td>
@@ -273,8 +282,9 @@ export function OverviewPage() {
           </table>
         </div>
         <p className="hint">
-          Rates are summed over a service's instances; latencies are the slowest instance's. Health is the
-          gateway's readiness probe of each service (<code>/health/ready</code>).
+          Rates are summed over a service's instances; latencies are the slowest instance's. Instances: those
+          that answered the latest reading. Health is the gateway's readiness probe of each service (
+          <code>/health/ready</code>); “down” when, besides, none of its instances answers.
         </p>
       </Panel>
       <Panel title="Platform" id="platform-title">

@@ -5,13 +5,18 @@
  */
 import type { MetricsPoint, Series } from "./types.js";
 
+/** The 5 s slot of a point's time: points of different instances in one slot are one moment. */
+export function slotOf(time: string): number {
+  return Math.floor(Date.parse(time) / 5000);
+}
+
 /** Points of `series` (all instances, or one service's) grouped by their 5 s slot, oldest first. */
 export function slots(series: Series[], service?: string): MetricsPoint[][] {
   const byTime = new Map<number, MetricsPoint[]>();
   for (const one of series) {
     if (service !== undefined && one.service !== service) continue;
     for (const point of one.points) {
-      const slot = Math.floor(Date.parse(point.time) / 5000);
+      const slot = slotOf(point.time);
       const list = byTime.get(slot);
       if (list) list.push(point);
       else byTime.set(slot, [point]);
@@ -108,4 +113,39 @@ export function lastValue(values: Array<number | null>): number | null {
     if (value !== null && value !== undefined) return value;
   }
   return null;
+}
+
+/** A histogram's observations per bucket, keyed by upper bound `le`, sparse (see `HistogramFigures`). */
+export type BucketCounts = Record<string, number>;
+
+/** Adds `from`'s counts into `into` (over points, slots or instances: counts add up, quantiles do not). */
+export function addBuckets(into: BucketCounts, from: BucketCounts): void {
+  for (const [le, count] of Object.entries(from)) into[le] = (into[le] ?? 0) + count;
+}
+
+/**
+ * Prometheus' histogram_quantile over summed bucket counts, as the metrics history computes
+ * each point's (packages/telemetry `bucketQuantile`; copied: the console ships none of its code).
+ * The sparse form keeps each non-empty bucket's lower bound as a key, so the previous key is the
+ * bucket's lower bound. Null when nothing was recorded.
+ */
+export function bucketsQuantile(q: number, counts: BucketCounts): number | null {
+  const bounds = Object.entries(counts)
+    .map(([le, count]) => [le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), count] as const)
+    .filter(([bound]) => !Number.isNaN(bound))
+    .sort((a, b) => a[0] - b[0]);
+  const total = bounds.reduce((sum, [, count]) => sum + count, 0);
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const [bound, count] of bounds) {
+    if (count > 0 && below + count >= rank) {
+      if (bound === Number.POSITIVE_INFINITY) return lower;
+      return lower + (bound - lower) * ((rank - below) / count);
+    }
+    lower = bound;
+    below += count;
+  }
+  return lower;
 }

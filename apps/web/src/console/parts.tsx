@@ -102,8 +102,17 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/** Pretty JSON, redacted; focusable, so that a keyboard can scroll it when it is taller than its box. */
 export function Json({ value }: { value: unknown }) {
-  return <pre className="console-json">{JSON.stringify(redact(value), null, 2)}</pre>;
+  return (
+    <pre
+      className="console-json"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must be reachable by keyboard (WCAG 2.1.1)
+      tabIndex={0}
+    >
+      {JSON.stringify(redact(value), null, 2)}
+    </pre>
+  );
 }
 
 /**
