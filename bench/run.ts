@@ -15,6 +15,10 @@
  *   npm run bench -- overload           goodput under overload, embedded: checkouts at saturation (closed
  *                                       loop), then offered at 2x and 4x that rate (open loop): confirmed/s,
  *                                       503s shed, other errors, p50/p99; catalog reads at saturation and 2x
+ *   npm run bench -- console            checkout throughput with the operations console closed vs open
+ *                                       (an admin's overview and logs live-tail tabs polling), alternating
+ *                                       on one embedded platform; the console's in-memory buffers filled
+ *                                       to capacity, with the heap they take
  *   npm run bench -- --quick            short smoke run (fewer events, one repetition)
  *   npm run bench -- events --store postgres   events on the local PostgreSQL server
  *
@@ -31,6 +35,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(options: BenchOptions): Pro
   telemetry: () => import("./telemetry.js"),
   checkout: () => import("./checkout.js"),
   overload: () => import("./overload.js"),
+  console: () => import("./console.js"),
 };
 
 const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...] [--quick] [--store pglite|postgres]
@@ -57,6 +62,9 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
             BENCH_REDIS_URL (default redis://127.0.0.1:6379); without them the cluster parts are skipped
   overload: BENCH_OVERLOAD_DURATION (s per phase, default 10; --quick 4), BENCH_OVERLOAD_CUSTOMERS (16),
             BENCH_OVERLOAD_READ_CONNECTIONS (20), BENCH_OVERLOAD_MAX_PENDING (ORDERS_MAX_PENDING_CHECKOUTS; default the service's)
+  console: BENCH_CONSOLE_DURATION (s per phase, default 10; --quick 3), BENCH_CONSOLE_ROUNDS (2; each a closed and
+           an open phase), BENCH_CONSOLE_CUSTOMERS (16), BENCH_CONSOLE_TABS (overview,logs; also map, sagas),
+           BENCH_CONSOLE_LOG_LEVEL (the platform's LOG_LEVEL, default warn; info: access lines in the log rings)
 `;
 
 async function main(): Promise<void> {

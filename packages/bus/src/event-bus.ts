@@ -1,3 +1,4 @@
+import { cutText } from "@blossom/telemetry";
 import type { EventEnvelope } from "./envelope.js";
 
 /** What a handler learns about the delivery it is handling. */
@@ -119,6 +120,14 @@ export const DEFAULT_CONCURRENCY = 8;
 export function backoffDelay(backoffMs: number[], attempt: number): number {
   if (backoffMs.length === 0) return 0;
   return backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 0;
+}
+
+/** A dead letter's `error` is kept cut to this many characters (both adapters). */
+export const MAX_DEAD_LETTER_ERROR_CHARS = 2048;
+
+/** What a dead letter records of the error that gave up on its event: the message, cut. */
+export function deadLetterError(error: unknown): string {
+  return cutText(error instanceof Error ? error.message : String(error), MAX_DEAD_LETTER_ERROR_CHARS);
 }
 
 /** Whether an error says retrying cannot help (`retryable === false`, e.g. `EventContractError`). */

@@ -21,14 +21,21 @@ export {
   DEFAULT_MAX_DELIVER,
   type DeadLetter,
   type DeliveryInfo,
+  deadLetterError,
   type EventBus,
   type EventHandler,
   isNonRetryable,
+  MAX_DEAD_LETTER_ERROR_CHARS,
   type SubscribeOptions,
   type Subscription,
 } from "./event-bus.js";
 export { Inbox, type InboxOutcome } from "./inbox/inbox.js";
-export { MemoryBus } from "./memory/memory-bus.js";
+export {
+  DEFAULT_MAX_DEAD_LETTER_CHARS,
+  DEFAULT_MAX_DEAD_LETTERS,
+  MemoryBus,
+  type MemoryBusOptions,
+} from "./memory/memory-bus.js";
 export {
   type AnyServiceDb,
   asMessagingDb,

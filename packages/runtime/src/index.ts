@@ -11,6 +11,7 @@ export {
   type LogQuery,
   LogRing,
   type LogRingOptions,
+  MAX_LOG_LINE_CHARS,
 } from "./log-ring.js";
 export {
   createLogger,

@@ -1,7 +1,18 @@
 import { Writable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { LogRing } from "./log-ring.js";
+import { LogRing, MAX_LOG_LINE_CHARS } from "./log-ring.js";
 import { createLogger } from "./logger.js";
+
+/** Heap used after a full collection (gc exposed at run time when node was not started with --expose-gc). */
+function heapAfterGc(): number {
+  if (!globalThis.gc) setFlagsFromString("--expose-gc");
+  const gc = (globalThis.gc ?? runInNewContext("gc")) as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
 
@@ -80,5 +91,29 @@ describe("LogRing", () => {
     const [big] = ring.query({ limit: 1 });
     expect(big).toMatchObject({ level: "warn", service: "gateway", msg: "big", truncated: true });
     expect(ring.size).toBe(1);
+  });
+
+  it("keeps nothing of a huge line but its cut", () => {
+    const ring = new LogRing({ maxLines: 100, maxBytes: 10 * 2 ** 20 });
+    const before = heapAfterGc();
+    for (let n = 0; n < 20; n++)
+      ring.write(`{"level":"info","msg":"big","blob":"${"x".repeat(5_000_000)}${n}"}\n`);
+    // 20 lines of 5 MB: 100 MB if each cut kept its whole line reachable (a slice is a view).
+    expect(heapAfterGc() - before).toBeLessThan(20 * 2 ** 20);
+    expect(ring.size).toBe(20);
+    expect(ring.query({ limit: 1 })[0]?.fields.text).toHaveLength(MAX_LOG_LINE_CHARS);
+  });
+
+  it("holds nothing of the lines it dropped", () => {
+    const ring = new LogRing({ maxLines: 10, maxBytes: 10 * 2 ** 20 });
+    const before = heapAfterGc();
+    for (let n = 0; n < 1_000; n++)
+      ring.write(`{"level":"info","msg":"line ${n}","blob":"${"x".repeat(8_000)}"}\n`);
+    // 990 dropped lines of 8 KB: 8 MB if their slots kept them until the next compaction.
+    expect(heapAfterGc() - before).toBeLessThan(2 * 2 ** 20);
+    expect(ring.size).toBe(10);
+    expect(ring.query({ limit: 20 }).map((line) => line.msg)).toEqual(
+      Array.from({ length: 10 }, (_, index) => `line ${990 + index}`),
+    );
   });
 });

@@ -1,10 +1,16 @@
 import { randomUUID } from "node:crypto";
+import { cutText } from "@blossom/telemetry";
 
-/** Defaults: about 1 MiB per ring at typical line sizes (a few hundred bytes), never over 4 MiB. */
+/**
+ * Defaults: about 2 MiB per ring full of access lines (~480 characters each), never over 4 Mi
+ * characters of text (4 MiB: pino's lines are ASCII unless a logged value is not; a line with a
+ * character beyond Latin-1 takes 2 bytes per character) plus about 190 bytes per line kept.
+ * docs/operations.md lists every buffer of the console with its bounds.
+ */
 export const DEFAULT_LOG_RING_LINES = 3000;
 export const DEFAULT_LOG_RING_BYTES = 4 * 1024 * 1024;
 /** A longer line is kept cut to this many characters (and flagged `truncated`). */
-const MAX_LINE_CHARS = 8192;
+export const MAX_LOG_LINE_CHARS = 8192;
 
 const LEVELS: Readonly<Record<string, number>> = {
   trace: 10,
@@ -58,6 +64,9 @@ interface Kept {
   line: string;
 }
 
+/** What a dropped line's slot holds until the array is compacted. */
+const RELEASED: Kept = { seq: 0, line: "" };
+
 /**
  * A bounded ring of a logger's recent lines: what pino wrote (so after redaction — secrets never
  * enter it), kept as the written text and parsed only when read. Memory is bounded by lines and
@@ -88,14 +97,22 @@ export class LogRing {
     return this.#lines.length - this.#head;
   }
 
+  /** Characters of the kept lines (at most `maxBytes`, unless the one line left is longer). */
+  get charCount(): number {
+    return this.#bytes;
+  }
+
   /** pino's destination interface: one serialized line (with its newline) per call. */
   write(line: string): void {
-    const text = line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line.trimEnd();
+    const text = line.length > MAX_LOG_LINE_CHARS ? cutText(line, MAX_LOG_LINE_CHARS) : line.trimEnd();
     this.#lines.push({ seq: ++this.#seq, line: text });
     this.#bytes += text.length;
     while (this.size > this.#maxLines || (this.#bytes > this.#maxBytes && this.size > 1)) {
-      const dropped = this.#lines[this.#head++];
+      const dropped = this.#lines[this.#head];
       this.#bytes -= dropped?.line.length ?? 0;
+      // Released now, not at the next compaction: until then the array still holds its slot, and
+      // up to maxLines dropped lines would stay reachable (twice the bound).
+      this.#lines[this.#head++] = RELEASED;
     }
     // Compact now and then rather than shift() per line.
     if (this.#head > 1024 && this.#head * 2 > this.#lines.length) {
@@ -134,7 +151,7 @@ function parse(kept: Kept): LogLine | undefined {
   try {
     value = JSON.parse(kept.line);
   } catch {
-    // A line cut to MAX_LINE_CHARS: its leading fields (pino writes them first) and the text.
+    // A line cut to MAX_LOG_LINE_CHARS: its leading fields (pino writes them first) and the text.
     value = { ...leadingFields(kept.line), text: kept.line };
   }
   if (typeof value !== "object" || value === null) return undefined;

@@ -1,3 +1,4 @@
+export { cutText } from "./cut-text.js";
 export * from "./metrics/index.js";
 export { ATTR_BLOSSOM_SERVICE, messagingSystemOf } from "./tracing/attributes.js";
 export { errorType, recordError } from "./tracing/errors.js";
@@ -15,6 +16,8 @@ export {
   type ServerSpan,
 } from "./tracing/server-spans.js";
 export {
+  DEFAULT_SPAN_STORE_CHARS,
+  MAX_STORED_VALUE_CHARS,
   ServiceAttributeProcessor,
   SpanStore,
   type SpanStoreLimits,

@@ -106,7 +106,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
         clients.get("users").getJson<JSONWebKeySet>("/.well-known/jwks.json"),
       ),
   });
-  // Each runnable's recent log lines, bounded (about 1 MiB each, 4 MiB at most), for the
+  // Each runnable's recent log lines, bounded (about 2 MiB each when full, 4.6 MiB at most), for the
   // operations console (`GET /api/ops/logs`).
   const rings = new Map<string, LogRing>();
   const ringOf = (name: string) => {

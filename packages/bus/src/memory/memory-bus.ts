@@ -11,6 +11,27 @@ import { MemoryConsumer, type MemoryDelivery, type MemoryMember } from "./memory
 
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
+/** Dead letters kept per consumer by default; past it the oldest go first. */
+export const DEFAULT_MAX_DEAD_LETTERS = 1_000;
+/**
+ * Characters of dead letters (event as JSON, plus error) kept per consumer by default: 4 Mi
+ * (4 MiB of ASCII, 8 MiB at most), whatever the events' size. Past it the oldest go first.
+ */
+export const DEFAULT_MAX_DEAD_LETTER_CHARS = 4 * 1024 * 1024;
+
+export interface MemoryBusOptions {
+  /** Dead letters kept per consumer (the oldest are dropped first). Default 1,000. */
+  maxDeadLetters?: number;
+  /** Characters of dead letters kept per consumer (event JSON + error; the newest always stays). Default 4 Mi. */
+  maxDeadLetterChars?: number;
+}
+
+/** A dead letter kept, with the characters it counts for. */
+interface KeptDeadLetter {
+  letter: DeadLetter;
+  chars: number;
+}
+
 /**
  * The embedded event bus: one process, no broker, all state in this instance (two instances
  * share nothing).
@@ -26,16 +47,27 @@ const DEFAULT_DEAD_LETTER_LIMIT = 100;
  * Failure: `close()` rejects every publish still waiting, so the outbox publishes those events
  * again after a restart (consumers dedupe by id). Publishing or subscribing after `close()`
  * rejects. Events published before a consumer name first subscribed are not delivered to it.
+ *
+ * Dead letters are kept in memory too, bounded per consumer (`MemoryBusOptions`: 1,000 and
+ * 4 Mi characters by default, the oldest dropped first; each error cut to
+ * `MAX_DEAD_LETTER_ERROR_CHARS`), and lost with the process.
  */
 export class MemoryBus implements EventBus {
   readonly kind = "memory" as const;
   readonly #consumers = new Map<string, MemoryConsumer>();
-  readonly #deadLetters = new Map<string, DeadLetter[]>();
+  readonly #deadLetters = new Map<string, KeptDeadLetter[]>();
+  readonly #maxDeadLetters: number;
+  readonly #maxDeadLetterChars: number;
   readonly #unsettled = new Set<{ reject: (error: Error) => void }>();
   /** Per consumer name: deliveries offered and not yet acked or dead-lettered (its lag). */
   readonly #owed = new Map<string, number>();
   #closed = false;
   #closing: Promise<void> | undefined;
+
+  constructor(options: MemoryBusOptions = {}) {
+    this.#maxDeadLetters = options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS;
+    this.#maxDeadLetterChars = options.maxDeadLetterChars ?? DEFAULT_MAX_DEAD_LETTER_CHARS;
+  }
 
   async publish(events: EventEnvelope[]): Promise<void> {
     this.#assertOpen("publish");
@@ -88,12 +120,13 @@ export class MemoryBus implements EventBus {
   }
 
   async deadLetters(consumer: string, limit = DEFAULT_DEAD_LETTER_LIMIT): Promise<DeadLetter[]> {
-    return structuredClone((this.#deadLetters.get(consumer) ?? []).slice(0, limit));
+    const kept = (this.#deadLetters.get(consumer) ?? []).slice(0, limit);
+    return structuredClone(kept.map(({ letter }) => letter));
   }
 
   async deadLetter(consumer: string, id: string): Promise<DeadLetter | undefined> {
-    const found = this.#deadLetters.get(consumer)?.find((letter) => letter.id === id);
-    return found ? structuredClone(found) : undefined;
+    const found = this.#deadLetters.get(consumer)?.find(({ letter }) => letter.id === id);
+    return found ? structuredClone(found.letter) : undefined;
   }
 
   async replayDeadLetter(consumer: string, id: string): Promise<boolean> {
@@ -154,22 +187,35 @@ export class MemoryBus implements EventBus {
     });
   }
 
+  /** Keeps a dead letter, dropping the consumer's oldest past either bound (the newest always stays). */
   #recordDeadLetter(deadLetter: DeadLetter): void {
     const list = this.#deadLetters.get(deadLetter.consumer) ?? [];
-    list.push(deadLetter);
+    list.push({ letter: deadLetter, chars: jsonLength(deadLetter.event) + deadLetter.error.length });
+    let chars = list.reduce((sum, kept) => sum + kept.chars, 0);
+    while (list.length > 1 && (list.length > this.#maxDeadLetters || chars > this.#maxDeadLetterChars))
+      chars -= list.shift()?.chars ?? 0;
     this.#deadLetters.set(deadLetter.consumer, list);
   }
 
   /** Removes and returns the dead letter (synchronously: two concurrent replays cannot both take it). */
   #takeDeadLetter(consumer: string, id: string): DeadLetter | undefined {
     const list = this.#deadLetters.get(consumer);
-    const index = list?.findIndex((letter) => letter.id === id) ?? -1;
+    const index = list?.findIndex(({ letter }) => letter.id === id) ?? -1;
     if (!list || index < 0) return undefined;
-    return list.splice(index, 1)[0];
+    return list.splice(index, 1)[0]?.letter;
   }
 
   #assertOpen(operation: string): void {
     if (this.#closed) throw new Error(`MemoryBus is closed: cannot ${operation}`);
+  }
+}
+
+/** The length of `value` as JSON; 0 for a value JSON cannot write (the memory bus takes any structured-cloneable data). */
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return 0;
   }
 }
 

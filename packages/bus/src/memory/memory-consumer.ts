@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { EventEnvelope } from "../envelope.js";
-import { backoffDelay, type DeadLetter, type EventHandler, isNonRetryable } from "../event-bus.js";
+import {
+  backoffDelay,
+  type DeadLetter,
+  deadLetterError,
+  type EventHandler,
+  isNonRetryable,
+} from "../event-bus.js";
 import { KeyedQueue } from "../keyed-queue.js";
 
 /** One event on its way to one consumer; settles the publisher's wait when acked or dead-lettered. */
@@ -134,7 +140,7 @@ export class MemoryConsumer {
     } catch (error) {
       // A non-retryable error (an event that breaks its contract) would fail the same way again.
       if (attempt >= member.maxDeliver || isNonRetryable(error)) {
-        this.#deadLetter(member, delivery, attempt, errorMessage(error));
+        this.#deadLetter(member, delivery, attempt, deadLetterError(error));
       } else if (!this.#closed) {
         this.#redeliverLater(delivery, backoffDelay(member.backoffMs, attempt));
       }
@@ -167,8 +173,4 @@ export class MemoryConsumer {
     member.onDeadLetter?.(deadLetter);
     delivery.settle();
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

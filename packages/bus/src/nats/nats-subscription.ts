@@ -3,6 +3,7 @@ import type { EventEnvelope } from "../envelope.js";
 import {
   backoffDelay,
   type DeadLetter,
+  deadLetterError,
   type EventHandler,
   isNonRetryable,
   type Subscription,
@@ -189,7 +190,7 @@ export class NatsSubscription implements Subscription {
       );
       // A non-retryable error (an event that breaks its contract) would fail the same way again.
       if (attempt >= maxDeliver || isNonRetryable(error)) {
-        await this.#deadLetter(msg, event, attempt, error instanceof Error ? error.message : String(error));
+        await this.#deadLetter(msg, event, attempt, deadLetterError(error));
       } else {
         this.#safely("nak", () => msg.nak(backoffDelay(backoffMs, attempt)));
       }
