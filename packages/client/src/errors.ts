@@ -154,7 +154,7 @@ export class UpstreamUnavailableError extends UpstreamError {
 /**
  * The upstream answered with a non-2xx status (after any retries). `body` is the parsed answer
  * (an RFC 9457 problem object when the upstream follows the platform convention).
- * `retryable` is true for 502, 503 and 504 only.
+ * `retryable` is true for 502, 503 and 504 only (unless the caller passes a shed 503 on).
  */
 export class UpstreamHttpError extends UpstreamError {
   readonly code = "UPSTREAM_HTTP_ERROR";
@@ -174,12 +174,14 @@ export class UpstreamHttpError extends UpstreamError {
     headers: Readonly<Record<string, string | string[]>>;
     retryAfterMs?: number;
     idempotent?: boolean;
+    /** False: never retried, whatever the status (a shed 503 the caller passes on). */
+    retryable?: boolean;
   }) {
     const title = problemTitle(init.body);
     super(
       `${where(init.upstream, init.instance)} answered ${init.status} to ${init.method} ${init.path}` +
         (title === undefined ? "" : `: ${title}`),
-      { ...init, retryable: RETRYABLE_STATUSES.has(init.status) },
+      { ...init, retryable: init.retryable !== false && RETRYABLE_STATUSES.has(init.status) },
     );
     this.body = init.body;
     this.headers = init.headers;

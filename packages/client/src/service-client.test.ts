@@ -637,3 +637,25 @@ describe("held requests (Prefer: wait)", () => {
     await held;
   });
 });
+
+describe("a shed 503 (Retry-After) for a caller that only forwards (passOnShed)", () => {
+  it("is handed back at once, not retried after the delay it asks for; other callers still retry it", async () => {
+    const shedding = await startUpstream((app) =>
+      app.post("/orders", async (_request, reply) =>
+        reply.code(503).header("retry-after", "1").send({ title: "checkouts shed" }),
+      ),
+    );
+    const orders = client([shedding.url], { retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 50 } });
+    const started = performance.now();
+    const passed = await rejection(
+      orders.postJson("/orders", {}, { idempotencyKey: "k-shed", passOnShed: true }),
+    );
+    expect(passed).toMatchObject({ status: 503, retryable: false, retryAfterMs: 1000 });
+    expect(shedding.calls).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(500);
+
+    const retried = await rejection(orders.postJson("/orders", {}, { idempotencyKey: "k-shed-2" }));
+    expect(retried).toMatchObject({ status: 503 });
+    expect(shedding.calls).toHaveLength(4);
+  });
+});

@@ -249,6 +249,7 @@ export class UpstreamInstance {
   ): UpstreamResponse {
     const decoded = decodeBody(text, headers["content-type"]);
     if (status < 200 || status > 299) {
+      const retryAfterMs = parseRetryAfter(headers["retry-after"]);
       // Thrown inside the breaker, so a 5xx counts against the instance and a 4xx does not.
       throw new UpstreamHttpError({
         upstream: this.#upstream,
@@ -259,7 +260,8 @@ export class UpstreamInstance {
         status,
         body: decoded.ok ? decoded.value : decoded.text,
         headers,
-        retryAfterMs: parseRetryAfter(headers["retry-after"]),
+        retryAfterMs,
+        ...(request.passOnShed && status === 503 && retryAfterMs !== undefined ? { retryable: false } : {}),
       });
     }
     if (!decoded.ok) {

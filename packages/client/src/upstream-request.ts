@@ -36,6 +36,13 @@ export interface UpstreamRequest {
    * take the keep-alive connections ordinary calls queue for.
    */
   held?: boolean;
+  /**
+   * A 503 with `Retry-After` (the upstream shed the request before doing anything) is handed
+   * back at once instead of being retried after the delay it asks for: for a caller that only
+   * forwards (the gateway), whose own client decides when to come back. Retried, it would hold
+   * the client for the whole delay and add to the load that was shed.
+   */
+  passOnShed?: boolean;
 }
 
 /** Options of the typed helpers (`getJson`, `postJson`, …). */
@@ -98,6 +105,8 @@ export interface PreparedRequest {
   caller: string | undefined;
   /** See `UpstreamRequest.held`. */
   held: boolean;
+  /** See `UpstreamRequest.passOnShed`. */
+  passOnShed: boolean;
 }
 
 /**
@@ -138,6 +147,7 @@ export function prepareRequest(
     retrySafe: isRetrySafe(request.method, headers["idempotency-key"] !== undefined),
     caller: request.caller,
     held: request.held === true,
+    passOnShed: request.passOnShed === true,
   };
 }
 

@@ -65,6 +65,8 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
               ...(request.body === undefined ? {} : { body: request.body }),
               ...(idempotencyKey ? { idempotencyKey } : {}),
               caller,
+              // The client decides when to come back from a shed 503, not the gateway.
+              passOnShed: true,
               ...(hold
                 ? {
                     timeoutMs: (timeoutMs ?? DEFAULT_TIMEOUT_MS) + wait * 1000,

@@ -14,6 +14,12 @@ import { PgliteEngine } from "./pglite-engine.js";
 import { isInitialised, seedFromTemplate } from "./pglite-template.js";
 
 /**
+ * How long borrowers may follow one another without the event loop reading its sockets (see
+ * `borrow`): a few statements' worth, so a request waits about this long at most to be seen.
+ */
+const HANDOVER_SLICE_MS = 10;
+
+/**
  * One embedded PostgreSQL cluster that several services share, each in a schema of its own
  * owned by a role of its own.
  *
@@ -37,6 +43,8 @@ export class PgliteCluster {
   readonly #services = new Set<string>();
   readonly #waiting: Array<() => void> = [];
   #lent = false;
+  /** When the current chain of borrowers began to run without a turn of the event loop. */
+  #sliceStartedAt = 0;
   /** Whose role and search path the session has (or will have once #pendingSwitch is sent). */
   #sessionOwner: string | undefined;
   /** The role and search path switch to send ahead of the next statement (see borrow). */
@@ -139,15 +147,29 @@ export class PgliteCluster {
   /** Waits for the connection, switches it to `service`, and returns the function that gives it back. */
   async borrow(service: string | undefined): Promise<() => void> {
     if (this.#lent) await new Promise<void>((resume) => this.#waiting.push(resume));
+    // Taken while free: this borrower's chain of work is a new slice (see release).
+    else this.#sliceStartedAt = performance.now();
     this.#lent = true;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      // Handed straight to the next borrower, so nobody can cut in between.
+      // Handed to the next borrower (nobody can cut in: it stays lent). PGlite answers without
+      // real I/O, so a queue of borrowers handed over at once runs as one chain of microtasks for
+      // as long as the queue lasts, and the event loop reads no socket meanwhile: under load, new
+      // HTTP requests (a health probe, a checkout the admission would refuse) waited seconds
+      // before anything saw them. So once a chain has run for a slice, the next borrower gets
+      // the connection on the loop's next turn, after the sockets were read. Not on every
+      // handover: the connection would sit lent and idle during each turn, and it is the
+      // platform's bottleneck.
       const next = this.#waiting.shift();
-      if (next) next();
-      else this.#lent = false;
+      if (!next) this.#lent = false;
+      else if (performance.now() - this.#sliceStartedAt < HANDOVER_SLICE_MS) next();
+      else
+        setImmediate(() => {
+          this.#sliceStartedAt = performance.now();
+          next();
+        });
     };
     // The switch travels with the borrower's first statement (one trip fewer per borrower change,
     // about ten per checkout), in the same protocol group: if it failed, nothing after it would run.
