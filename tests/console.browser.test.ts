@@ -234,7 +234,7 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
     const waterfall = page.getByRole("table");
     await waterfall.getByRole("cell", { name: "bus: publish" }).first().waitFor();
     await waterfall.getByRole("cell", { name: "bus: process" }).first().waitFor();
-    for (const service of ["gateway", "orders"])
+    for (const service of ["gateway", "orders", "inventory", "payments", "notifications"])
       await waterfall.getByRole("cell", { name: service, exact: true }).first().waitFor();
     await expectAccessible(page, "console: a trace's waterfall");
     await expectNoSecrets(page, "a trace's waterfall");
