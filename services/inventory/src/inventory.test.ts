@@ -449,7 +449,11 @@ describe.each(testStoreFactories())("reservation expiry on $adapter", (factory) 
     expect(reserved.type).toBe(StockReserved.type);
     const expiresAt = Date.parse((reserved.data as { expiresAt: string }).expiresAt);
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(1_000);
-    expect(await inv.available(id)).toBe(1);
+    const heldAvailable = await inv.available(id);
+    // The hold counts while it lasts. On a loaded machine the read may come back after the 1 s
+    // hold ended, when either figure is right; the rest of the test checks the expiry itself.
+    if (Date.now() < expiresAt) expect(heldAvailable).toBe(1);
+    else expect([1, 4]).toContain(heldAvailable);
 
     await afterHold();
     // Reads no longer count the expired hold, whether or not the sweep has run.
