@@ -34,6 +34,22 @@ interface FlowRow {
 
 const DELIVERY_DELAY = "blossom_event_delivery_delay_seconds";
 
+/** A row before any figure is added to it. */
+function emptyFlow(eventType: string, consumer: string | undefined): FlowRow {
+  return {
+    eventType,
+    consumer,
+    published: 0,
+    consumed: 0,
+    redelivered: 0,
+    failed: 0,
+    deadLettered: 0,
+    delayP95Ms: null,
+    latestDelayP95Ms: null,
+    lag: undefined,
+  };
+}
+
 /** Delivery delay bucket counts of one row: over 15 minutes, and in its latest slot. */
 interface DelayCounts {
   all: BucketCounts;
@@ -58,18 +74,7 @@ function flows(series: Series[]): FlowRow[] {
     const key = `${eventType}\u0000${consumer}`;
     let found = rows.get(key);
     if (!found) {
-      found = {
-        eventType,
-        consumer,
-        published: 0,
-        consumed: 0,
-        redelivered: 0,
-        failed: 0,
-        deadLettered: 0,
-        delayP95Ms: null,
-        latestDelayP95Ms: null,
-        lag: undefined,
-      };
+      found = emptyFlow(eventType, consumer);
       rows.set(key, found);
     }
     return found;
@@ -123,19 +128,7 @@ function flows(series: Series[]): FlowRow[] {
   const list = [...rows.values()];
   const consumedTypes = new Set(list.map((one) => one.eventType));
   for (const eventType of published.keys())
-    if (!consumedTypes.has(eventType))
-      list.push({
-        eventType,
-        consumer: undefined,
-        published: 0,
-        consumed: 0,
-        redelivered: 0,
-        failed: 0,
-        deadLettered: 0,
-        delayP95Ms: null,
-        latestDelayP95Ms: null,
-        lag: undefined,
-      });
+    if (!consumedTypes.has(eventType)) list.push(emptyFlow(eventType, undefined));
   for (const one of list) {
     one.published = Math.round(published.get(one.eventType) ?? 0);
     one.consumed = Math.round(one.consumed);
