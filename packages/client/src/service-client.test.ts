@@ -289,6 +289,28 @@ describe("ServiceClient", () => {
     expect(upstream.calls).toHaveLength(2);
   });
 
+  it("counts its capacity as connections per instance taking calls, and never less than one instance's worth", async () => {
+    const deadA = await deadUrl();
+    let deadB = await deadUrl();
+    while (deadB === deadA) deadB = await deadUrl();
+    const live = await startUpstream((app) => app.get("/stock", async () => ({ stock: 3 })));
+    const breaker = { consecutiveFailures: 1, halfOpenAfterMs: 60_000 };
+    const inventory = client([deadA, live.url], { connections: 4, breaker });
+    expect(inventory.capacity()).toBe(8);
+
+    // Round-robin sends one of two calls to deadA: the refused connection opens its breaker (and
+    // the call is retried on the live instance).
+    for (let i = 0; i < 2; i++) expect(await inventory.getJson("/stock")).toEqual({ stock: 3 });
+    expect(inventory.breakerState(deadA)).toBe("open");
+    expect(inventory.capacity()).toBe(4);
+
+    const nowhere = client([deadA, deadB], { connections: 4, breaker });
+    expect(nowhere.capacity()).toBe(8);
+    expect(await rejection(nowhere.getJson("/stock"))).toBeInstanceOf(UpstreamUnavailableError);
+    expect(nowhere.breakerState()).toBe("open");
+    expect(nowhere.capacity()).toBe(4);
+  });
+
   it("reports a refused connection as UpstreamUnavailableError", async () => {
     const dead = await deadUrl();
     const inventory = client([dead]);

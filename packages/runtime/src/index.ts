@@ -49,6 +49,7 @@ export {
   propagationHeaders,
   type RequestContext,
   runWithContext,
+  safeIdHeader,
 } from "./request-context.js";
 export {
   assertWithinBudget,

@@ -1,10 +1,11 @@
 import type { TokenVerifier } from "@blossom/auth";
 import type { Runnable, ServiceClients } from "@blossom/host";
 import { createServer, type Logger, type LogRing, type MetricsServer, serveMetrics } from "@blossom/runtime";
-import { MetricsHistory, ServiceMetrics, type SpanStore } from "@blossom/telemetry";
+import { gatewayShedMetrics, MetricsHistory, ServiceMetrics, type SpanStore } from "@blossom/telemetry";
 import { registerBodyLimitStage } from "./body-limit-stage.js";
 import { Bulkhead } from "./bulkhead.js";
 import { registerCanonicalPathStage, rewriteToCanonicalPath } from "./canonical-path-stage.js";
+import { doorShedServer, shedSummary } from "./door-shed.js";
 import { registerEdgeAuthentication } from "./edge-auth.js";
 import { registerOpenApiDocs } from "./openapi.js";
 import { registerOpsConsoleRoutes } from "./ops-console.js";
@@ -70,6 +71,15 @@ export async function createGateway(
   metrics.watchUpstreams(() =>
     UPSTREAM_SERVICES.map((upstream) => ({ upstream, state: options.clients.get(upstream).stats().state })),
   );
+  const shedCounts = gatewayShedMetrics(metrics);
+  shedCounts.expect(UPSTREAM_SERVICES);
+  // Past its instances' connections, a request waits in the gateway's queue, where its wait is
+  // seen and bounded (upstream-queue.ts), not in the connection pool's.
+  const bulkhead = new Bulkhead(options.maxInFlightPerService ?? 256, undefined, {
+    capacityOf: (service) => options.clients.get(service).capacity(),
+    onShed: (service, stage) => shedCounts.shed(service, stage),
+  });
+  const logDoorShed = shedSummary(options.logger);
   // The gateway's own readiness is replaced by the platform's: registered before the factory's.
   const { app, health } = createServer({
     service: "gateway",
@@ -82,6 +92,14 @@ export async function createGateway(
     fastify: {
       // Every stage below, and the service behind, sees one canonical path (canonical-path.ts).
       rewriteUrl: rewriteToCanonicalPath,
+      // Refuses requests for an overloaded service before any stage spends work on them.
+      serverFactory: doorShedServer({
+        overloaded: (service) => bulkhead.overloaded(service),
+        onShed: (service) => {
+          shedCounts.shed(service, "door");
+          logDoorShed(service);
+        },
+      }),
       ...(options.trustedProxies?.length ? { trustProxy: [...options.trustedProxies] } : {}),
     },
   });
@@ -99,7 +117,7 @@ export async function createGateway(
   registerOpsConsoleRoutes(app, { clients: options.clients, logs: options.logs, metrics: history });
   await registerOpenApiDocs(app, options.clients);
   await registerStorefront(app, options.webRoot);
-  registerProxy(app, options.clients, new Bulkhead(options.maxInFlightPerService ?? 256));
+  registerProxy(app, options.clients, bulkhead);
   await app.ready();
   let url: string | undefined;
   let metricsServer: MetricsServer | undefined;

@@ -23,12 +23,7 @@ export interface SecurityHeadersOptions {
  * was 6 % of the gateway's CPU under load.
  */
 export async function registerSecurityHeaders(app: App, options: SecurityHeadersOptions = {}): Promise<void> {
-  const json = helmetHeaders({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-    },
-  });
+  const json = JSON_SECURITY_HEADERS;
   // The docs page is the one HTML page: it gets helmet's default policy (own scripts, styles and
   // images), every JSON answer the one that allows nothing.
   const docs = helmetHeaders({});
@@ -57,6 +52,14 @@ export async function registerSecurityHeaders(app: App, options: SecurityHeaders
     maxAge: 600,
   });
 }
+
+/** The security headers of every JSON answer (also those refused at the door: door-shed.ts). */
+export const JSON_SECURITY_HEADERS = helmetHeaders({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  },
+});
 
 /** The headers helmet's middleware sets for `options`, captured once. */
 function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {

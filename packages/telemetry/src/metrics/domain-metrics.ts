@@ -110,3 +110,35 @@ export const rateLimitMetrics = perService<RateLimitMetrics>((metrics) => {
     },
   };
 });
+
+export const GATEWAY_SHED_STAGES = ["door", "queue", "bulkhead"] as const;
+export type GatewayShedStage = (typeof GATEWAY_SHED_STAGES)[number];
+
+export interface GatewayShedMetrics {
+  /** Starts the series of these upstreams at zero, so that `rate()` works before the first refusal. */
+  expect(upstreams: Iterable<string>): void;
+  shed(upstream: string, stage: GatewayShedStage): void;
+}
+
+/**
+ * Requests the gateway refused with 503 without sending them (gateway): at the door (an
+ * overloaded queue, before any stage), in the queue (waited past their budget) or at the
+ * bulkhead (too many in flight).
+ */
+export const gatewayShedMetrics = perService<GatewayShedMetrics>((metrics) => {
+  const shed = new Counter({
+    name: "blossom_gateway_shed_total",
+    help: "Requests the gateway refused with 503 before sending them upstream, by upstream and stage (door, queue, bulkhead).",
+    labelNames: ["upstream", "stage"],
+    registers: [metrics.registry],
+  });
+  return {
+    expect(upstreams) {
+      for (const upstream of upstreams)
+        for (const stage of GATEWAY_SHED_STAGES) shed.inc({ upstream, stage }, 0);
+    },
+    shed(upstream, stage) {
+      shed.inc({ upstream, stage });
+    },
+  };
+});

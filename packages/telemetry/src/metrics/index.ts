@@ -1,5 +1,6 @@
 export {
   CHECKOUT_DURATION_BUCKETS,
+  gatewayShedMetrics,
   RATE_LIMIT_ROUTE_CLASSES,
   type RateLimitMetrics,
   type RateLimitRouteClass,
