@@ -7,6 +7,12 @@ export interface DeliveryInfo {
   attempt: number;
   /** The durable consumer (subscribing service) this delivery belongs to. */
   consumer: string;
+  /**
+   * Whether the event is a dead letter's replay (`EventBus.replayDeadLetter`), on every attempt
+   * of it: its envelope keeps the time it first occurred, so its age says nothing about lag.
+   * Both adapters set it, and only then (absent means false).
+   */
+  replayed?: boolean;
 }
 
 /**
@@ -34,7 +40,17 @@ export interface SubscribeOptions {
    * For metrics; it must not throw.
    */
   onDeadLetter?: (deadLetter: DeadLetter) => void;
+  /**
+   * Memory bus only (NATS keeps dead letters by age, on the server): called when keeping a new
+   * dead letter of this consumer dropped its oldest ones, with how many and which bound did it
+   * (`MemoryBusOptions.maxDeadLetters`: "count"; `maxDeadLetterChars`: "size"). For metrics and
+   * logs; it must not throw.
+   */
+  onDeadLettersDropped?: (dropped: number, bound: DeadLetterBound) => void;
 }
+
+/** Which bound of the memory bus's dead letters made it drop the oldest. */
+export type DeadLetterBound = "count" | "size";
 
 export interface Subscription {
   readonly consumer: string;
@@ -138,8 +154,10 @@ export function isNonRetryable(error: unknown): boolean {
 }
 
 /** Subscribe options with every default filled in. */
-export type ResolvedSubscribeOptions = Required<Omit<SubscribeOptions, "onDeadLetter">> &
-  Pick<SubscribeOptions, "onDeadLetter">;
+export type ResolvedSubscribeOptions = Required<
+  Omit<SubscribeOptions, "onDeadLetter" | "onDeadLettersDropped">
+> &
+  Pick<SubscribeOptions, "onDeadLetter" | "onDeadLettersDropped">;
 
 /**
  * Fills in the defaults and checks the options, the same way for every adapter.
@@ -156,5 +174,6 @@ export function resolveSubscribeOptions(options: SubscribeOptions = {}): Resolve
     backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
     concurrency: positive("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY),
     ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
+    ...(options.onDeadLettersDropped ? { onDeadLettersDropped: options.onDeadLettersDropped } : {}),
   };
 }

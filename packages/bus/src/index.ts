@@ -20,6 +20,7 @@ export {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_DELIVER,
   type DeadLetter,
+  type DeadLetterBound,
   type DeliveryInfo,
   deadLetterError,
   type EventBus,

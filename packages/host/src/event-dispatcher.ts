@@ -33,8 +33,9 @@ export function createEventDispatcher<DB>(
     if (!envelopeChecker.Check(envelope)) throw new Error(`${context.name}: received a malformed envelope`);
     const binding = byType.get(envelope.type);
     if (!binding) throw new Error(`${context.name} has no handler for ${envelope.type}`);
-    // Here, as handling starts, on both buses: how late this type reaches this consumer.
-    if (info.attempt === 1) context.metrics.eventDelivered(envelope.type, envelope.time);
+    // Here, as handling starts, on both buses: how late this type reaches this consumer. Not for a
+    // replay: its envelope's time is when it first occurred, minutes or days ago.
+    if (info.attempt === 1 && !info.replayed) context.metrics.eventDelivered(envelope.type, envelope.time);
     let data: unknown;
     try {
       data = binding.contract.parse(envelope.data);

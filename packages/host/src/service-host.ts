@@ -251,8 +251,18 @@ export class ServiceHost<DB = unknown, S extends TProperties = NoSettings> {
       {
         ...this.#definition.consumerOptions,
         onDeadLetter: (deadLetter) => this.context.metrics.eventDeadLettered(deadLetter.event.type),
+        // Memory bus only: its dead letters are bounded, and an operator must learn that some went.
+        onDeadLettersDropped: (dropped, bound) => {
+          this.context.metrics.deadLettersDropped(this.name, dropped);
+          this.context.logger.warn(
+            { consumer: this.name, dropped, bound },
+            `memory bus: oldest dead letters dropped (the ${bound} bound of a consumer's dead letters)`,
+          );
+        },
       },
     );
+    // Its series starts at zero where drops can happen, so that `increase()` sees the first one.
+    if (this.#options.bus.kind === "memory") this.context.metrics.deadLettersDropped(this.name, 0);
   }
 
   /** Phase 3: listens for HTTP and starts relaying the outbox. */

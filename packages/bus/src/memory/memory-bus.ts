@@ -7,7 +7,12 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../event-bus.js";
-import { MemoryConsumer, type MemoryDelivery, type MemoryMember } from "./memory-consumer.js";
+import {
+  type DroppedDeadLetters,
+  MemoryConsumer,
+  type MemoryDelivery,
+  type MemoryMember,
+} from "./memory-consumer.js";
 
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
@@ -50,7 +55,8 @@ interface KeptDeadLetter {
  *
  * Dead letters are kept in memory too, bounded per consumer (`MemoryBusOptions`: 1,000 and
  * 4 Mi characters by default, the oldest dropped first; each error cut to
- * `MAX_DEAD_LETTER_ERROR_CHARS`), and lost with the process.
+ * `MAX_DEAD_LETTER_ERROR_CHARS`), and lost with the process. A drop is reported to the
+ * subscriber's `onDeadLettersDropped`.
  */
 export class MemoryBus implements EventBus {
   readonly kind = "memory" as const;
@@ -141,6 +147,7 @@ export class MemoryBus implements EventBus {
     group.offer({
       event: letter.event,
       attempt: 1,
+      replayed: true,
       settle: () => this.#owed.set(consumer, (this.#owed.get(consumer) ?? 1) - 1),
     });
     return true;
@@ -187,14 +194,21 @@ export class MemoryBus implements EventBus {
     });
   }
 
-  /** Keeps a dead letter, dropping the consumer's oldest past either bound (the newest always stays). */
-  #recordDeadLetter(deadLetter: DeadLetter): void {
+  /**
+   * Keeps a dead letter, dropping the consumer's oldest past either bound (the newest always
+   * stays); returns how many it dropped, by the bound that did (the count bound first).
+   */
+  #recordDeadLetter(deadLetter: DeadLetter): DroppedDeadLetters {
     const list = this.#deadLetters.get(deadLetter.consumer) ?? [];
     list.push({ letter: deadLetter, chars: jsonLength(deadLetter.event) + deadLetter.error.length });
     let chars = list.reduce((sum, kept) => sum + kept.chars, 0);
-    while (list.length > 1 && (list.length > this.#maxDeadLetters || chars > this.#maxDeadLetterChars))
+    const dropped: DroppedDeadLetters = { count: 0, size: 0 };
+    while (list.length > 1 && (list.length > this.#maxDeadLetters || chars > this.#maxDeadLetterChars)) {
+      dropped[list.length > this.#maxDeadLetters ? "count" : "size"]++;
       chars -= list.shift()?.chars ?? 0;
+    }
     this.#deadLetters.set(deadLetter.consumer, list);
+    return dropped;
   }
 
   /** Removes and returns the dead letter (synchronously: two concurrent replays cannot both take it). */

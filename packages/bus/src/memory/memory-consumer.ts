@@ -3,6 +3,7 @@ import type { EventEnvelope } from "../envelope.js";
 import {
   backoffDelay,
   type DeadLetter,
+  type DeadLetterBound,
   deadLetterError,
   type EventHandler,
   isNonRetryable,
@@ -15,8 +16,13 @@ export interface MemoryDelivery {
   readonly event: EventEnvelope;
   /** The attempt about to be made (1-based). */
   attempt: number;
+  /** A dead letter's replay (`DeliveryInfo.replayed`). */
+  readonly replayed?: boolean;
   settle(): void;
 }
+
+/** How many of a consumer's oldest dead letters keeping a new one dropped, by the bound that did. */
+export type DroppedDeadLetters = Record<DeadLetterBound, number>;
 
 /** One `subscribe()` call: a replica of the consumer. */
 export interface MemoryMember {
@@ -26,6 +32,7 @@ export interface MemoryMember {
   readonly backoffMs: number[];
   readonly concurrency: number;
   readonly onDeadLetter?: ((deadLetter: DeadLetter) => void) | undefined;
+  readonly onDeadLettersDropped?: ((dropped: number, bound: DeadLetterBound) => void) | undefined;
   /** Handlers of this member in flight, so that its `stop()` can wait for them. */
   readonly inflight: Set<Promise<void>>;
 }
@@ -45,9 +52,10 @@ export class MemoryConsumer {
   #closed = false;
   readonly #queue = new KeyedQueue(1);
   readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #onDeadLetter: (deadLetter: DeadLetter) => void;
+  readonly #onDeadLetter: (deadLetter: DeadLetter) => DroppedDeadLetters;
 
-  constructor(name: string, onDeadLetter: (deadLetter: DeadLetter) => void) {
+  /** `onDeadLetter` keeps a dead letter and says which older ones that dropped. */
+  constructor(name: string, onDeadLetter: (deadLetter: DeadLetter) => DroppedDeadLetters) {
     this.name = name;
     this.#onDeadLetter = onDeadLetter;
   }
@@ -135,7 +143,11 @@ export class MemoryConsumer {
       return;
     }
     try {
-      await member.handler(structuredClone(delivery.event), { attempt, consumer: this.name });
+      await member.handler(structuredClone(delivery.event), {
+        attempt,
+        consumer: this.name,
+        ...(delivery.replayed ? { replayed: true } : {}),
+      });
       delivery.settle();
     } catch (error) {
       // A non-retryable error (an event that breaks its contract) would fail the same way again.
@@ -169,8 +181,10 @@ export class MemoryConsumer {
       error,
       at: new Date().toISOString(),
     };
-    this.#onDeadLetter(deadLetter);
+    const dropped = this.#onDeadLetter(deadLetter);
     member.onDeadLetter?.(deadLetter);
+    if (dropped.count > 0) member.onDeadLettersDropped?.(dropped.count, "count");
+    if (dropped.size > 0) member.onDeadLettersDropped?.(dropped.size, "size");
     delivery.settle();
   }
 }

@@ -164,6 +164,7 @@ export class NatsBus implements EventBus {
           this.#names.replaySubject(type, consumer),
         ]),
       ),
+      replaySubjects: new Set(eventTypes.map((type) => this.#names.replaySubject(type, consumer))),
       handler,
       ...resolveSubscribeOptions(options),
       ackWaitMs: this.#ackWaitMs,

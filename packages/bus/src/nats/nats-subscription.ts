@@ -20,6 +20,8 @@ export interface NatsSubscriptionSettings {
    * message on another one is acknowledged without decoding it.
    */
   subjects: ReadonlySet<string>;
+  /** The replay subjects among `subjects`: a message there is a dead letter's replay. */
+  replaySubjects: ReadonlySet<string>;
   handler: EventHandler;
   maxDeliver: number;
   backoffMs: number[];
@@ -181,7 +183,10 @@ export class NatsSubscription implements Subscription {
     const heartbeat = setInterval(() => this.#safely("working", () => msg.working()), ackWaitMs / 2);
     heartbeat.unref();
     try {
-      await handler(event, { attempt, consumer: this.consumer });
+      // A replay is told by its subject (see `NatsNames.replaySubject`), not by a header: replays
+      // published before the flag existed are recognised too.
+      const replayed = this.#settings.replaySubjects.has(msg.subject);
+      await handler(event, { attempt, consumer: this.consumer, ...(replayed ? { replayed } : {}) });
       this.#safely("ack", () => msg.ack());
     } catch (error) {
       logger.warn(

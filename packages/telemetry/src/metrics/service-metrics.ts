@@ -61,6 +61,7 @@ export class ServiceMetrics {
   readonly #redelivered: Counter<"event_type">;
   readonly #deadLettered: Counter<"event_type">;
   readonly #deliveryDelay: Histogram<"event_type">;
+  readonly #deadLettersDropped: Counter<"consumer">;
 
   constructor(options: ServiceMetricsOptions) {
     this.service = options.service;
@@ -104,6 +105,12 @@ export class ServiceMetrics {
       help: "Time from an event occurring (its envelope's time) to this service's consumer starting to handle its first delivery, by event type.",
       labelNames: ["event_type"],
       buckets: DELIVERY_DELAY_BUCKETS,
+      registers,
+    });
+    this.#deadLettersDropped = new Counter({
+      name: "blossom_dead_letters_dropped_total",
+      help: "Dead letters the memory bus dropped, the oldest first, to keep a consumer's within its bounds.",
+      labelNames: ["consumer"],
       registers,
     });
   }
@@ -153,7 +160,8 @@ export class ServiceMetrics {
    * Records how late a delivery reached the consumer: `now` minus the envelope's `time` (when the
    * publisher wrote the event to its outbox, so the relay's wait counts too). Call it as handling
    * starts, for first attempts only: a redelivery's wait is the backoff, counted as a redelivery.
-   * A replayed dead letter is a first attempt and counts with its whole age. Another machine's
+   * Not for a replayed dead letter either: its envelope keeps its first time, so its whole age
+   * would count (`DeliveryInfo.replayed`; it still counts as consumed). Another machine's
    * clock can be ahead: a negative delay counts as 0; an unreadable time is not recorded.
    */
   eventDelivered(type: string, occurredAt: string, now: number = Date.now()): void {
@@ -164,6 +172,11 @@ export class ServiceMetrics {
 
   eventDeadLettered(type: string): void {
     this.#deadLettered.inc({ event_type: type });
+  }
+
+  /** Counts the oldest dead letters of `consumer` the memory bus dropped (past its bounds). */
+  deadLettersDropped(consumer: string, count: number): void {
+    this.#deadLettersDropped.inc({ consumer }, count);
   }
 
   /**
