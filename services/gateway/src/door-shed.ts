@@ -30,9 +30,9 @@ type ServerFactory = (
  * What is skipped is per-request bookkeeping for requests that do nothing: they are counted
  * (`blossom_gateway_shed_total{stage="door"}`) and logged once a second in a summary line.
  *
- * Only requests without a body and without `Prefer: wait` are refused here (a body would have to
- * be read and thrown away first; a held request has slots of its own), and only on a path a
- * service owns. Anything else goes through the stages as usual, and is refused in the queue.
+ * Only requests without a body and without a `Prefer` header are refused here (a body would have
+ * to be read and thrown away first; a held request, `Prefer: wait`, has slots of its own), and
+ * only on a path a service owns. Anything else goes through the stages as usual, and is refused in the queue.
  */
 export function doorShedServer(options: DoorShedOptions): ServerFactory {
   return (handler, fastifyOptions) => {
