@@ -20,6 +20,7 @@ describe("doorShedServer", () => {
     const factory = doorShedServer({
       overloaded: (service) => service === "inventory" && flag,
       onShed: (service) => shed.push(service),
+      corsOrigins: ["https://shop.example"],
     });
     server = factory(
       (request, response) => {
@@ -56,6 +57,22 @@ describe("doorShedServer", () => {
     expect(body).toMatchObject({ type: SERVICE_UNAVAILABLE, status: 503, title: expect.any(String) });
     expect(shed).toEqual(["inventory"]);
     expect(passed).toEqual([]);
+  });
+
+  it("lets a listed origin's script read the refusal (CORS headers), and no other origin", async () => {
+    const listed = await fetch(`${base}/api/inventory/products`, {
+      headers: { origin: "https://shop.example" },
+    });
+    expect(listed.status).toBe(503);
+    expect(listed.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+    expect(listed.headers.get("vary")).toBe("Origin");
+    expect(listed.headers.get("access-control-expose-headers")?.split(",")).toContain("retry-after");
+    const other = await fetch(`${base}/api/inventory/products`, {
+      headers: { origin: "https://evil.example" },
+    });
+    expect(other.status).toBe(503);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    expect(shed).toEqual(["inventory", "inventory"]);
   });
 
   it("gives a refused request a new id when it sent none or an unsafe one", async () => {

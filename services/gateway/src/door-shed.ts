@@ -2,13 +2,18 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type Logger, PROBLEM_CONTENT_TYPE, problemType, safeIdHeader } from "@blossom/runtime";
 import { routeFor } from "./routing-table.js";
-import { JSON_SECURITY_HEADERS } from "./security-headers.js";
+import { CORS_EXPOSED_HEADERS, JSON_SECURITY_HEADERS } from "./security-headers.js";
 
 export interface DoorShedOptions {
   /** Whether requests for `service` are refused at the door now (Bulkhead.overloaded). */
   overloaded: (service: string) => boolean;
   /** Called for each request refused at the door (a counter; it must be cheap). */
   onShed: (service: string) => void;
+  /**
+   * Origins allowed cross-origin access (the gateway's CORS list): a refusal to one of them
+   * carries the CORS headers, or its script would see a network error instead of the 503.
+   */
+  corsOrigins?: readonly string[];
 }
 
 /** What Fastify's `serverFactory` is given and returns (HTTP/1.1, no TLS: the gateway's case). */
@@ -35,6 +40,7 @@ type ServerFactory = (
  * only on a path a service owns. Anything else goes through the stages as usual, and is refused in the queue.
  */
 export function doorShedServer(options: DoorShedOptions): ServerFactory {
+  const allowed = new Set(options.corsOrigins ?? []);
   return (handler, fastifyOptions) => {
     const server = createServer((request, response) => {
       const service = shedFor(request, options.overloaded);
@@ -43,8 +49,10 @@ export function doorShedServer(options: DoorShedOptions): ServerFactory {
         return;
       }
       options.onShed(service);
+      const origin = request.headers.origin;
       response.writeHead(503, {
         ...JSON_SECURITY_HEADERS,
+        ...(origin !== undefined && allowed.has(origin) ? corsHeaders(origin) : {}),
         "content-type": PROBLEM_CONTENT_TYPE,
         "content-length": SHED_BODY.length,
         "cache-control": "no-store",
@@ -63,6 +71,13 @@ export function doorShedServer(options: DoorShedOptions): ServerFactory {
     return server;
   };
 }
+
+/** What @fastify/cors sends a listed origin on an actual (not preflight) request. */
+function corsHeaders(origin: string): Record<string, string> {
+  return { "access-control-allow-origin": origin, vary: "Origin", "access-control-expose-headers": EXPOSED };
+}
+
+const EXPOSED = CORS_EXPOSED_HEADERS.join(",");
 
 /** The service a request is refused for at the door, or undefined to let it in. */
 function shedFor(request: IncomingMessage, overloaded: (service: string) => boolean): string | undefined {

@@ -95,6 +95,7 @@ export async function createGateway(
       // Refuses requests for an overloaded service before any stage spends work on them.
       serverFactory: doorShedServer({
         overloaded: (service) => bulkhead.overloaded(service),
+        corsOrigins: options.corsOrigins ?? [],
         onShed: (service) => {
           shedCounts.shed(service, "door");
           logDoorShed(service);

@@ -37,21 +37,24 @@ export async function registerSecurityHeaders(app: App, options: SecurityHeaders
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
     allowedHeaders: ["authorization", "content-type", "idempotency-key", "x-request-id", "x-correlation-id"],
-    exposedHeaders: [
-      "location",
-      "retry-after",
-      "www-authenticate",
-      "x-request-id",
-      "x-correlation-id",
-      "ratelimit-limit",
-      "ratelimit-remaining",
-      "ratelimit-reset",
-      "preference-applied",
-      "idempotent-replayed",
-    ],
+    exposedHeaders: [...CORS_EXPOSED_HEADERS],
     maxAge: 600,
   });
 }
+
+/** The answer headers a listed origin's scripts may read (door-shed.ts sends them too). */
+export const CORS_EXPOSED_HEADERS = [
+  "location",
+  "retry-after",
+  "www-authenticate",
+  "x-request-id",
+  "x-correlation-id",
+  "ratelimit-limit",
+  "ratelimit-remaining",
+  "ratelimit-reset",
+  "preference-applied",
+  "idempotent-replayed",
+] as const;
 
 /** The security headers of every JSON answer (also those refused at the door: door-shed.ts). */
 export const JSON_SECURITY_HEADERS = helmetHeaders({
