@@ -81,7 +81,9 @@ export class Bulkhead {
       queue = new UpstreamQueue(this.#queueOptions);
       this.#queues.set(service, queue);
     }
-    const waiting = queue.acquire(capacityOf(service));
+    // Read once per request: the same figure takes the place and gives it back.
+    const capacity = capacityOf(service);
+    const waiting = queue.acquire(capacity);
     if (waiting !== undefined) {
       try {
         await waiting;
@@ -96,7 +98,7 @@ export class Bulkhead {
     try {
       return await call();
     } finally {
-      queue.release(capacityOf(service));
+      queue.release(capacity);
     }
   }
 

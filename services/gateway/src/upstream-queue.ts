@@ -170,11 +170,8 @@ export class UpstreamQueue {
       clearTimeout(waiter.timer);
       // A timer late behind a busy event loop is not a reason to send a request past its budget.
       const now = this.#now();
-      const waited = now - waiter.enqueuedAt;
-      if (waited > waiter.budgetMs) {
-        this.#lastShedAt = now;
-        waiter.shed(new QueueTimeoutError(waited));
-      } else {
+      if (now - waiter.enqueuedAt > waiter.budgetMs) this.#refuse(waiter, now);
+      else {
         this.#running++;
         waiter.resume();
       }
@@ -186,7 +183,11 @@ export class UpstreamQueue {
     waiter.settled = true;
     this.#waiting--;
     if (this.#waiting === 0) this.#reset();
-    const now = this.#now();
+    this.#refuse(waiter, this.#now());
+  }
+
+  /** Refuses a waiter that waited past its budget; the queue counts as standing for an interval. */
+  #refuse(waiter: Waiter, now: number): void {
     this.#lastShedAt = now;
     waiter.shed(new QueueTimeoutError(now - waiter.enqueuedAt));
   }
