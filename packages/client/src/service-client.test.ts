@@ -289,7 +289,7 @@ describe("ServiceClient", () => {
     expect(upstream.calls).toHaveLength(2);
   });
 
-  it("counts its capacity as connections per instance taking calls, and never less than one instance's worth", async () => {
+  it("counts its capacity as connections (or fewer if asked) per instance taking calls, and never less than one instance's worth", async () => {
     const deadA = await deadUrl();
     let deadB = await deadUrl();
     while (deadB === deadA) deadB = await deadUrl();
@@ -297,12 +297,16 @@ describe("ServiceClient", () => {
     const breaker = { consecutiveFailures: 1, halfOpenAfterMs: 60_000 };
     const inventory = client([deadA, live.url], { connections: 4, breaker });
     expect(inventory.capacity()).toBe(8);
+    // A caller that sends an instance fewer at once than its connections (the gateway's queue).
+    expect(inventory.capacity(3)).toBe(6);
+    expect(inventory.capacity(16)).toBe(8);
 
     // Round-robin sends one of two calls to deadA: the refused connection opens its breaker (and
     // the call is retried on the live instance).
     for (let i = 0; i < 2; i++) expect(await inventory.getJson("/stock")).toEqual({ stock: 3 });
     expect(inventory.breakerState(deadA)).toBe("open");
     expect(inventory.capacity()).toBe(4);
+    expect(inventory.capacity(3)).toBe(3);
 
     const nowhere = client([deadA, deadB], { connections: 4, breaker });
     expect(nowhere.capacity()).toBe(8);

@@ -187,14 +187,14 @@ export class ServiceClient {
 
   /**
    * Ordinary (not held) requests that can be in flight at once without waiting for a connection:
-   * `connections` per instance taking calls (at least one instance's worth, so that a trial
-   * call still goes out while every breaker is open).
+   * `connections` per instance taking calls, or `perInstance` when it is fewer (at least one
+   * instance's worth, so that a trial call still goes out while every breaker is open).
    */
-  capacity(): number {
+  capacity(perInstance = this.#options.connections): number {
     const now = Date.now();
     let open = 0;
     for (const instance of this.#current()) if (instance.breaker.acceptsCalls(now)) open++;
-    return this.#options.connections * Math.max(open, 1);
+    return Math.min(perInstance, this.#options.connections) * Math.max(open, 1);
   }
 
   /** Per-instance health and traffic figures, for readiness probes and metrics. */

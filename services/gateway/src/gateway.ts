@@ -37,6 +37,11 @@ export interface GatewayOptions {
    * client IP (rate limits, logs) is the caller's, not the proxy's. Empty = trust nobody.
    */
   trustedProxies?: readonly string[];
+  /**
+   * Requests the gateway sends one upstream instance at once (never more than its client's
+   * connections); past them, requests wait in the gateway's queue for the service. Default 16.
+   */
+  upstreamConcurrency?: number;
   /** Requests in flight per upstream before the gateway answers 503. Default 256. */
 
   maxInFlightPerService?: number;
@@ -63,6 +68,9 @@ export interface GatewayOptions {
  * (a declared length over it is 413, token or not) → authentication → proxy with
  * timeout/retry/breaker and a bulkhead per service → access log (server factory).
  */
+/** See GatewayOptions.upstreamConcurrency. */
+export const DEFAULT_UPSTREAM_CONCURRENCY = 16;
+
 export async function createGateway(
   options: GatewayOptions,
 ): Promise<Runnable & { readonly url: string; readonly metricsUrl: string | undefined }> {
@@ -73,10 +81,14 @@ export async function createGateway(
   );
   const shedCounts = gatewayShedMetrics(metrics);
   shedCounts.expect(UPSTREAM_SERVICES);
-  // Past its instances' connections, a request waits in the gateway's queue, where its wait is
-  // seen and bounded (upstream-queue.ts), not in the connection pool's.
+  // Past what its instances are sent at once, a request waits in the gateway's queue, where its
+  // wait is seen and bounded (upstream-queue.ts), not in the connection pool's. Why 16 and not
+  // the pool's 32 connections: more in flight only lengthens each one's turn on the upstream's
+  // event loop. Measured on npm start at 2x the catalog's saturation rate (reads served, p99
+  // against saturation's): 16, 0.95x and 0.88x, 1.2x and 1.7x; 32, 0.92x and 0.60x, 2.3x and 3.6x.
+  const upstreamConcurrency = options.upstreamConcurrency ?? DEFAULT_UPSTREAM_CONCURRENCY;
   const bulkhead = new Bulkhead(options.maxInFlightPerService ?? 256, undefined, {
-    capacityOf: (service) => options.clients.get(service).capacity(),
+    capacityOf: (service) => options.clients.get(service).capacity(upstreamConcurrency),
     onShed: (service, stage) => shedCounts.shed(service, stage),
   });
   const logDoorShed = shedSummary(options.logger);

@@ -289,6 +289,45 @@ describe("UpstreamQueue", () => {
     expect(q.waiting).toBe(0);
   });
 
+  it("stays standing for an interval after a refusal at the door, even once it emptied", async () => {
+    const q = queue(100, 30);
+    q.acquire(1);
+    const waiters = [track(q.acquire(1)), track(q.acquire(1))];
+    // One release every 10 ms and a new arrival after each: two waiters all along, standing at
+    // 100 ms, against a threshold of 0.1/ms × 30 ms / 2 = 1.5 waiters.
+    for (let t = 10; t <= 100; t += 10) {
+      await at(t);
+      q.release(1);
+      waiters.push(track(q.acquire(1)));
+    }
+    expect(q.waiting).toBe(2);
+    // The door refuses a request here (at 100 ms).
+    expect(q.overloaded()).toBe(true);
+
+    // The queue empties: nobody was refused in it, yet the door's refusal 50 ms ago keeps it
+    // standing, so a newcomer may wait only the target.
+    q.release(1);
+    q.release(1);
+    await flush();
+    expect(q.waiting).toBe(0);
+    expect(waiters.every((waiter) => waiter.current.state === "resolved")).toBe(true);
+    await at(150);
+    const next = track(q.acquire(1));
+    await at(179);
+    expect(next.current.state).toBe("pending");
+    await at(180);
+    expect(next.current.state).toBe("rejected");
+
+    // A whole interval after the last refusal (the queue's own, at 180), empty again: the full budget.
+    await at(280);
+    const later = track(q.acquire(1));
+    await at(379);
+    expect(later.current.state).toBe("pending");
+    q.release(1);
+    await flush();
+    expect(later.current.state).toBe("resolved");
+  });
+
   it("measures the drain rate over the last interval, not since the queue was last idle", async () => {
     const q = queue(100, 30);
     // Idle for ten seconds, then a burst: 10 places taken, 10 waiters all along, one place given
