@@ -1,6 +1,6 @@
 import { serviceSecretProblems } from "@blossom/auth";
 import { parseServiceLocation } from "@blossom/client";
-import { DEFAULT_UPSTREAM_CONCURRENCY } from "@blossom/gateway";
+import { DEFAULT_OVERLOAD_CONCURRENCY } from "@blossom/gateway";
 
 import { type AnyServiceDefinition, resolveSettings, type Settings } from "@blossom/host";
 import { ConfigError, type FaultInjection, loadConfig } from "@blossom/runtime";
@@ -184,11 +184,11 @@ const PlatformSchema = Type.Object({
     default: 256,
     description: "requests the gateway has in flight per upstream service before answering 503",
   }),
-  GATEWAY_UPSTREAM_CONCURRENCY: Type.Integer({
+  GATEWAY_OVERLOAD_CONCURRENCY: Type.Integer({
     minimum: 1,
-    default: DEFAULT_UPSTREAM_CONCURRENCY,
+    default: DEFAULT_OVERLOAD_CONCURRENCY,
     description:
-      "requests the gateway sends one upstream instance at once; past them they wait in its queue for the service, briefly, then 503",
+      "requests the gateway sends one upstream instance at once while the service's queue stands (overloaded; at other times, its 32 connections); past them they wait in the queue, briefly, then 503",
   }),
   GATEWAY_METRICS_PORT: Type.Integer({
     minimum: 0,

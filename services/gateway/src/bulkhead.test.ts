@@ -122,6 +122,41 @@ describe("Bulkhead with a queue per upstream (capacityOf)", () => {
     await expect(bulkhead.run("orders", async () => "after")).resolves.toBe("after");
   });
 
+  it("asks for the capacity while the queue stands apart: two places for a burst, one once a waiter was refused", async () => {
+    const asked: boolean[] = [];
+    const bulkhead = new Bulkhead(8, 4, {
+      capacityOf: (_service, standing) => {
+        asked.push(standing);
+        return standing ? 1 : 2;
+      },
+      // A target as long as the interval: the waiter below has time to spare on a busy machine.
+      intervalMs: 100,
+      targetMs: 100,
+    });
+    // A burst: two run at once, the third waits past its budget (100 ms) and is refused unsent.
+    const first = pending();
+    const second = pending();
+    const running = [bulkhead.run("orders", first.call), bulkhead.run("orders", second.call)];
+    const refused = vi.fn(async () => "sent");
+    await expect(bulkhead.run("orders", refused)).rejects.toMatchObject({ status: 503 });
+    expect(refused).not.toHaveBeenCalled();
+    expect(asked).toEqual([false, false, false]);
+
+    // Standing for an interval after that refusal: one place only, so with one still running
+    // the next call waits until it settles.
+    first.release();
+    await running[0];
+    const next = vi.fn(async () => "next");
+    const waiting = bulkhead.run("orders", next);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(asked.at(-1)).toBe(true);
+    expect(next).not.toHaveBeenCalled();
+    expect(bulkhead.waiting("orders")).toBe(1);
+    second.release();
+    await expect(waiting).resolves.toBe("next");
+    await running[1];
+  });
+
   it("never queues held requests, and they never take an ordinary request's place", async () => {
     const { bulkhead, sheds } = queued();
     const ordinary = pending();

@@ -19,7 +19,7 @@ export class Bulkhead {
   readonly #maxHeld: number;
   readonly #inFlight = new Map<string, number>();
   readonly #held = new Map<string, number>();
-  readonly #capacityOf: ((service: string) => number) | undefined;
+  readonly #capacityOf: ((service: string, standing: boolean) => number) | undefined;
   readonly #queueOptions: UpstreamQueueOptions;
   readonly #queues = new Map<string, UpstreamQueue>();
   readonly #onShed: ((service: string, stage: "queue" | "bulkhead") => void) | undefined;
@@ -28,7 +28,8 @@ export class Bulkhead {
     maxInFlight: number,
     maxHeld = DEFAULT_MAX_HELD_PER_SERVICE,
     queue?: UpstreamQueueOptions & {
-      capacityOf: (service: string) => number;
+      /** Places for a service's requests; `standing`: while its queue stands (overloaded). */
+      capacityOf: (service: string, standing: boolean) => number;
       /** Told of each refusal: in the queue (waited too long) or at the bulkhead (too many). */
       onShed?: (service: string, stage: "queue" | "bulkhead") => void;
     },
@@ -70,10 +71,10 @@ export class Bulkhead {
     }
   }
 
-  /** Waits in the service's queue for one of its `capacityOf(service)` places, then calls. */
+  /** Waits in the service's queue for one of its `capacityOf(service, standing)` places, then calls. */
   async #queued<T>(
     service: string,
-    capacityOf: (service: string) => number,
+    capacityOf: (service: string, standing: boolean) => number,
     call: () => Promise<T>,
   ): Promise<T> {
     let queue = this.#queues.get(service);
@@ -82,7 +83,7 @@ export class Bulkhead {
       this.#queues.set(service, queue);
     }
     // Read once per request: the same figure takes the place and gives it back.
-    const capacity = capacityOf(service);
+    const capacity = capacityOf(service, queue.standing());
     const waiting = queue.acquire(capacity);
     if (waiting !== undefined) {
       try {

@@ -83,6 +83,11 @@ export class UpstreamQueue {
     return this.#waiting;
   }
 
+  /** Whether the queue is standing now: the upstream has been slower than arrivals (#standing). */
+  standing(): boolean {
+    return this.#standing(this.#now());
+  }
+
   /**
    * Takes a place among the `capacity` running requests: at once (undefined) when one is free and
    * nobody waits, else a promise that resolves when the place is given, or rejects with

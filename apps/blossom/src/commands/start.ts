@@ -165,7 +165,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
             ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
           },
           maxInFlightPerService: config.GATEWAY_MAX_IN_FLIGHT_PER_SERVICE,
-          upstreamConcurrency: config.GATEWAY_UPSTREAM_CONCURRENCY,
+          overloadConcurrency: config.GATEWAY_OVERLOAD_CONCURRENCY,
           metricsPort: config.GATEWAY_METRICS_PORT,
           trustedProxies: splitList(config.GATEWAY_TRUSTED_PROXIES),
           // Started by the bootstrap (or a test) before this module was loaded; unset = off.
