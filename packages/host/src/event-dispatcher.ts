@@ -12,6 +12,9 @@ import type { EventBinding, ServiceContext } from "./service-definition.js";
 
 const envelopeChecker = TypeCompiler.Compile(EventEnvelopeSchema);
 
+/** Events of one consumer handled in one transaction at most on the embedded store (see Inbox). */
+export const EMBEDDED_INBOX_BATCH = 8;
+
 /**
  * The bus handler of one service: validates the envelope and the data against the consumed
  * contract, then runs the binding inside the inbox transaction (so the effect happens once per
@@ -28,7 +31,13 @@ export function createEventDispatcher<DB>(
   messagingSystem?: string,
 ): EventHandler {
   const byType = new Map(bindings.map((binding) => [binding.contract.type, binding]));
-  const inbox = new Inbox(context.name);
+  // On the embedded store one connection runs every transaction in turn, so events waiting for it
+  // go together in the next (group commit); on PostgreSQL each event keeps a transaction of its
+  // own, where concurrent transactions run side by side and locks taken by a batch's effects in
+  // whatever order its events came could deadlock with another replica's batch.
+  const inbox = new Inbox(context.name, {
+    maxBatch: context.store.kind === "pglite" ? EMBEDDED_INBOX_BATCH : 1,
+  });
   const dispatch: EventHandler = async (envelope: EventEnvelope, info) => {
     if (!envelopeChecker.Check(envelope)) throw new Error(`${context.name}: received a malformed envelope`);
     const binding = byType.get(envelope.type);
