@@ -193,6 +193,51 @@ describe.each(factories)("Store on $adapter", (factory) => {
       ]);
     });
 
+    it("counts the rows a statement affected and returns its rows, first in a transaction too", async () => {
+      const store = await migratedStore();
+      const inserted = await store.db
+        .insertInto("counters")
+        .values([
+          { id: "a", value: 1 },
+          { id: "b", value: 2 },
+          { id: "c", value: 3 },
+        ])
+        .executeTakeFirst();
+      expect(inserted.numInsertedOrUpdatedRows).toBe(3n);
+      // The first statement of a transaction travels with its BEGIN (PGlite): its own count only.
+      const updated = await store.db.transaction().execute((trx) =>
+        trx
+          .updateTable("counters")
+          .set((eb) => ({ value: eb("value", "+", 10) }))
+          .where("id", "in", ["a", "b"])
+          .returning(["id", "value"])
+          .execute(),
+      );
+      expect(updated.sort((x, y) => x.id.localeCompare(y.id))).toEqual([
+        { id: "a", value: 11 },
+        { id: "b", value: 12 },
+      ]);
+      const nothing = await store.db
+        .updateTable("counters")
+        .set({ value: 0 })
+        .where("id", "=", "z")
+        .executeTakeFirst();
+      expect(nothing.numUpdatedRows).toBe(0n);
+      const deleted = await store.db.deleteFrom("counters").where("value", ">", 10).executeTakeFirst();
+      expect(deleted.numDeletedRows).toBe(2n);
+      const { rows } = await sql<{
+        n: number | null;
+        missing: string | null;
+        list: number[];
+      }>`select 1 as n, null::text as missing, array[1, 2] as list union all select null, 'x', array[]::int[]`.execute(
+        store.db,
+      );
+      expect(rows).toEqual([
+        { n: 1, missing: null, list: [1, 2] },
+        { n: null, missing: "x", list: [] },
+      ]);
+    });
+
     it("roll back when the callback throws", async () => {
       const store = await migratedStore();
       const boom = new Error("boom");
