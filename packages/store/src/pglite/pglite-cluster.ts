@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { messages, protocol, types } from "@electric-sql/pglite";
 import type { QueryResult } from "kysely";
 
-import { prepareValue } from "pg/lib/utils.js";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
 import { type BackendMessage, PgliteEngine } from "./pglite-engine.js";
 import { isInitialised, seedFromTemplate } from "./pglite-template.js";
+import { bindAndRun, parseMessage, plainStatement } from "./statement-messages.js";
 
 /**
  * How long borrowers may follow one another without the event loop reading its sockets (see
@@ -186,7 +186,6 @@ export class PgliteCluster {
    * `prepareValue`, exactly as the PostgreSQL adapter sends them, so a query behaves the same on both.
    */
   async execute<R>(text: string, parameters: readonly unknown[], before?: string): Promise<QueryResult<R>> {
-    const { serialize } = protocol;
     const prepared = this.#statementName(text);
     const switching = this.#pendingSwitch?.some((statement) => ROLE_SWITCH.test(statement)) ?? false;
     const ahead = [...(this.#pendingSwitch ?? []), ...(before === undefined ? [] : [before])];
@@ -194,16 +193,9 @@ export class PgliteCluster {
     const request = Buffer.concat([
       // Statements without parameters to run first in the same group: the role switch and a
       // deferred BEGIN. An error in one skips everything up to the Sync, this statement included.
-      ...ahead.flatMap((statement) => [
-        serialize.parse({ text: statement }),
-        serialize.bind({}),
-        serialize.execute({}),
-      ]),
-      ...(prepared.parse ? [serialize.parse({ name: prepared.name, text })] : []),
-      serialize.bind({ statement: prepared.name, values: parameters.map(prepareValue) }),
-      serialize.describe({ type: "P" }),
-      serialize.execute({}),
-      serialize.sync(),
+      ...ahead.map(plainStatement),
+      ...(prepared.parse ? [parseMessage(prepared.name, text)] : []),
+      ...bindAndRun(prepared.name, parameters),
     ]);
     this.#pendingSwitch = undefined;
     let replies: BackendMessage[];
