@@ -37,6 +37,11 @@ export function createEventDispatcher<DB>(
   // whatever order its events came could deadlock with another replica's batch.
   const inbox = new Inbox(context.name, {
     maxBatch: context.store.kind === "pglite" ? EMBEDDED_INBOX_BATCH : 1,
+    // A batch's effects write their events in one insert, before the batch commits.
+    batchHooks: {
+      started: (trx) => context.outbox.deferWrites(trx),
+      finishing: (trx) => context.outbox.flushDeferred(trx),
+    },
   });
   const dispatch: EventHandler = async (envelope: EventEnvelope, info) => {
     if (!envelopeChecker.Check(envelope)) throw new Error(`${context.name}: received a malformed envelope`);

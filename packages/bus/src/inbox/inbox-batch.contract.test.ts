@@ -128,6 +128,27 @@ describe.each(testStoreFactories())("inbox batches on $adapter", (factory) => {
     expect(seen).toEqual({ a: "context of a", b: "context of b", c: "context of c" });
   });
 
+  it("calls the batch hooks around the effects of a batch of several, in its transaction, never for one alone", async () => {
+    const db = await database();
+    const calls: string[] = [];
+    const txid = async (trx: Db) =>
+      (await sql<{ txid: string }>`select txid_current()::text as txid`.execute(trx)).rows[0]?.txid;
+    const inbox = new Inbox("billing", {
+      maxBatch: 8,
+      batchHooks: {
+        started: () => calls.push("started"),
+        finishing: async (trx) => {
+          calls.push(`finishing in ${await txid(trx as Db)}`);
+        },
+      },
+    });
+    await Promise.all(["h1", "h2"].map((id) => inbox.handle(db, event(id), record(id))));
+    await inbox.handle(db, event("h3"), record("h3"));
+    const rows = await effects(db);
+    expect(calls).toEqual(["started", `finishing in ${rows[0]?.txid}`]);
+    expect(rows[1]?.txid).toBe(rows[0]?.txid);
+  });
+
   it("refuses a maxBatch that is not a positive integer", () => {
     expect(() => new Inbox("billing", { maxBatch: 0 })).toThrow(RangeError);
     expect(() => new Inbox("billing", { maxBatch: 1.5 })).toThrow(RangeError);

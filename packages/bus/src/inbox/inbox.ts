@@ -17,6 +17,15 @@ export interface InboxOptions {
    * the next one: one inbox statement and one commit for all of them (group commit).
    */
   maxBatch?: number;
+  /**
+   * Called in the transaction of a batch of more than one event: `started` before the first
+   * effect, `finishing` after the last one, before the commit (where the outbox stores the
+   * batch's events in one statement: `Outbox.deferWrites`, `Outbox.flushDeferred`).
+   */
+  batchHooks?: {
+    started(trx: Transaction<unknown>): void;
+    finishing(trx: Transaction<unknown>): Promise<void>;
+  };
 }
 
 /** A `handle` call waiting for its turn in a batch. */
@@ -45,6 +54,7 @@ interface Waiting {
  */
 export class Inbox {
   readonly #maxBatch: number;
+  readonly #hooks: InboxOptions["batchHooks"];
   #waiting: Waiting[] = [];
   #draining = false;
 
@@ -56,6 +66,7 @@ export class Inbox {
     if (!Number.isInteger(maxBatch) || maxBatch < 1)
       throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
     this.#maxBatch = maxBatch;
+    this.#hooks = options.batchHooks;
   }
 
   handle<DB extends AnyServiceDb>(db: DB, event: EventEnvelope, effect: Effect<DB>): Promise<InboxOutcome> {
@@ -157,6 +168,7 @@ export class Inbox {
           .returning("event_id")
           .execute();
         const fresh = new Set(recorded.map((row) => row.event_id));
+        this.#hooks?.started(trx);
         const handled: InboxOutcome[] = [];
         // One after another: the effects share the transaction's one connection.
         for (const waiting of batch) {
@@ -167,6 +179,7 @@ export class Inbox {
           await waiting.inContext(() => waiting.effect(trx));
           handled.push("handled");
         }
+        await this.#hooks?.finishing(trx);
         return handled;
       });
     } catch {

@@ -109,6 +109,33 @@ describe.each(testStoreFactories())("outbox and inbox on $adapter", (factory) =>
     });
   });
 
+  it("holds back a deferring transaction's events, then stores them in one insert, in order, before it commits", async () => {
+    const { db } = await database();
+    const written = await db.transaction().execute(async (trx) => {
+      outbox.deferWrites(trx);
+      for (const n of [1, 2, 3]) await outbox.add(trx, Registered, `acct-${n}`, { n });
+      const before = await trx.selectFrom("outbox").select("id").execute();
+      await outbox.flushDeferred(trx);
+      // A second flush has nothing left to store; later adds go straight in again.
+      await outbox.flushDeferred(trx);
+      await outbox.add(trx, Registered, "acct-4", { n: 4 });
+      return before.length;
+    });
+    expect(written).toBe(0);
+    const rows = await db.selectFrom("outbox").select(["subject", "position"]).orderBy("position").execute();
+    expect(rows.map((row) => row.subject)).toEqual(["acct-1", "acct-2", "acct-3", "acct-4"]);
+    // A deferring transaction that rolls back stores nothing.
+    await expect(
+      db.transaction().execute(async (trx) => {
+        outbox.deferWrites(trx);
+        await outbox.add(trx, Registered, "acct-5", { n: 5 });
+        await outbox.flushDeferred(trx);
+        throw new Error("the state change failed");
+      }),
+    ).rejects.toThrow("the state change failed");
+    expect(await db.selectFrom("outbox").selectAll().execute()).toHaveLength(4);
+  });
+
   it("refuses data that breaks the contract, and contracts the service does not publish", async () => {
     const { db } = await database();
     await expect(outbox.add(db, Registered, "acct-1", { n: "one" } as never)).rejects.toBeInstanceOf(

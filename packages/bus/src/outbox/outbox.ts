@@ -2,8 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { EventContract } from "@blossom/event-contracts";
 import { traceEventCreation } from "@blossom/telemetry";
 import type { Static, TObject } from "@sinclair/typebox";
+import type { Insertable } from "kysely";
 import { createEnvelope, type EventEnvelope } from "../envelope.js";
-import { type AnyServiceDb, asMessagingDb } from "../messaging-tables.js";
+import { type AnyServiceDb, asMessagingDb, type MessagingTables } from "../messaging-tables.js";
+
+/** An outbox row as `add` writes it. */
+type OutboxRow = Insertable<MessagingTables["outbox"]>;
 
 /** Trace and correlation ids to stamp on events written while handling a request or an event. */
 export interface OutboxContext {
@@ -22,6 +26,8 @@ export class Outbox {
   #contracts: Map<string, EventContract>;
   /** Envelopes written in each open transaction, for the relay's fast path once it commits. */
   #written = new WeakMap<object, EventEnvelope[]>();
+  /** Rows of transactions that store their events together at the end (`deferWrites`). */
+  #deferred = new WeakMap<object, OutboxRow[]>();
 
   constructor(
     readonly source: string,
@@ -64,17 +70,17 @@ export class Outbox {
       ...traceContext,
     });
     const db = asMessagingDb(trx);
-    await db
-      .insertInto("outbox")
-      .values({
-        id: envelope.id,
-        type: envelope.type,
-        subject,
-        envelope: JSON.stringify(envelope),
-        published_at: null,
-        last_error: null,
-      })
-      .execute();
+    const row: OutboxRow = {
+      id: envelope.id,
+      type: envelope.type,
+      subject,
+      envelope: JSON.stringify(envelope),
+      published_at: null,
+      last_error: null,
+    };
+    const deferred = this.#deferred.get(trx);
+    if (deferred) deferred.push(row);
+    else await db.insertInto("outbox").values(row).execute();
     // Outside a transaction the row is committed already; the relay's passes find it.
     if (db.isTransaction) {
       const written = this.#written.get(trx) ?? [];
@@ -82,6 +88,24 @@ export class Outbox {
       this.#written.set(trx, written);
     }
     return envelope;
+  }
+
+  /**
+   * From now on, the events added in the transaction `trx` are stored all at once, in the order
+   * they were added, by `flushDeferred(trx)`, which must run before it commits (else they are
+   * lost with it). For a transaction that handles a batch of events (the inbox's): one insert
+   * for all the events their effects write.
+   */
+  deferWrites(trx: AnyServiceDb): void {
+    if (!this.#deferred.has(trx)) this.#deferred.set(trx, []);
+  }
+
+  /** Stores the events held back in `trx` since `deferWrites(trx)`, in one statement, in order. */
+  async flushDeferred(trx: AnyServiceDb): Promise<void> {
+    const rows = this.#deferred.get(trx);
+    this.#deferred.delete(trx);
+    if (rows === undefined || rows.length === 0) return;
+    await asMessagingDb(trx).insertInto("outbox").values(rows).execute();
   }
 
   /**
