@@ -12,13 +12,16 @@ describe("doorShedServer", () => {
   let flag: boolean;
   let shed: string[];
   let passed: string[];
+  let echoing: boolean;
 
   beforeEach(async () => {
     flag = true;
+    echoing = false;
     shed = [];
     passed = [];
     const factory = doorShedServer({
       overloaded: (service) => service === "inventory" && flag,
+      echoed: (method, url) => echoing && method === "POST" && url === "/api/orders",
       onShed: (service) => shed.push(service),
       corsOrigins: ["https://shop.example"],
     });
@@ -146,6 +149,24 @@ describe("doorShedServer", () => {
     expect(await response.text()).toBe("passed");
     expect(passed).toHaveLength(1);
     expect(shed).toEqual([]);
+  });
+
+  it("refuses an echoed operation with a small body, reads the body away, and keeps the connection", async () => {
+    echoing = true;
+    const post = (body: string) =>
+      fetch(`${base}/api/orders`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const refused = await post(JSON.stringify({ items: [{ productId: "p-1", quantity: 1 }] }));
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(await refused.text())).toMatchObject({ type: SERVICE_UNAVAILABLE });
+    // A body past 64 KiB is not read away at the door: the request goes through as usual.
+    const large = await post(JSON.stringify({ note: "x".repeat(70 * 1024) }));
+    expect(large.status).toBe(200);
+    // Another operation of the same service, and the same one once the service admits again.
+    expect((await fetch(`${base}/api/orders/o-1`)).status).toBe(200);
+    echoing = false;
+    expect((await post("{}")).status).toBe(200);
+    expect(shed).toEqual(["orders"]);
+    expect(passed).toEqual(["POST /api/orders", "GET /api/orders/o-1", "POST /api/orders"]);
   });
 
   it("passes Fastify's server options on to the server it makes", () => {

@@ -7,6 +7,11 @@ import { CORS_EXPOSED_HEADERS, JSON_SECURITY_HEADERS } from "./security-headers.
 export interface DoorShedOptions {
   /** Whether requests for `service` are refused at the door now (Bulkhead.overloaded). */
   overloaded: (service: string) => boolean;
+  /**
+   * Whether the service refused this operation (method, path) a moment ago (ShedEcho.refusing):
+   * then it is refused here too, a request with a small body included.
+   */
+  echoed?: (method: string, url: string) => boolean;
   /** Called for each request refused at the door (a counter; it must be cheap). */
   onShed: (service: string) => void;
   /**
@@ -35,15 +40,17 @@ type ServerFactory = (
  * What is skipped is per-request bookkeeping for requests that do nothing: they are counted
  * (`blossom_gateway_shed_total{stage="door"}`) and logged once a second in a summary line.
  *
- * Only requests without a body and without a `Prefer` header are refused here (a body would have
- * to be read and thrown away first; a held request, `Prefer: wait`, has slots of its own), and
- * only on a path a service owns. Anything else goes through the stages as usual, and is refused in the queue.
+ * Only requests without a body and without a `Prefer` header are refused here for an overloaded
+ * queue (a held request, `Prefer: wait`, has slots of its own), and only on a path a service owns.
+ * Anything else goes through the stages as usual, and is refused in the queue. An operation the
+ * service itself just shed (shed-echo.ts) is refused here with a body of up to 64 KiB too: Node
+ * reads and discards the rest of it after the answer, so the connection stays usable.
  */
 export function doorShedServer(options: DoorShedOptions): ServerFactory {
   const allowed = new Set(options.corsOrigins ?? []);
   return (handler, fastifyOptions) => {
     const server = createServer((request, response) => {
-      const service = shedFor(request, options.overloaded);
+      const service = shedFor(request, options);
       if (service === undefined) {
         handler(request, response);
         return;
@@ -79,15 +86,20 @@ function corsHeaders(origin: string): Record<string, string> {
 
 const EXPOSED = CORS_EXPOSED_HEADERS.join(",");
 
+/** The largest body a request refused at the door for an echoed shed may have (read and dropped). */
+const ECHO_BODY_BYTES = 64 * 1024;
+
 /** The service a request is refused for at the door, or undefined to let it in. */
-function shedFor(request: IncomingMessage, overloaded: (service: string) => boolean): string | undefined {
-  const { url, headers } = request;
-  if (url === undefined || request.method === "OPTIONS") return undefined;
+function shedFor(request: IncomingMessage, options: DoorShedOptions): string | undefined {
+  const { url, headers, method } = request;
+  if (url === undefined || method === undefined || method === "OPTIONS") return undefined;
   if (headers.prefer !== undefined || headers["transfer-encoding"] !== undefined) return undefined;
-  const length = headers["content-length"];
-  if (length !== undefined && length !== "0") return undefined;
   const service = routeFor(url);
-  return service !== undefined && overloaded(service) ? service : undefined;
+  if (service === undefined) return undefined;
+  const length = headers["content-length"];
+  if ((length === undefined || length === "0") && options.overloaded(service)) return service;
+  const small = length === undefined || Number(length) <= ECHO_BODY_BYTES;
+  return small && options.echoed?.(method, url) ? service : undefined;
 }
 
 const SHED_BODY = Buffer.from(

@@ -15,6 +15,7 @@ import { type RateLimitOptions, registerRateLimit } from "./rate-limit.js";
 import { registerPlatformReadiness } from "./readiness.js";
 import { UPSTREAM_SERVICES } from "./routing-table.js";
 import { registerSecurityHeaders } from "./security-headers.js";
+import { ShedEcho } from "./shed-echo.js";
 import { registerStorefront } from "./storefront.js";
 
 export interface GatewayOptions {
@@ -96,6 +97,8 @@ export async function createGateway(
     onShed: (service, stage) => shedCounts.shed(service, stage),
   });
   const logDoorShed = shedSummary(options.logger);
+  // An operation a service just shed is refused at the door for a moment (shed-echo.ts).
+  const shedEcho = new ShedEcho();
   // The gateway's own readiness is replaced by the platform's: registered before the factory's.
   const { app, health } = createServer({
     service: "gateway",
@@ -111,6 +114,7 @@ export async function createGateway(
       // Refuses requests for an overloaded service before any stage spends work on them.
       serverFactory: doorShedServer({
         overloaded: (service) => bulkhead.overloaded(service),
+        echoed: (method, url) => shedEcho.refusing(method, url),
         corsOrigins: options.corsOrigins ?? [],
         onShed: (service) => {
           shedCounts.shed(service, "door");
@@ -134,7 +138,7 @@ export async function createGateway(
   registerOpsConsoleRoutes(app, { clients: options.clients, logs: options.logs, metrics: history });
   await registerOpenApiDocs(app, options.clients);
   await registerStorefront(app, options.webRoot);
-  registerProxy(app, options.clients, bulkhead);
+  registerProxy(app, options.clients, bulkhead, shedEcho);
   await app.ready();
   let url: string | undefined;
   let metricsServer: MetricsServer | undefined;

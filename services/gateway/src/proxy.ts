@@ -7,6 +7,7 @@ import type { Bulkhead } from "./bulkhead.js";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
 import { upstreamTimeoutMs } from "./route-budgets.js";
 import { routeFor } from "./routing-table.js";
+import type { ShedEcho } from "./shed-echo.js";
 
 /** The longest `Prefer: wait` the gateway waits out for an upstream. */
 const MAX_FORWARDED_WAIT_SECONDS = 30;
@@ -20,7 +21,13 @@ const METHODS: HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
  * (2xx or a problem) goes back unchanged; a failing upstream becomes 502/503/504 problem+json
  * naming the service.
  */
-export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulkhead): void {
+export function registerProxy(
+  app: App,
+  clients: ServiceClients,
+  bulkhead?: Bulkhead,
+  /** Told of every operation a service shed (503 with Retry-After), for the door (shed-echo.ts). */
+  echo?: ShedEcho,
+): void {
   // Requests a service is holding for `Prefer: wait`: a stopping gateway must not wait them out
   // (up to MAX_FORWARDED_WAIT_SECONDS each), so it cuts the wait and asks again without it.
   const held = new Set<AbortController>();
@@ -98,6 +105,8 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
         } else {
           answer = await send(forward(headers));
         }
+        if (answer.status === 503 && answer.headers["retry-after"] !== undefined)
+          echo?.shed(request.method, request.url);
         reply.code(answer.status).headers(pickResponseHeaders(answer.headers));
         // A small answer of known length (most JSON) is read whole and sent in one write with its
         // headers: piping it through a stream cost more CPU than the forwarding itself.
@@ -115,6 +124,8 @@ export function registerProxy(app: App, clients: ServiceClients, bulkhead?: Bulk
         // The service answered: its status and problem go back as they are (a service never puts
         // internals in a problem). Only a missing answer becomes the gateway's own 502/503/504.
         if (isUpstreamHttpError(error)) {
+          if (error.status === 503 && error.headers["retry-after"] !== undefined)
+            echo?.shed(request.method, request.url);
           return reply.code(error.status).headers(pickResponseHeaders(error.headers)).send(error.body);
         }
         throw error;

@@ -1,0 +1,59 @@
+/** How long the gateway refuses an operation at the door after its service shed one. */
+export const SHED_ECHO_MS = 50;
+
+/** Operations remembered at most; past it the oldest memories go (any id in a path is a key). */
+const MAX_REMEMBERED = 1024;
+
+/**
+ * What a service's own shedding tells the gateway: after the service answered an operation
+ * (method and path) 503 with `Retry-After` (it did nothing: admission full, hashing queue
+ * full, deadline spent), the gateway refuses the same operation at the door for a short window,
+ * without the stages or the hop (door-shed.ts).
+ *
+ * Why: the gateway's queue sees only its own waits, and a service that sheds at admission
+ * answers quickly, so the queue never stands. Under four times the checkout rate the platform
+ * sustains, most POST /api/orders were refused by orders' admission after the whole pipeline
+ * (JWT, rate limit, tracing, proxy, orders' own stages), each costing about as much as a
+ * catalog read, on the event loop that also runs the checkouts. The window is short so that
+ * capacity freed by the saga is seen at once: the first request after it goes to the service,
+ * which decides again.
+ */
+export class ShedEcho {
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  /** Until when each operation is refused at the door, in insertion order. */
+  readonly #until = new Map<string, number>();
+
+  constructor(options: { windowMs?: number; now?: () => number } = {}) {
+    this.#windowMs = options.windowMs ?? SHED_ECHO_MS;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** The service answered `method url` with 503 and Retry-After. */
+  shed(method: string, url: string): void {
+    const key = operationKey(method, url);
+    this.#until.delete(key);
+    if (this.#until.size >= MAX_REMEMBERED) {
+      const oldest = this.#until.keys().next().value;
+      if (oldest !== undefined) this.#until.delete(oldest);
+    }
+    this.#until.set(key, this.#now() + this.#windowMs);
+  }
+
+  /** Whether `method url` is refused at the door now. */
+  refusing(method: string, url: string): boolean {
+    if (this.#until.size === 0) return false;
+    const key = operationKey(method, url);
+    const until = this.#until.get(key);
+    if (until === undefined) return false;
+    if (this.#now() < until) return true;
+    this.#until.delete(key);
+    return false;
+  }
+}
+
+/** An operation: the method and the path without its query. */
+function operationKey(method: string, url: string): string {
+  const query = url.indexOf("?");
+  return `${method} ${query === -1 ? url : url.slice(0, query)}`;
+}
