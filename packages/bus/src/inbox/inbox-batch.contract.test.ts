@@ -138,7 +138,7 @@ describe.each(testStoreFactories())("inbox batches on $adapter", (factory) => {
       batchHooks: {
         started: () => calls.push("started"),
         finishing: async (trx) => {
-          calls.push(`finishing in ${await txid(trx as Db)}`);
+          calls.push(`finishing in ${await txid(trx as unknown as Db)}`);
         },
       },
     });
