@@ -43,6 +43,7 @@ export {
   type ProblemKind,
   ProblemTypes,
   problemType,
+  SHED_OPERATION_HEADER,
 } from "./problem.js";
 export {
   currentContext,

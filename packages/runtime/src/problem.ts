@@ -57,6 +57,16 @@ export const ProblemTypes = {
 export type ProblemKind = keyof typeof ProblemTypes;
 
 /**
+ * On a 503, says that every request of the same operation (method and path) would be refused
+ * the same way for a moment: the refusal comes from a backlog that drains slower than requests
+ * arrive (orders' checkout admission), not from one request's bad luck. The gateway then refuses
+ * that operation at its door for a few tens of milliseconds (services/gateway/src/shed-echo.ts)
+ * and does not pass the header on. A refusal that a moment may lift (a queue that drains in
+ * milliseconds, as the password-hashing one) must not carry it.
+ */
+export const SHED_OPERATION_HEADER = "x-blossom-shed-operation";
+
+/**
  * An error that becomes a problem+json answer. Throw it from a route (or a domain adapter) and
  * the server's error handler answers with exactly this status, type, title and detail.
  */

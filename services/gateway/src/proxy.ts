@@ -1,7 +1,13 @@
 import type { HttpMethod, UpstreamStreamResponse } from "@blossom/client";
 import { DEFAULT_TIMEOUT_MS, isUpstreamHttpError } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
-import { type App, HttpProblem, preferredWaitSeconds, propagationHeaders } from "@blossom/runtime";
+import {
+  type App,
+  HttpProblem,
+  preferredWaitSeconds,
+  propagationHeaders,
+  SHED_OPERATION_HEADER,
+} from "@blossom/runtime";
 import { MAX_BODY_DEPTH, nestsDeeperThan } from "./body-depth.js";
 import type { Bulkhead } from "./bulkhead.js";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
@@ -25,7 +31,7 @@ export function registerProxy(
   app: App,
   clients: ServiceClients,
   bulkhead?: Bulkhead,
-  /** Told of every operation a service shed (503 with Retry-After), for the door (shed-echo.ts). */
+  /** Told of every operation a service shed for a moment (SHED_OPERATION_HEADER), for the door (shed-echo.ts). */
   echo?: ShedEcho,
 ): void {
   // Requests a service is holding for `Prefer: wait`: a stopping gateway must not wait them out
@@ -105,7 +111,7 @@ export function registerProxy(
         } else {
           answer = await send(forward(headers));
         }
-        if (answer.status === 503 && answer.headers["retry-after"] !== undefined)
+        if (answer.status === 503 && answer.headers[SHED_OPERATION_HEADER] !== undefined)
           echo?.shed(request.method, request.url);
         reply.code(answer.status).headers(pickResponseHeaders(answer.headers));
         // A small answer of known length (most JSON) is read whole and sent in one write with its
@@ -124,7 +130,7 @@ export function registerProxy(
         // The service answered: its status and problem go back as they are (a service never puts
         // internals in a problem). Only a missing answer becomes the gateway's own 502/503/504.
         if (isUpstreamHttpError(error)) {
-          if (error.status === 503 && error.headers["retry-after"] !== undefined)
+          if (error.status === 503 && error.headers[SHED_OPERATION_HEADER] !== undefined)
             echo?.shed(request.method, request.url);
           return reply.code(error.status).headers(pickResponseHeaders(error.headers)).send(error.body);
         }

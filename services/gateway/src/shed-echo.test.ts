@@ -1,3 +1,4 @@
+import { SHED_OPERATION_HEADER } from "@blossom/runtime";
 import { testSigningKey } from "@blossom/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { ShedEcho } from "./shed-echo.js";
@@ -45,6 +46,7 @@ describe("the gateway echoing a service's shedding", () => {
         return reply
           .code(503)
           .header("retry-after", "1")
+          .header(SHED_OPERATION_HEADER, "1")
           .type("application/problem+json")
           .send({ type: "https://blossom.dev/problems/checkouts-shed", title: "shed", status: 503 });
       });
@@ -64,6 +66,7 @@ describe("the gateway echoing a service's shedding", () => {
       });
     const first = await place();
     expect(first.status).toBe(503);
+    expect(first.headers.get(SHED_OPERATION_HEADER)).toBeNull();
     expect(await first.json()).toMatchObject({ type: "https://blossom.dev/problems/checkouts-shed" });
     // Within the window: refused by the gateway itself, the service never sees it.
     admitting = true;
@@ -78,5 +81,27 @@ describe("the gateway echoing a service's shedding", () => {
     await new Promise((done) => setTimeout(done, 80));
     expect((await place()).status).toBe(202);
     expect(received).toHaveLength(3);
+  });
+
+  it("does not echo a 503 that does not say it holds for the whole operation", async () => {
+    let calls = 0;
+    const users = await harness.upstream((app) => {
+      app.post("/api/auth/login", async (_request, reply) => {
+        calls++;
+        if (calls === 1) return reply.code(503).header("retry-after", "1").send({ status: 503 });
+        return { ok: true };
+      });
+    });
+    const key = await testSigningKey();
+    const gateway = await harness.gateway({ users: [users] }, { verifier: key.verifier });
+    const login = () =>
+      fetch(`${gateway}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "a@example.test", password: "secret-secret" }),
+      });
+    expect((await login()).status).toBe(503);
+    expect((await login()).status).toBe(200);
+    expect(calls).toBe(2);
   });
 });

@@ -6,9 +6,11 @@ const MAX_REMEMBERED = 1024;
 
 /**
  * What a service's own shedding tells the gateway: after the service answered an operation
- * (method and path) 503 with `Retry-After` (it did nothing: admission full, hashing queue
- * full, deadline spent), the gateway refuses the same operation at the door for a short window,
- * without the stages or the hop (door-shed.ts).
+ * (method and path) 503 saying the refusal holds for the whole operation for a moment
+ * (`SHED_OPERATION_HEADER`: orders' checkout admission, whose backlog drains slower than
+ * checkouts arrive), the gateway refuses the same operation at the door for a short window,
+ * without the stages or the hop (door-shed.ts). Only on that word: a burst of sign-ups refused by
+ * the password-hashing queue, which drains in milliseconds, must leave the next login free.
  *
  * Why: the gateway's queue sees only its own waits, and a service that sheds at admission
  * answers quickly, so the queue never stands. Under four times the checkout rate the platform

@@ -1,4 +1,4 @@
-import { HttpProblem } from "@blossom/runtime";
+import { HttpProblem, SHED_OPERATION_HEADER } from "@blossom/runtime";
 
 export interface CheckoutAdmissionOptions {
   /** Checkouts that may be pending (placed, not yet confirmed or cancelled) at once, platform-wide. */
@@ -119,6 +119,8 @@ export function checkoutsShed(maxPending: number): HttpProblem {
     slug: "checkouts-shed",
     title: "Too many checkouts in progress",
     detail: `${maxPending} checkouts are already being processed; nothing was done with this one. Retry after the delay in Retry-After (with the same Idempotency-Key or a new one: this one was not used).`,
-    headers: { "retry-after": "1" },
+    // The backlog holds for every checkout until the saga settles some: the gateway may refuse
+    // checkouts at its door for a moment (SHED_OPERATION_HEADER).
+    headers: { "retry-after": "1", [SHED_OPERATION_HEADER]: "1" },
   });
 }
