@@ -1,13 +1,7 @@
 import type { HttpMethod, UpstreamStreamResponse } from "@blossom/client";
 import { DEFAULT_TIMEOUT_MS, isUpstreamHttpError } from "@blossom/client";
 import type { ServiceClients } from "@blossom/host";
-import {
-  type App,
-  HttpProblem,
-  preferredWaitSeconds,
-  propagationHeaders,
-  SHED_OPERATION_HEADER,
-} from "@blossom/runtime";
+import { type App, HttpProblem, preferredWaitSeconds, propagationHeaders } from "@blossom/runtime";
 import { MAX_BODY_DEPTH, nestsDeeperThan } from "./body-depth.js";
 import type { Bulkhead } from "./bulkhead.js";
 import { forwardedRequestHeaders, pickResponseHeaders } from "./forwarded-headers.js";
@@ -111,8 +105,7 @@ export function registerProxy(
         } else {
           answer = await send(forward(headers));
         }
-        if (answer.status === 503 && answer.headers[SHED_OPERATION_HEADER] !== undefined)
-          echo?.shed(request.method, request.url);
+        echo?.observe(request.method, request.url, answer.status, answer.headers);
         reply.code(answer.status).headers(pickResponseHeaders(answer.headers));
         // A small answer of known length (most JSON) is read whole and sent in one write with its
         // headers: piping it through a stream cost more CPU than the forwarding itself.
@@ -130,8 +123,7 @@ export function registerProxy(
         // The service answered: its status and problem go back as they are (a service never puts
         // internals in a problem). Only a missing answer becomes the gateway's own 502/503/504.
         if (isUpstreamHttpError(error)) {
-          if (error.status === 503 && error.headers[SHED_OPERATION_HEADER] !== undefined)
-            echo?.shed(request.method, request.url);
+          echo?.observe(request.method, request.url, error.status, error.headers);
           return reply.code(error.status).headers(pickResponseHeaders(error.headers)).send(error.body);
         }
         throw error;

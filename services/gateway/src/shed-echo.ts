@@ -1,3 +1,5 @@
+import { SHED_OPERATION_HEADER } from "@blossom/runtime";
+
 /** How long the gateway refuses an operation at the door after its service shed one. */
 export const SHED_ECHO_MS = 50;
 
@@ -31,7 +33,12 @@ export class ShedEcho {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  /** The service answered `method url` with 503 and Retry-After. */
+  /** Takes note of a service's answer to `method url`: a 503 with SHED_OPERATION_HEADER is echoed. */
+  observe(method: string, url: string, status: number, headers: Readonly<Record<string, unknown>>): void {
+    if (status === 503 && headers[SHED_OPERATION_HEADER] !== undefined) this.shed(method, url);
+  }
+
+  /** The service shed `method url` for a moment: refuse it at the door for the window. */
   shed(method: string, url: string): void {
     const key = operationKey(method, url);
     this.#until.delete(key);
