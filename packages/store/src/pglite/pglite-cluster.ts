@@ -13,8 +13,18 @@ import { bindAndRun, parseMessage, plainStatement } from "./statement-messages.j
 /**
  * How long borrowers may follow one another without the event loop reading its sockets (see
  * `borrow`): a few statements' worth, so a request waits about this long at most to be seen.
+ *
+ * Why 2 ms and not the 10 it was: libuv accepts one new connection per turn of the event loop
+ * (libuv/libuv#3696), so the turns per second are the most connections per second the gateway of
+ * `npm start` can take. Under checkouts at twice the rate the platform sustains, with 10 ms
+ * slices the loop turned 8-16 times a second, each turn's work feeding the next one's; clients
+ * that opened a connection (every one whose others were held by `Prefer: wait`) waited 0.7-3 s
+ * to be accepted, and the p99 place -> confirmed was 6-8x saturation's. With 2 ms it turned
+ * 170-200 times a second, the POSTs were answered within 0.3 s (p99) and the p99 stayed under
+ * 2.1x saturation's (`npm run bench -- overload`, alternating runs). Checkouts per second at
+ * saturation did not measurably change.
  */
-const HANDOVER_SLICE_MS = 10;
+export const HANDOVER_SLICE_MS = 2;
 
 /**
  * One embedded PostgreSQL cluster that several services share, each in a schema of its own
