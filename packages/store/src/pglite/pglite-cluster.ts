@@ -20,9 +20,9 @@ import { bindAndRun, parseMessage, plainStatement } from "./statement-messages.j
  * slices the loop turned 8-16 times a second, each turn's work feeding the next one's; clients
  * that opened a connection (every one whose others were held by `Prefer: wait`) waited 0.7-3 s
  * to be accepted, and the p99 place -> confirmed was 6-8x saturation's. With 2 ms it turned
- * 170-200 times a second, the POSTs were answered within 0.3 s (p99) and the p99 stayed under
- * 2.1x saturation's (`npm run bench -- overload`, alternating runs). Checkouts per second at
- * saturation did not measurably change.
+ * 170-200 times a second, the POSTs were answered within 0.3 s (p99) and the p99 was 1.4-1.8x
+ * saturation's (`npm run bench -- overload`, alternating runs; docs/benchmarks.md). Checkouts
+ * per second at saturation did not drop.
  */
 export const HANDOVER_SLICE_MS = 2;
 
