@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncResource } from "node:async_hooks";
 import type { Kysely, Transaction } from "kysely";
 import type { EventEnvelope } from "../envelope.js";
 import { type AnyServiceDb, asMessagingDb } from "../messaging-tables.js";
@@ -33,8 +33,13 @@ interface Waiting {
   db: AnyServiceDb;
   event: EventEnvelope;
   effect: (trx: Transaction<unknown>) => Promise<unknown>;
-  /** Runs a function in the async context of the `handle` call: its trace, correlation and logs. */
-  inContext: <R>(fn: () => R) => R;
+  /**
+   * The async context of the `handle` call (its trace, correlation and logs), to run its effect in.
+   * An AsyncResource and not `AsyncLocalStorage.snapshot()`: on Node 20 a snapshot binds a function
+   * through `AsyncResource.bind`, which wraps two deprecated accessors per call (0.7 % of the
+   * embedded platform's main thread under checkout load, in one profile); this is the same context.
+   */
+  context: AsyncResource;
   resolve: (outcome: InboxOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -76,7 +81,7 @@ export class Inbox {
         db,
         event,
         effect: effect as Waiting["effect"],
-        inContext: AsyncLocalStorage.snapshot(),
+        context: new AsyncResource("blossom.inbox.delivery"),
         resolve,
         reject,
       });
@@ -143,7 +148,9 @@ export class Inbox {
   async #runAlone(waiting: Waiting): Promise<void> {
     try {
       waiting.resolve(
-        await waiting.inContext(() => this.#handleAlone(waiting.db, waiting.event, waiting.effect)),
+        await waiting.context.runInAsyncScope(() =>
+          this.#handleAlone(waiting.db, waiting.event, waiting.effect),
+        ),
       );
     } catch (error) {
       waiting.reject(error);
@@ -176,7 +183,7 @@ export class Inbox {
             handled.push("duplicate");
             continue;
           }
-          await waiting.inContext(() => waiting.effect(trx));
+          await waiting.context.runInAsyncScope(() => waiting.effect(trx));
           handled.push("handled");
         }
         await this.#hooks?.finishing(trx);

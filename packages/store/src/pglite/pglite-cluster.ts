@@ -63,8 +63,13 @@ export class PgliteCluster {
    * `SET` too. Until the transaction commits, the session's role is only as sure as its outcome.
    */
   #switchInTransaction = false;
-  /** Named prepared statements by session owner and SQL text (see #statementName). */
-  readonly #prepared = new Map<string, string>();
+  /**
+   * Named prepared statements by session owner, then SQL text (see #statementName). Two maps and
+   * not one keyed by owner + text: that key was a new string to build and hash per statement.
+   */
+  readonly #prepared = new Map<string | undefined, Map<string, string>>();
+  /** Statements in #prepared, all owners together (see MAX_PREPARED). */
+  #preparedSize = 0;
   #preparedCount = 0;
   #closed: Promise<void> | undefined;
 
@@ -240,30 +245,39 @@ export class PgliteCluster {
    */
   #statementName(text: string): { name: string; parse: boolean } {
     if (!DATA_STATEMENT.test(text)) {
-      if (SCHEMA_CHANGE.test(text) && this.#prepared.size > 0) {
+      if (SCHEMA_CHANGE.test(text) && this.#preparedSize > 0) {
         this.#prepared.clear();
+        this.#preparedSize = 0;
         this.#pendingSwitch = [...(this.#pendingSwitch ?? []), "DEALLOCATE ALL"];
       }
       return { name: "", parse: true };
     }
-    const key = `${this.#sessionOwner ?? ""}\u0000${text}`;
-    const known = this.#prepared.get(key);
+    let owned = this.#prepared.get(this.#sessionOwner);
+    const known = owned?.get(text);
     if (known !== undefined) return { name: known, parse: false };
     // A statement whose text varies with its data (an IN list of any length: the relay's marks,
     // the order watch's look-ups) would be a new prepared plan per length, each kept in
     // PostgreSQL's memory, which the WebAssembly heap never gives back: those run unnamed. Past
     // the cap, so does any new text.
-    if (LONG_IN_LIST.test(text) || this.#prepared.size >= MAX_PREPARED) return { name: "", parse: true };
+    if (LONG_IN_LIST.test(text) || this.#preparedSize >= MAX_PREPARED) return { name: "", parse: true };
     const name = `blossom_${++this.#preparedCount}`;
-    this.#prepared.set(key, name);
+    if (owned === undefined) {
+      owned = new Map();
+      this.#prepared.set(this.#sessionOwner, owned);
+    }
+    owned.set(text, name);
+    this.#preparedSize++;
     return { name, parse: true };
   }
 
   /** Forgets a statement whose Parse may have failed; a leftover on the server is never reused. */
   #forget(text: string, name: string): void {
     if (name === "") return;
-    const key = `${this.#sessionOwner ?? ""}\u0000${text}`;
-    if (this.#prepared.get(key) === name) this.#prepared.delete(key);
+    const owned = this.#prepared.get(this.#sessionOwner);
+    if (owned?.get(text) === name) {
+      owned.delete(text);
+      this.#preparedSize--;
+    }
   }
 
   /** Runs statements through the simple query protocol (several allowed, no parameters). */
@@ -400,19 +414,15 @@ function lastResult<R>(replies: readonly BackendMessage[]): QueryResult<R> {
 
 /** The rows a command tag says were affected ("INSERT 0 3", "UPDATE 2"), as PGlite reads it. */
 function affectedRowsOf(tag: string): number {
-  const words = tag.split(" ");
-  switch (words[0]) {
-    case "INSERT":
-      return Number.parseInt(words[2] ?? "", 10) || 0;
-    case "UPDATE":
-    case "DELETE":
-    case "COPY":
-    case "MERGE":
-      return Number.parseInt(words[1] ?? "", 10) || 0;
-    default:
-      return 0;
-  }
+  // The count is the tag's last word for each of these ("INSERT 0 3": the 0 is an old OID field).
+  // Read without splitting: a tag per statement, and the split's array was garbage each time.
+  const command = tag.slice(0, tag.indexOf(" "));
+  if (!COUNTED_COMMANDS.has(command)) return 0;
+  return Number.parseInt(tag.slice(tag.lastIndexOf(" ") + 1), 10) || 0;
 }
+
+/** The commands whose tag says how many rows they affected (as PGlite reads them). */
+const COUNTED_COMMANDS = new Set(["INSERT", "UPDATE", "DELETE", "COPY", "MERGE"]);
 
 // Schemas and roles PostgreSQL owns: a service of that name would share or shadow them.
 const RESERVED_NAME = /^(public|postgres|information_schema|pg_.*)$/i;
