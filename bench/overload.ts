@@ -11,13 +11,20 @@
  *               2xx, 503 with Retry-After or 504 (figures are printed, not judged)
  *   reads       GET /api/inventory/products/:id through the gateway, in rounds
  *               (BENCH_OVERLOAD_READ_ROUNDS): a closed loop (autocannon,
- *               BENCH_OVERLOAD_READ_CONNECTIONS) for the round's saturation rate S, then an open
- *               loop at 2S (open-loop-reads.ts: each request sent when due; latency from its due
- *               time). Each round's 2x is judged against its own saturation, and the objectives
- *               (2xx/s >= 0.9x, p99 of the 2xx answers <= 3x) against the median of the rounds'
- *               ratios. Why rounds: on this shared machine one process's saturation rate drifted
- *               by up to 1.5x within a minute (687-1,137 reads/s for one build), so a single pair
- *               judged the drift as much as the shedding.
+ *               BENCH_OVERLOAD_READ_CONNECTIONS) for the round's saturation rate S; open loops
+ *               (open-loop-reads.ts: each request sent when due; latency from its due time) at
+ *               0.95S, 0.85S, ... down to one served in full (>= 97 % answered 2xx): the most
+ *               2xx/s of them are the saturation for requests arriving one by one, O; then an open
+ *               loop at 2S.
+ *               Each round's 2x is judged against its own round: 2xx/s >= 0.9x O, p99 of the 2xx
+ *               answers <= 3x the closed loop's; the objectives hold for the median of the rounds'
+ *               ratios. 2xx/s against S is printed too. Why O and not S for the goodput: on one
+ *               event loop, requests arriving one by one cost about 30 % more each than a closed
+ *               loop's (measured at 0.9x S, before any refusal; docs/benchmarks.md), so against S
+ *               the 2x would be judged on the arrival pattern as much as on what overload does.
+ *               Why rounds: on this shared machine one process's saturation rate drifted by up to
+ *               1.5x within a minute (687-1,137 reads/s for one build), so a single pair judged
+ *               the drift as much as the shedding.
  *
  * What sheds the excess: orders' checkout admission (ORDERS_MAX_PENDING_CHECKOUTS: 503
  * checkouts-shed before anything is written), the gateway's queue per upstream (503 before the
@@ -82,19 +89,60 @@ interface ReadRow extends Omit<OpenLoopReads, "offeredPerSecond"> {
   offeredPerSecond: number | undefined;
 }
 
-/** One round of catalog reads: the saturation it measured, then 2x that rate. */
+/** One round of catalog reads: the closed loop's saturation S, the open loop's, then 2S. */
 interface ReadRound {
   saturation: ReadRow;
+  /** The open loop (at one of OPEN_LOOP_FACTORS of S) that served the most: the saturation for open arrivals. */
+  open: ReadRow;
+  /** Every open-loop rate tried for `open`, in order. */
+  openSteps: OpenLoopReads[];
   overload: ReadRow;
 }
 
-/** A read phase's cells; a 2x phase's ratios are against its own round's saturation. */
-function readPhaseCells(row: ReadRow, goodput?: string, p99?: string): Cell[] {
+/**
+ * The rates (times the closed loop's saturation) an open loop of reads is tried at, highest
+ * first, down to one served in full: at least SERVED_IN_FULL of it answered 2xx.
+ */
+const OPEN_LOOP_FACTORS = [0.95, 0.85, 0.75, 0.65, 0.55] as const;
+const SERVED_IN_FULL = 0.97;
+
+/**
+ * The saturation of reads arriving one by one: open loops at OPEN_LOOP_FACTORS x `closedRate`,
+ * each for half a phase, down to the first one served in full (or the lowest); the saturation is
+ * the most 2xx/s any of them served. The most served, not the rate served in full: the steps are
+ * a tenth of the closed loop's rate apart, so the first rate served in full can be a tenth below
+ * what the platform serves, and the 2x would look that much better against it. Not the 2xx/s of
+ * one open loop above capacity either: that figure holds up only as well as the shedding does,
+ * which is what the 2x is there to judge.
+ */
+async function openLoopSaturation(
+  url: string,
+  closedRate: number,
+  seconds: number,
+  round: number,
+): Promise<{ factor: number; served: OpenLoopReads; steps: OpenLoopReads[]; full: boolean }> {
+  const steps: Array<{ factor: number; step: OpenLoopReads; full: boolean }> = [];
+  const window = Math.max(2, Math.round(seconds / 2));
+  for (const factor of OPEN_LOOP_FACTORS) {
+    const rate = factor * closedRate;
+    log(`catalog reads, round ${round}: ${rate.toFixed(0)}/s offered for ${window} s (${factor}x)`);
+    const step = await openLoopReads(url, rate, window, 1);
+    const full = step.okPerSecond >= SERVED_IN_FULL * rate;
+    steps.push({ factor, step, full });
+    if (full) break;
+  }
+  const best = steps.reduce((most, next) => (next.step.okPerSecond > most.step.okPerSecond ? next : most));
+  return { factor: best.factor, served: best.step, steps: steps.map(({ step }) => step), full: best.full };
+}
+
+/** A read phase's cells; an open loop's ratios are against its own round's phases. */
+function readPhaseCells(row: ReadRow, goodput?: string, openGoodput?: string, p99?: string): Cell[] {
   return [
     row.phase,
     row.offeredPerSecond,
     row.okPerSecond,
     goodput,
+    openGoodput,
     row.shed,
     row.otherErrors,
     row.p50Ms,
@@ -103,13 +151,19 @@ function readPhaseCells(row: ReadRow, goodput?: string, p99?: string): Cell[] {
   ];
 }
 
-/** The medians over the rounds of 2x against saturation: 2xx/s and the 2xx answers' p99. */
-function readRatios(rounds: ReadRound[]): { goodput: number; p99: number } | undefined {
+/**
+ * The medians over the rounds of 2x against the round's saturation: 2xx/s against the closed
+ * loop's and against the open loop's at that rate, and the 2xx answers' p99 against the closed loop's.
+ */
+function readRatios(rounds: ReadRound[]): { goodput: number; openGoodput: number; p99: number } | undefined {
   const goodput = median(
     rounds.map(({ saturation, overload }) => overload.okPerSecond / saturation.okPerSecond),
   );
+  const openGoodput = median(rounds.map(({ open, overload }) => overload.okPerSecond / open.okPerSecond));
   const p99 = median(rounds.map(({ saturation, overload }) => overload.p99Ms / saturation.p99Ms));
-  return goodput === undefined || p99 === undefined ? undefined : { goodput, p99 };
+  return goodput === undefined || openGoodput === undefined || p99 === undefined
+    ? undefined
+    : { goodput, openGoodput, p99 };
 }
 
 const log = (message: string) => process.stderr.write(`overload: ${message}\n`);
@@ -223,6 +277,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     for (let round = 1; round <= readRoundCount; round++) {
       log(`catalog reads, round ${round}: closed loop, ${readConnections} connections, ${seconds} s`);
       const saturation = await reads(url, seconds, readConnections);
+      const open = await openLoopSaturation(url, saturation.okPerSecond, seconds, round);
       log(
         `catalog reads, round ${round}: ${(2 * saturation.okPerSecond).toFixed(0)}/s offered for ${seconds} s`,
       );
@@ -233,6 +288,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
           offeredPerSecond: undefined,
           ...saturation,
         },
+        open: {
+          ...open.served,
+          phase: `${round}: open-loop saturation (${open.factor}x${open.full ? ", served in full" : ""})`,
+        },
+        openSteps: open.steps,
         overload: { phase: `${round}: 2x (open loop)`, ...overload },
       });
     }
@@ -263,11 +323,18 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     index === 0 ? undefined : ratioAgainst(row.p99Ms, base?.p99Ms, { atMost: 3 }),
     row.answerP99Ms,
   ]);
-  const readCells: Cell[][] = readRounds.flatMap(({ saturation, overload }) => [
+  const readCells: Cell[][] = readRounds.flatMap(({ saturation, open, overload }) => [
     readPhaseCells(saturation),
+    readPhaseCells(
+      open,
+      ratio(open.okPerSecond, saturation.okPerSecond),
+      undefined,
+      ratio(open.p99Ms, saturation.p99Ms),
+    ),
     readPhaseCells(
       overload,
       ratio(overload.okPerSecond, saturation.okPerSecond),
+      ratio(overload.okPerSecond, open.okPerSecond),
       ratio(overload.p99Ms, saturation.p99Ms),
     ),
   ]);
@@ -277,14 +344,15 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       `median of ${readRounds.length} rounds`,
       undefined,
       undefined,
-      ratioAgainst(readSummary.goodput, 1, { atLeast: 0.9 }),
+      ratio(readSummary.goodput, 1),
+      ratioAgainst(readSummary.openGoodput, 1, { atLeast: 0.9 }),
       undefined,
       undefined,
       undefined,
       undefined,
       ratioAgainst(readSummary.p99, 1, { atMost: 3 }),
     ]);
-  const readRows = readRounds.flatMap(({ saturation, overload }) => [saturation, overload]);
+  const readRows = readRounds.flatMap(({ saturation, open, overload }) => [saturation, open, overload]);
   for (const row of [...rows.slice(1), ...readRows]) {
     if (row.shedWithoutRetryAfter > 0)
       failures.push(`${row.phase}: ${row.shedWithoutRetryAfter} 503s without Retry-After`);
@@ -324,12 +392,13 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       checkoutCells,
     ),
     table(
-      "Catalog reads: GET /api/inventory/products/:id through the gateway, rounds of saturation (autocannon, closed loop) then 2x (open loop, latency of the 2xx answers from when each was due), each 2x against its round's saturation",
+      "Catalog reads: GET /api/inventory/products/:id through the gateway, rounds of saturation (autocannon, closed loop), open loops at 0.95x, 0.85x, ... of it down to one served in full (the most 2xx/s of them: the saturation for requests arriving one by one), then an open loop at 2x the closed loop's rate (latency of the 2xx answers from when each was due); 2x's 2xx/s judged against the open-loop saturation's, its p99 against the closed loop's",
       [
         "phase",
         "offered/s",
         "2xx/s",
-        "vs saturation",
+        "vs closed loop",
+        "vs open-loop sat.",
         "503 (shed)",
         "other errors",
         "p50 ms",
