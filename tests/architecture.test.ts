@@ -209,7 +209,12 @@ const EDGE_SERVICES = new Set(["gateway"]);
  * (tests/, bench/, `*.test.ts`) are out of scope, and so is `packages/testkit`: test helpers
  * that choose the adapters of a test run (BLOSSOM_TEST_ADAPTERS) and never run in the platform.
  */
-const ENV_READERS = new Set(["packages/runtime/src/config.ts", "apps/blossom/src/main.ts"]);
+// The entry points: the process's, and the gateway's thread's (its tracing reads OTEL_* as main.ts's does).
+const ENV_READERS = new Set([
+  "packages/runtime/src/config.ts",
+  "apps/blossom/src/main.ts",
+  "apps/blossom/src/gateway-thread/gateway-worker.ts",
+]);
 const ENV_EXEMPT_PACKAGES = new Set(["testkit"]);
 
 /** Modules that are infrastructure: a domain file must not import them. */

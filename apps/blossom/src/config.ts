@@ -190,6 +190,11 @@ const PlatformSchema = Type.Object({
     description:
       "requests the gateway sends one upstream instance at once while the service's queue stands (overloaded; at other times, its 32 connections); past them they wait in the queue, briefly, then 503",
   }),
+  BLOSSOM_GATEWAY_THREAD: Type.Union([Type.Literal("worker"), Type.Literal("main")], {
+    default: "worker",
+    description:
+      "where the gateway runs when it shares a process with services: worker = a thread of its own (the process then uses two cores); main = the services' event loop",
+  }),
   GATEWAY_METRICS_PORT: Type.Integer({
     minimum: 0,
     maximum: 65535,

@@ -14,7 +14,8 @@ import {
   ServiceClient,
   StaticDiscovery,
 } from "@blossom/client";
-import { CallerClients, type ServiceClients } from "@blossom/host";
+import type { ServiceClients } from "@blossom/host";
+import { CallerClients } from "@blossom/host/clients";
 import { propagationHeaders, runWithContext } from "@blossom/runtime";
 import { SERVICE_TOKEN_PATH } from "@blossom/users-contracts";
 

@@ -11,26 +11,7 @@ export {
 } from "./dead-letters/dead-letter-schemas.js";
 export { createEventDispatcher } from "./event-dispatcher.js";
 export { type Runnable, startAll, stopAll } from "./lifecycle.js";
-export {
-  INSTANCE_LOGS_PATH,
-  INSTANCE_METRICS_PATH,
-  type InstanceOps,
-  readInstanceLogs,
-  readInstanceMetrics,
-  registerInstanceOpsRoutes,
-} from "./ops/instance-ops.js";
-export { decodeLogCursor, encodeLogCursor, type LogCursor } from "./ops/log-cursor.js";
-export {
-  InstanceLogs,
-  InstanceMetricsQuery,
-  LogLineSchema,
-  LogsPage,
-  LogsQuery,
-  MetricsPage,
-  MetricsPointSchema,
-  MetricsQuery,
-  MetricsSeries,
-} from "./ops/ops-schemas.js";
+export * from "./ops/index.js";
 export {
   type AnyServiceDefinition,
   type BackgroundTask,

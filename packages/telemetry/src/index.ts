@@ -15,6 +15,7 @@ export {
   runInServerSpan,
   type ServerSpan,
 } from "./tracing/server-spans.js";
+export { SpanForwarder } from "./tracing/span-forwarder.js";
 export {
   DEFAULT_SPAN_STORE_CHARS,
   MAX_STORED_VALUE_CHARS,
@@ -23,7 +24,9 @@ export {
   type SpanStoreLimits,
   type StoredAttributeValue,
   type StoredSpan,
+  type TraceReader,
   type TraceSummary,
+  toStored,
 } from "./tracing/span-store.js";
 export { currentTracing, startTracing, type Tracing, type TracingOptions } from "./tracing/start-tracing.js";
 export {

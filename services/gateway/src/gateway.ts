@@ -1,7 +1,7 @@
 import type { TokenVerifier } from "@blossom/auth";
 import type { Runnable, ServiceClients } from "@blossom/host";
 import { createServer, type Logger, type LogRing, type MetricsServer, serveMetrics } from "@blossom/runtime";
-import { gatewayShedMetrics, MetricsHistory, ServiceMetrics, type SpanStore } from "@blossom/telemetry";
+import { gatewayShedMetrics, MetricsHistory, ServiceMetrics, type TraceReader } from "@blossom/telemetry";
 import { registerBodyLimitStage } from "./body-limit-stage.js";
 import { Bulkhead } from "./bulkhead.js";
 import { registerCanonicalPathStage, rewriteToCanonicalPath } from "./canonical-path-stage.js";
@@ -47,8 +47,11 @@ export interface GatewayOptions {
   /** Requests in flight per upstream before the gateway answers 503. Default 256. */
 
   maxInFlightPerService?: number;
-  /** The process's recent spans, served at `GET /api/ops/traces` (admins); unset = tracing is off. */
-  traces?: SpanStore | undefined;
+  /**
+   * The process's recent spans, served at `GET /api/ops/traces` (admins): its `SpanStore`, or a
+   * reader of the one the services' thread keeps; unset = tracing is off.
+   */
+  traces?: TraceReader | undefined;
   /**
    * The ring the gateway's `logger` also writes to: its lines in `GET /api/ops/logs` (admins),
    * beside every service instance's; unset = the gateway's own lines are not kept.

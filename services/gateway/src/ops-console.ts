@@ -1,4 +1,5 @@
 import { requireAdmin } from "@blossom/auth";
+import type { ServiceClients } from "@blossom/host";
 import {
   decodeLogCursor,
   encodeLogCursor,
@@ -12,8 +13,7 @@ import {
   type MetricsSeries,
   readInstanceLogs,
   readInstanceMetrics,
-  type ServiceClients,
-} from "@blossom/host";
+} from "@blossom/host/ops";
 import type { App, LogRing } from "@blossom/runtime";
 import type { MetricsHistory } from "@blossom/telemetry";
 import type { Static } from "@sinclair/typebox";

@@ -1,6 +1,6 @@
 import { requireAdmin } from "@blossom/auth";
 import { type App, HttpProblem } from "@blossom/runtime";
-import type { SpanStore } from "@blossom/telemetry";
+import type { TraceReader } from "@blossom/telemetry";
 import { Type } from "@sinclair/typebox";
 
 /** The gateway's own operations API: not forwarded, admins only. */
@@ -51,7 +51,7 @@ const ListQuery = Type.Object({
 
 const TraceParams = Type.Object({ traceId: Type.String({ pattern: "^[0-9a-f]{32}$" }) });
 
-function buffer(spans: SpanStore | undefined): SpanStore {
+function buffer(spans: TraceReader | undefined): TraceReader {
   if (!spans)
     throw HttpProblem.of(
       "unavailable",
@@ -66,7 +66,7 @@ function buffer(spans: SpanStore | undefined): SpanStore {
  * in memory. On the embedded default that is every service's; with a process per service, the
  * gateway's own (use the OTLP backend for the whole picture).
  */
-export function registerTraceRoutes(app: App, spans: SpanStore | undefined): void {
+export function registerTraceRoutes(app: App, spans: TraceReader | undefined): void {
   app.get(
     `${OPS_PREFIX}/traces`,
     {
@@ -76,7 +76,7 @@ export function registerTraceRoutes(app: App, spans: SpanStore | undefined): voi
     async (request) => {
       requireAdmin(request);
       const { service, limit } = request.query;
-      return { items: buffer(spans).list({ limit, ...(service ? { service } : {}) }) };
+      return { items: await buffer(spans).list({ limit, ...(service ? { service } : {}) }) };
     },
   );
   app.get(
@@ -87,7 +87,7 @@ export function registerTraceRoutes(app: App, spans: SpanStore | undefined): voi
     },
     async (request) => {
       requireAdmin(request);
-      const found = buffer(spans).trace(request.params.traceId);
+      const found = await buffer(spans).trace(request.params.traceId);
       if (!found) throw HttpProblem.of("notFound", "No such trace among the recent ones kept in memory.");
       return { traceId: request.params.traceId, spans: found };
     },

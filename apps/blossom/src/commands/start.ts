@@ -1,16 +1,14 @@
-import { randomUUID } from "node:crypto";
-import { TokenVerifier } from "@blossom/auth";
 import { type EventBus, resolveBus } from "@blossom/bus";
-import { createGateway } from "@blossom/gateway";
 import { type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
-import { armCrashPoints, exitOnSignals, LogRing, runWithContext, splitList } from "@blossom/runtime";
-import { currentTracing } from "@blossom/telemetry";
-import type { JSONWebKeySet } from "jose";
+import { armCrashPoints, exitOnSignals, LogRing, splitList } from "@blossom/runtime";
+import { currentTracing, type TraceReader } from "@blossom/telemetry";
 import type { PlatformConfig } from "../config.js";
 import { faultsOf, serviceSecretOf, serviceSetting, settingsOf } from "../config.js";
 import { ClientPool, type InstanceRegistry, openInstanceRegistry, platformDiscovery } from "../discovery.js";
-
-import { loggerFactory } from "../logging.js";
+import { GatewayThread } from "../gateway-thread/gateway-thread.js";
+import type { GatewayValues } from "../gateway-thread/messages.js";
+import { loggerFactory, prettyLogs } from "../logging.js";
+import { platformTokenVerifier } from "../platform-verifier.js";
 import { formatReadyTable, type ReadyRow } from "../ready-table.js";
 import { GATEWAY, GATEWAY_DEFAULT_PORT, SERVICES } from "../topology.js";
 import { retryStartup } from "./retry-startup.js";
@@ -31,12 +29,22 @@ function portOf(config: PlatformConfig, name: string, defaultPort: number, only:
   return own ?? shared ?? defaultPort;
 }
 
+export interface StartOptions {
+  /** Where the gateway reads recent spans (default: this thread's span buffer). */
+  traces?: TraceReader | undefined;
+}
+
 /**
  * Starts the named services (all of them and the gateway by default) in this process. Each
  * service gets its own port, its own database (PostgreSQL when its URL is set, PGlite
- * otherwise) and the process's bus (JetStream when NATS_URL is set, in-process otherwise).
+ * otherwise) and the process's bus (JetStream when NATS_URL is set, in-process otherwise). With
+ * services beside it, the gateway runs on a thread of its own (BLOSSOM_GATEWAY_THREAD).
  */
-export async function startPlatform(config: PlatformConfig, names: string[]): Promise<RunningPlatform> {
+export async function startPlatform(
+  config: PlatformConfig,
+  names: string[],
+  options: StartOptions = {},
+): Promise<RunningPlatform> {
   const logger = loggerFactory(config);
   const launcher = logger("blossom");
   const only = names.length === 1;
@@ -98,14 +106,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
   armCrashPoints(splitList(config.BLOSSOM_CRASH_POINTS));
   const seed = config.BLOSSOM_SEED ?? config.NODE_ENV !== "production";
   // Every service verifies bearer tokens itself against the users service's published keys.
-  const verifier = new TokenVerifier({
-    // Outside any request's context: the key fetch must not carry the caller's token (which
-    // the users service would try to verify with the very keys being fetched).
-    fetchKeys: () =>
-      runWithContext({ requestId: randomUUID(), correlationId: randomUUID() }, () =>
-        clients.get("users").getJson<JSONWebKeySet>("/.well-known/jwks.json"),
-      ),
-  });
+  const verifier = platformTokenVerifier(clients);
   // Each runnable's recent log lines, bounded (about 2 MiB each when full, 4.6 MiB at most), for the
   // operations console (`GET /api/ops/logs`).
   const rings = new Map<string, LogRing>();
@@ -117,6 +118,25 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
     }
     return ring;
   };
+  // Spawned before the services: the thread loads its modules while this one starts the services. Not with
+  // NATS discovery (the gateway then finds the services there, not on this process's ports).
+  const gatewayThread =
+    withGateway && selected.length > 0 && !registry && config.BLOSSOM_GATEWAY_THREAD === "worker"
+      ? GatewayThread.spawn(
+          {
+            name: GATEWAY,
+            gateway: gatewayValues(config, only),
+            prettyLogs: prettyLogs(config),
+            logLevel: serviceSetting(config, GATEWAY, "LOG_LEVEL") ?? config.LOG_LEVEL,
+            serviceSecret: serviceSecretOf(config),
+            dnsRefreshMs: config.BLOSSOM_DNS_REFRESH_MS,
+            upstreams: urls,
+            environment: config.NODE_ENV,
+          },
+          currentTracing(),
+          launcher,
+        )
+      : undefined;
   const hosts: ServiceHost[] = [];
   const others: Runnable[] = [];
   try {
@@ -147,29 +167,18 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
         ),
       )),
     );
-    if (withGateway) {
+    if (withGateway && !gatewayThread) {
+      // Loaded only here: with the gateway on its own thread, this thread never runs it.
+      const { createGateway } = await import("@blossom/gateway");
       others.push(
         await createGateway({
+          ...gatewayValues(config, only),
           logger: logger(GATEWAY, ringOf(GATEWAY)),
           logs: ringOf(GATEWAY),
           clients,
-          host: config.HOST,
-          port: portOf(config, GATEWAY, GATEWAY_DEFAULT_PORT, only),
-          bodyLimit: config.BODY_LIMIT_BYTES,
-          drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
           verifier,
-          corsOrigins: splitList(config.GATEWAY_CORS_ORIGINS),
-          rateLimit: {
-            perMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
-            loginPerMinute: config.GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE,
-            ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
-          },
-          maxInFlightPerService: config.GATEWAY_MAX_IN_FLIGHT_PER_SERVICE,
-          overloadConcurrency: config.GATEWAY_OVERLOAD_CONCURRENCY,
-          metricsPort: config.GATEWAY_METRICS_PORT,
-          trustedProxies: splitList(config.GATEWAY_TRUSTED_PROXIES),
           // Started by the bootstrap (or a test) before this module was loaded; unset = off.
-          traces: currentTracing()?.spanStore,
+          traces: options.traces ?? currentTracing()?.spanStore,
         }),
       );
     }
@@ -179,9 +188,24 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
       if (!registry && !serviceSetting(config, host.name, "URL"))
         discovery.set(host.name, [listening.get(host.name) ?? ""]);
     }
+    const metricsUrls = new Map(listening);
+    if (gatewayThread) {
+      // Where this process's services listen now (those with a configured URL keep it, as here).
+      const own: Record<string, string> = {};
+      for (const host of hosts) {
+        const url = listening.get(host.name);
+        if (url && !registry && !serviceSetting(config, host.name, "URL")) own[host.name] = url;
+      }
+      const gateway = await gatewayThread.start(own);
+      listening.set(GATEWAY, gateway.url);
+      metricsUrls.set(GATEWAY, gateway.metricsUrl ?? gateway.url);
+    }
     // Listening, so callable: announce every runnable (the gateway too, for supervisors).
     if (registry) for (const [name, url] of listening) await registry.register(name, url);
     const rows: ReadyRow[] = [
+      ...(gatewayThread
+        ? [{ service: GATEWAY, url: listening.get(GATEWAY) ?? "", database: "-", bus: "-" }]
+        : []),
       ...others.map((runnable) => ({
         service: runnable.name,
         url: listening.get(runnable.name) ?? "",
@@ -195,7 +219,6 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
         bus: bus.kind === "nats" ? `nats ${config.NATS_URL}` : "memory",
       })),
     ];
-    const metricsUrls = new Map(listening);
     for (const runnable of others) {
       if (runnable.metricsUrl) metricsUrls.set(runnable.name, runnable.metricsUrl);
     }
@@ -207,6 +230,12 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
       async stop() {
         // First out of the instance lists, so that callers stop choosing this process while it drains.
         await registry?.registrar.deregister();
+        // The gateway first, as stopAll does: it drains its in-flight requests while the services still answer.
+        await gatewayThread
+          ?.stop()
+          .catch((error: unknown) =>
+            launcher.warn({ err: error }, "the gateway's thread did not stop cleanly"),
+          );
         await stopAll(hosts, others, bus, launcher);
         await clients.close();
         // The last spans (the shutdown's own events among them) go out before the process ends.
@@ -218,6 +247,7 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
       },
     };
   } catch (error) {
+    await gatewayThread?.terminate();
     await Promise.allSettled(hosts.map((host) => host.close()));
     await bus.close().catch(() => {});
     await clients.close();
@@ -225,6 +255,26 @@ export async function startPlatform(config: PlatformConfig, names: string[]): Pr
     await registry?.close().catch(() => {});
     throw error;
   }
+}
+
+/** The gateway's settings that are plain values, from the configuration. */
+function gatewayValues(config: PlatformConfig, only: boolean): GatewayValues {
+  return {
+    host: config.HOST,
+    port: portOf(config, GATEWAY, GATEWAY_DEFAULT_PORT, only),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+    corsOrigins: splitList(config.GATEWAY_CORS_ORIGINS),
+    rateLimit: {
+      perMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+      loginPerMinute: config.GATEWAY_LOGIN_RATE_LIMIT_PER_MINUTE,
+      ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    },
+    maxInFlightPerService: config.GATEWAY_MAX_IN_FLIGHT_PER_SERVICE,
+    overloadConcurrency: config.GATEWAY_OVERLOAD_CONCURRENCY,
+    metricsPort: config.GATEWAY_METRICS_PORT,
+    trustedProxies: splitList(config.GATEWAY_TRUSTED_PROXIES),
+  };
 }
 
 /** `blossom start [service…]`: starts, prints the ready table, stops gracefully on SIGTERM/SIGINT. */

@@ -79,7 +79,8 @@ const STATUSES: Record<SpanStatusCode, StoredSpan["status"]> = {
 const cutValue = (value: string | number | boolean) =>
   typeof value === "string" ? cutText(value, MAX_STORED_VALUE_CHARS) : value;
 
-function toStored(span: ReadableSpan): StoredSpan {
+/** A finished span as the ops API shows it (names and values cut to `MAX_STORED_VALUE_CHARS`). */
+export function toStored(span: ReadableSpan): StoredSpan {
   const attributes: Record<string, StoredAttributeValue> = {};
   for (const [key, value] of Object.entries(span.attributes)) {
     if (value === undefined) continue;
@@ -144,6 +145,17 @@ function textSize(
   return { chars, long };
 }
 
+/**
+ * What the ops API reads recent traces from: a `SpanStore`, or one kept in another thread
+ * (the gateway's thread of `npm start` asks the services' thread, which keeps every span).
+ */
+export interface TraceReader {
+  /** Every kept span of a trace, oldest first; undefined when the trace is unknown (or gone). */
+  trace(traceId: string): StoredSpan[] | undefined | Promise<StoredSpan[] | undefined>;
+  /** Summaries of the newest traces, optionally only those with a span of `service`. */
+  list(options: { service?: string; limit?: number }): TraceSummary[] | Promise<TraceSummary[]>;
+}
+
 /** The newest spans of one trace, each with the characters it counts for. */
 interface KeptTrace {
   spans: Array<StoredSpan | ReadableSpan>;
@@ -158,7 +170,7 @@ interface KeptTrace {
  * too: a string longer than `MAX_STORED_VALUE_CHARS` is kept cut, and a span's events (an
  * exception's stack trace) and links, which the ops API does not show, are not kept.
  */
-export class SpanStore implements SpanProcessor {
+export class SpanStore implements SpanProcessor, TraceReader {
   readonly maxSpans: number;
   readonly maxTraces: number;
   readonly maxChars: number;

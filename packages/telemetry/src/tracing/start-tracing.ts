@@ -28,6 +28,11 @@ export interface TracingOptions {
   /** Traces kept in memory. Default 1,000. */
   bufferTraces?: number;
   /**
+   * More span processors, after the span buffer and before the OTLP export (the gateway's
+   * thread of `npm start` forwards its spans to the services' thread, which keeps them).
+   */
+  processors?: SpanProcessor[];
+  /**
    * The environment to read the standard OTEL_* variables from (the launcher's entry point
    * passes `process.env`; the OTLP exporter reads its own OTEL_EXPORTER_OTLP_* variables).
    */
@@ -119,6 +124,7 @@ export function startTracing(options: TracingOptions): Tracing {
   const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   const processors: SpanProcessor[] = [new ServiceAttributeProcessor()];
   if (spanStore) processors.push(spanStore);
+  if (options.processors) processors.push(...options.processors);
   if (exporting) {
     const delay = positiveInteger(env.OTEL_BSP_SCHEDULE_DELAY);
     processors.push(
