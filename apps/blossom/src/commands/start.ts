@@ -1,7 +1,7 @@
 import { type EventBus, resolveBus } from "@blossom/bus";
 import { type Runnable, ServiceHost, startAll, stopAll } from "@blossom/host";
 import { armCrashPoints, exitOnSignals, LogRing, splitList } from "@blossom/runtime";
-import { currentTracing, type TraceReader } from "@blossom/telemetry";
+import { currentTracing } from "@blossom/telemetry";
 import type { PlatformConfig } from "../config.js";
 import { faultsOf, serviceSecretOf, serviceSetting, settingsOf } from "../config.js";
 import { ClientPool, type InstanceRegistry, openInstanceRegistry, platformDiscovery } from "../discovery.js";
@@ -29,22 +29,13 @@ function portOf(config: PlatformConfig, name: string, defaultPort: number, only:
   return own ?? shared ?? defaultPort;
 }
 
-export interface StartOptions {
-  /** Where the gateway reads recent spans (default: this thread's span buffer). */
-  traces?: TraceReader | undefined;
-}
-
 /**
  * Starts the named services (all of them and the gateway by default) in this process. Each
  * service gets its own port, its own database (PostgreSQL when its URL is set, PGlite
  * otherwise) and the process's bus (JetStream when NATS_URL is set, in-process otherwise). With
  * services beside it, the gateway runs on a thread of its own (BLOSSOM_GATEWAY_THREAD).
  */
-export async function startPlatform(
-  config: PlatformConfig,
-  names: string[],
-  options: StartOptions = {},
-): Promise<RunningPlatform> {
+export async function startPlatform(config: PlatformConfig, names: string[]): Promise<RunningPlatform> {
   const logger = loggerFactory(config);
   const launcher = logger("blossom");
   const only = names.length === 1;
@@ -118,11 +109,11 @@ export async function startPlatform(
     }
     return ring;
   };
-  // Spawned before the services: the thread loads its modules while this one starts the services. Not with
-  // NATS discovery (the gateway then finds the services there, not on this process's ports).
+  // Spawned before the services: the thread loads its modules while this one starts them. Not
+  // with NATS discovery (the gateway then finds the services there, not on this process's ports).
   const gatewayThread =
     withGateway && selected.length > 0 && !registry && config.BLOSSOM_GATEWAY_THREAD === "worker"
-      ? GatewayThread.spawn(
+      ? new GatewayThread(
           {
             name: GATEWAY,
             gateway: gatewayValues(config, only),
@@ -178,7 +169,7 @@ export async function startPlatform(
           clients,
           verifier,
           // Started by the bootstrap (or a test) before this module was loaded; unset = off.
-          traces: options.traces ?? currentTracing()?.spanStore,
+          traces: currentTracing()?.spanStore,
         }),
       );
     }
@@ -194,7 +185,7 @@ export async function startPlatform(
       const own: Record<string, string> = {};
       for (const host of hosts) {
         const url = listening.get(host.name);
-        if (url && !registry && !serviceSetting(config, host.name, "URL")) own[host.name] = url;
+        if (url && !serviceSetting(config, host.name, "URL")) own[host.name] = url;
       }
       const gateway = await gatewayThread.start(own);
       listening.set(GATEWAY, gateway.url);

@@ -15,6 +15,11 @@ const EXIT_GRACE_MS = 2_000;
  */
 const YOUNG_GENERATION_MB = 6;
 
+interface Waiting {
+  resolve: (message: FromGatewayThread) => void;
+  reject: (error: Error) => void;
+}
+
 /**
  * The gateway on a worker thread of its own, for a process that also runs services (the embedded
  * default, `npm start`). Why: on one event loop the gateway took about an eighth of the thread
@@ -27,11 +32,6 @@ const YOUNG_GENERATION_MB = 6;
  * Started early (the thread loads its modules while the services start), it listens once told
  * the services' URLs (`start`).
  */
-interface Waiting {
-  resolve: (message: FromGatewayThread) => void;
-  reject: (error: Error) => void;
-}
-
 export class GatewayThread {
   readonly #worker: Worker;
   readonly #logger: Logger;
@@ -41,19 +41,7 @@ export class GatewayThread {
   #ended = false;
   readonly #exited: Promise<void>;
 
-  static spawn(
-    settings: Omit<GatewayWorkerData, "tracing">,
-    tracing: Tracing | undefined,
-    logger: Logger,
-  ): GatewayThread {
-    return new GatewayThread(settings, tracing, logger);
-  }
-
-  private constructor(
-    settings: Omit<GatewayWorkerData, "tracing">,
-    tracing: Tracing | undefined,
-    logger: Logger,
-  ) {
+  constructor(settings: Omit<GatewayWorkerData, "tracing">, tracing: Tracing | undefined, logger: Logger) {
     this.#logger = logger;
     this.#spanStore = tracing?.enabled ? tracing.spanStore : undefined;
     const data: GatewayWorkerData = {
@@ -125,7 +113,7 @@ export class GatewayThread {
           message.op === "list"
             ? this.#spanStore?.list(message.options)
             : this.#spanStore?.trace(message.traceId);
-        this.#post({ type: "traces-answer", id: message.id, value });
+        this.#worker.postMessage({ type: "traces-answer", id: message.id, value } satisfies ToGatewayThread);
         return;
       }
       case "failed":
@@ -136,10 +124,6 @@ export class GatewayThread {
       default:
         this.#settle((waiting) => waiting.resolve(message));
     }
-  }
-
-  #post(message: ToGatewayThread): void {
-    this.#worker.postMessage(message);
   }
 
   #settle(how: (waiting: Waiting) => void): void {

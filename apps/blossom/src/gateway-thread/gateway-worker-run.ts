@@ -14,7 +14,7 @@ import type { FromGatewayThread, GatewayWorkerData, ToGatewayThread } from "./me
  * listen and listens; on `stop`, stops gracefully. Its spans go to the services' thread, and
  * `GET /api/ops/traces` reads them back from there.
  */
-export async function runGatewayThread(port: MessagePort, data: GatewayWorkerData): Promise<void> {
+export function runGatewayThread(port: MessagePort, data: GatewayWorkerData): void {
   const send = (message: FromGatewayThread) => port.postMessage(message);
   const asked = new Map<number, (value: unknown) => void>();
   let nextId = 0;
@@ -55,7 +55,8 @@ export async function runGatewayThread(port: MessagePort, data: GatewayWorkerDat
       )
       .catch(failed);
   });
-  await building.catch(() => {});
+  // Its failure is told to each message that waits for it, not thrown here.
+  building.catch(() => {});
 }
 
 interface Built {
