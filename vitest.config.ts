@@ -43,6 +43,7 @@ const ownProcess = [
   "packages/telemetry/src/tracing/messaging-spans.test.ts",
   "tests/tracing.test.ts",
   "tests/ops-console.test.ts",
+  "tests/embedded-modules.test.ts",
 ];
 
 export default defineConfig({

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
-import { InstanceBucket, NatsKvDiscovery, NatsKvRegistrar, ServiceClient } from "@blossom/client";
+import { NatsKvDiscovery, NatsKvRegistrar, ServiceClient } from "@blossom/client";
+import { InstanceBucket } from "@blossom/client/nats";
 import { eventually, testAdapters } from "@blossom/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 

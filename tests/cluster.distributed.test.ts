@@ -1,5 +1,6 @@
 import { NatsBus } from "@blossom/bus/nats";
-import { InstanceBucket, NatsKvDiscovery } from "@blossom/client";
+import { NatsKvDiscovery } from "@blossom/client";
+import { InstanceBucket } from "@blossom/client/nats";
 import { dropPostgresDatabase } from "@blossom/store";
 import {
   type BlossomProcess,

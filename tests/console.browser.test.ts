@@ -68,7 +68,7 @@ describe("the operations console in a real browser (chromium, fresh embedded pla
     requireBuiltShop();
     // Tracing starts before the platform's modules are loaded (as the `blossom` bootstrap does),
     // hence the dynamic import; LOG_LEVEL info keeps a checkout's log lines (the kit's is warn).
-    startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
+    await startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
     const { startTestPlatform } = await import("./support/embedded-platform.js");
     platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD, LOG_LEVEL: "info" });
     shop = platform.gateway.replace("127.0.0.1", "localhost");

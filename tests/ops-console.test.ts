@@ -58,7 +58,7 @@ let checkout: Awaited<ReturnType<typeof tracedCheckout>>;
 const traceId = newTraceId();
 
 beforeAll(async () => {
-  startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
+  await startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
   const { startTestPlatform } = await import("./support/embedded-platform.js");
   platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD, LOG_LEVEL: "info" });
   admin = await ShopClient.logIn(platform.gateway, "admin@blossom.local", ADMIN_PASSWORD);

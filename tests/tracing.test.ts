@@ -22,7 +22,7 @@ const SERVICES = ["users", "inventory", "orders", "payments", "notifications"];
 let platform: TestPlatform;
 let admin: ShopClient;
 beforeAll(async () => {
-  startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
+  await startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
   const { startTestPlatform } = await import("./support/embedded-platform.js");
   platform = await startTestPlatform({ BLOSSOM_ADMIN_PASSWORD: ADMIN_PASSWORD });
   admin = await ShopClient.logIn(platform.gateway, "admin@blossom.local", ADMIN_PASSWORD);

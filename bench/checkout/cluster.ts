@@ -6,7 +6,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { NatsBus } from "@blossom/bus/nats";
-import { InstanceBucket } from "@blossom/client";
+import { InstanceBucket } from "@blossom/client/nats";
 import { dropPostgresDatabase } from "@blossom/store";
 import { clearedPlatformEnv, isAlive, spawnBlossom, waitForClusterReady } from "@blossom/testkit";
 import { checkServers, requiredServers } from "../../apps/blossom/src/commands/cluster-preflight.js";

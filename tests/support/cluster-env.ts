@@ -1,5 +1,5 @@
 import { NatsBus } from "@blossom/bus/nats";
-import { InstanceBucket } from "@blossom/client";
+import { InstanceBucket } from "@blossom/client/nats";
 import { dropPostgresDatabase } from "@blossom/store";
 import { type BlossomProcess, GENEROUS_USERS_LIMITS, isAlive } from "@blossom/testkit";
 import { SERVICES } from "./topologies.js";

@@ -6,7 +6,6 @@ import {
   DnsDiscovery,
   type DnsErrorListener,
   type HostResolver,
-  InstanceBucket,
   type InstancesListener,
   NatsKvDiscovery,
   NatsKvRegistrar,
@@ -219,6 +218,8 @@ export interface InstanceRegistryOptions {
 
 /** Connects to the instance bucket (creating it if missing) and loads its current entries. */
 export async function openInstanceRegistry(options: InstanceRegistryOptions): Promise<InstanceRegistry> {
+  // On demand: the embedded default, which has no NATS, never loads the NATS client.
+  const { InstanceBucket } = await import("@blossom/client/nats");
   const bucket = await InstanceBucket.open({
     url: options.natsUrl,
     prefix: options.prefix,

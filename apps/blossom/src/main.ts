@@ -4,6 +4,6 @@
 import { bootstrapTracing } from "./tracing-bootstrap.js";
 
 const argv = process.argv.slice(2);
-bootstrapTracing(argv, process.env);
+await bootstrapTracing(argv, process.env);
 const { runCli } = await import("./cli.js");
 await runCli(argv, process.env);

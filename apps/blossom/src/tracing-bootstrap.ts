@@ -6,12 +6,15 @@ import { startTracing } from "@blossom/telemetry";
  * but the telemetry package, and reads the few variables it needs itself (the full
  * configuration is validated later, by the command).
  */
-export function bootstrapTracing(argv: string[], env: Record<string, string | undefined>): void {
+export async function bootstrapTracing(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<void> {
   if (argv.some((arg) => ["-h", "--help", "--version"].includes(arg))) return;
   const [command = "start", ...names] = argv.filter((arg) => !arg.startsWith("-"));
   if (command !== "start") return;
   const buffer = Number(env.BLOSSOM_TRACE_BUFFER_SPANS ?? "10000");
-  startTracing({
+  await startTracing({
     // One service per process: the service's name; several: the platform's.
     serviceName: names.length === 1 && names[0] ? names[0] : "blossom",
     version: "0.1.0",

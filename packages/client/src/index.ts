@@ -13,13 +13,9 @@ export {
   type HostResolver,
   parseDnsServiceUrl,
 } from "./discovery/dns-discovery.js";
-export {
-  DEFAULT_INSTANCE_TTL_MS,
-  InstanceBucket,
-  type InstanceBucketOptions,
-  type InstanceRecord,
-  instanceBucketName,
-} from "./discovery/instance-bucket.js";
+// Types only: the bucket itself (and the NATS client it loads) is `@blossom/client/nats`,
+// imported when NATS is configured, so the embedded default never loads the NATS client.
+export type { InstanceBucket, InstanceBucketOptions, InstanceRecord } from "./discovery/instance-bucket.js";
 export { NatsKvDiscovery, type NatsKvDiscoveryOptions } from "./discovery/nats-kv-discovery.js";
 export { NatsKvRegistrar, type NatsKvRegistrarOptions } from "./discovery/nats-kv-registrar.js";
 export { DNS_PREFIX, parseServiceLocation, type ServiceLocation } from "./discovery/service-location.js";

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { type Counter, checkQuotas, type LimitStore, type Quota, type TakeResult } from "./limit-store.js";
 
 // Each operation is one Lua script: Redis runs it atomically, so concurrent replicas never both
@@ -99,6 +99,8 @@ export class RedisLimitStore implements LimitStore {
    * failure means. An unreachable Redis at start is an error, unless `required` is false.
    */
   static async connect(url: string, options: RedisConnectOptions): Promise<RedisLimitStore> {
+    // Imported here, not at the top: the package's other stores must not load the Redis client.
+    const { Redis } = await import("ioredis");
     const redis = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,

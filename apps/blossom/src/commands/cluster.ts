@@ -1,4 +1,4 @@
-import { InstanceBucket, NatsKvDiscovery } from "@blossom/client";
+import { type InstanceBucket, NatsKvDiscovery } from "@blossom/client";
 import { ensurePostgresDatabase, maskPassword, withDatabaseName } from "@blossom/store";
 import type { PlatformConfig } from "../config.js";
 import { serviceSetting } from "../config.js";
@@ -51,6 +51,8 @@ export async function clusterCommand(
   const databases = await prepareDatabases(config, postgresUrl, prefix);
   let bucket: InstanceBucket;
   try {
+    // On demand: the CLI module is loaded by `npm start` too, which has no NATS.
+    const { InstanceBucket } = await import("@blossom/client/nats");
     bucket = await InstanceBucket.open({ url: natsUrl, prefix, name: "blossom cluster" });
   } catch (error) {
     throw new Error(

@@ -9,7 +9,7 @@ const port = parentPort;
 if (!port) throw new Error("gateway-worker.ts runs as a worker thread only");
 if (data.tracing) {
   const forward = data.tracing.forward;
-  startTracing({
+  await startTracing({
     serviceName: "gateway",
     version: "0.1.0",
     environment: data.environment,

@@ -6,8 +6,13 @@ import { startTracing } from "./start-tracing.js";
 import { activeTraceIds } from "./trace-context.js";
 
 let spans: SpanStore;
-beforeAll(() => {
-  const tracing = startTracing({ serviceName: "blossom", version: "test", environment: "test", env: {} });
+beforeAll(async () => {
+  const tracing = await startTracing({
+    serviceName: "blossom",
+    version: "test",
+    environment: "test",
+    env: {},
+  });
   if (!tracing.spanStore) throw new Error("no span store");
   spans = tracing.spanStore;
 });
