@@ -1,5 +1,5 @@
 /**
- * The benchmarks' processes: `blossom start` from the sources, stopping a child, and what /proc says
+ * The benchmarks' processes: `blossom start` (from the build, or the sources: blossom-build.ts), stopping a child, and what /proc says
  * about a process tree (its pids, its CPU time).
  */
 import type { ChildProcess } from "node:child_process";
@@ -14,6 +14,7 @@ import {
   waitForReady,
 } from "@blossom/testkit";
 import { SERVICE_NAMES } from "../apps/blossom/src/topology.js";
+import { benchEntry } from "./blossom-build.js";
 
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -34,8 +35,9 @@ function blossomEnv(dataDir: string, extra: Record<string, string>): Record<stri
 }
 
 /**
- * `blossom start <name>` from the sources, as `npm start` runs it (`name` undefined: the whole
- * platform in one process); `nodeArgs` go before the entry (`--cpu-prof` is refused in NODE_OPTIONS).
+ * `blossom start <name>` as `npm start` runs it, from the build (or the sources: `benchEntry`),
+ * `name` undefined: the whole platform in one process; `nodeArgs` go before the entry
+ * (`--cpu-prof` is refused in NODE_OPTIONS).
  */
 export async function startBlossom(
   name: string | undefined,
@@ -47,6 +49,7 @@ export async function startBlossom(
     ["start", ...(name ? [name] : [])],
     blossomEnv(join(dataDir, name ?? "platform"), extra),
     nodeArgs,
+    benchEntry(),
   );
   await waitForReady(proc, READY_TIMEOUT_MS);
   return proc;

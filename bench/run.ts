@@ -43,6 +43,8 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join("|")} ...
   --store <kind>     database of the events and gateway benchmarks: pglite (default, temp dir) or postgres
                      (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres)
   NATS: BENCH_NATS_URL, default nats://127.0.0.1:4222
+  BENCH_BLOSSOM_ENTRY: what blossom runs, built (default: the build, as npm start runs it; refused when older
+           than a source: run npm run build) or source (the TypeScript sources through tsx)
   startup: BENCH_STARTUP_ROUNDS (samples of every row in a full run, default 3; --quick 1)
   gateway: BENCH_GATEWAY_DURATION (s, default 5), BENCH_GATEWAY_CONNECTIONS (20), BENCH_GATEWAY_ROUNDS (2),
            BENCH_GATEWAY_NGINX (/usr/sbin/nginx), BENCH_GATEWAY_CPU_PROF (dir for the gateway's --cpu-prof),
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   process.stdout.write(
-    `Blossom benchmarks${options.quick ? " (--quick)" : ""}: ${names.join(", ")}; node ${process.version}; ${loadLine()}\n\n`,
+    `Blossom benchmarks${options.quick ? " (--quick)" : ""}: ${names.join(", ")}; node ${process.version}; blossom from the ${process.env.BENCH_BLOSSOM_ENTRY === "source" ? "sources (tsx)" : "build"} (BENCH_BLOSSOM_ENTRY); ${loadLine()}\n\n`,
   );
   for (const name of names) {
     const load = BENCHMARKS[name];

@@ -18,12 +18,13 @@
  * metrics), so a running `npm start` does not disturb the run.
  */
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { constants, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type BlossomProcess as Proc, spawnNode } from "@blossom/testkit";
+import { staleBuilds } from "./blossom-build.js";
 import {
   type BenchOptions,
   type BenchResult,
@@ -446,45 +447,6 @@ async function blossomStart(variant: Variant, options: StartOptions): Promise<Se
   } finally {
     if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");
   }
-}
-
-/** Workspace projects whose sources changed after their last build (the built variant would be stale). */
-function staleBuilds(): string[] {
-  const stale: string[] = [];
-  // What `npm run build` compiles with tsc -b (not the storefront, which Vite builds).
-  const compiled = new Set(
-    (
-      JSON.parse(readFileSync(join(ROOT, "tsconfig.build.json"), "utf8")) as {
-        references: { path: string }[];
-      }
-    ).references.map((reference) => join(ROOT, reference.path)),
-  );
-  for (const group of ["packages", "services", "apps"]) {
-    for (const name of readdirSync(join(ROOT, group))) {
-      const project = join(ROOT, group, name);
-      if (!compiled.has(project)) continue;
-      const buildInfo = join(project, "tsconfig.tsbuildinfo");
-      if (!existsSync(join(project, "src"))) continue;
-      if (!existsSync(buildInfo)) {
-        stale.push(`${group}/${name} (never built)`);
-        continue;
-      }
-      const built = statSync(buildInfo).mtimeMs;
-      if (newestSource(join(project, "src")) > built) stale.push(`${group}/${name}`);
-    }
-  }
-  return stale;
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts"))
-      newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
 }
 
 interface Series {

@@ -11,6 +11,7 @@ import { dropPostgresDatabase } from "@blossom/store";
 import { clearedPlatformEnv, isAlive, spawnBlossom, waitForClusterReady } from "@blossom/testkit";
 import { checkServers, requiredServers } from "../../apps/blossom/src/commands/cluster-preflight.js";
 import { SERVICE_NAMES } from "../../apps/blossom/src/topology.js";
+import { benchEntry } from "../blossom-build.js";
 import { cpuProfileArgs, cpuSeconds, processTree } from "../processes.js";
 import { errorMessage, withTimeout } from "../report.js";
 import type { BenchServers } from "../settings.js";
@@ -70,6 +71,7 @@ export async function startCluster(
       ...platformEnv(setup),
     },
     cpuProfileArgs(profileDir),
+    benchEntry(),
   );
   const supervisor = proc.child.pid ?? 0;
   const pids = new Set<number>();

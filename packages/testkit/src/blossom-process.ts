@@ -10,6 +10,16 @@ export const REPOSITORY_ROOT = resolve(import.meta.dirname, "../../..");
 /** The CLI's TypeScript entry, relative to REPOSITORY_ROOT. */
 export const BLOSSOM_ENTRY = "apps/blossom/src/main.ts";
 
+/** The CLI as `npm run build` compiles it, relative to REPOSITORY_ROOT. */
+export const BLOSSOM_BUILT_ENTRY = "apps/blossom/dist/main.js";
+
+/**
+ * What `spawnBlossom` runs: the TypeScript sources through tsx (tests: what is written is what
+ * runs, with no build step in between), or the build, which is what `npm start` runs whenever it
+ * is current (benchmarks: figures of what a user runs; the caller checks that it is current).
+ */
+export type BlossomEntry = "source" | "built";
+
 /** A child process whose output (stdout and stderr, interleaved) is kept. */
 export interface BlossomProcess {
   child: ChildProcess;
@@ -42,16 +52,19 @@ export function spawnNode(args: readonly string[], env: NodeJS.ProcessEnv = proc
 }
 
 /**
- * Runs `blossom <args>` as its own OS process, exactly as `npm start` does (TypeScript sources
- * through tsx), with the given environment on top of this one's. `nodeArgs` go before the entry
+ * Runs `blossom <args>` as its own OS process, from the sources through tsx or from the build
+ * (`entry`), with the given environment on top of this one's. `nodeArgs` go before the entry
  * (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
 export function spawnBlossom(
   args: string[],
   env: Record<string, string>,
   nodeArgs: readonly string[] = [],
+  entry: BlossomEntry = "source",
 ): BlossomProcess {
-  return spawnNode([...nodeArgs, "--conditions=source", "--import", "tsx", BLOSSOM_ENTRY, ...args], {
+  const command =
+    entry === "built" ? [BLOSSOM_BUILT_ENTRY] : ["--conditions=source", "--import", "tsx", BLOSSOM_ENTRY];
+  return spawnNode([...nodeArgs, ...command, ...args], {
     ...process.env,
     LOG_FORMAT: "json",
     ...env,

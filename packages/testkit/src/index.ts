@@ -1,6 +1,8 @@
 export { type TestAdapters, testAdapters } from "./adapters.js";
 export {
+  BLOSSOM_BUILT_ENTRY,
   BLOSSOM_ENTRY,
+  type BlossomEntry,
   type BlossomProcess,
   deathOf,
   isAlive,
