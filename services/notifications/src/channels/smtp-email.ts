@@ -66,7 +66,8 @@ export class SmtpEmailChannel implements Channel {
   }
 
   async close(): Promise<void> {
-    (await this.#transport)?.close();
+    // A transport that failed to load was never opened: nothing to close.
+    (await this.#transport?.catch(() => undefined))?.close();
   }
 }
 
