@@ -1,53 +1,23 @@
 /**
  * Which `blossom` the benchmarks run. `npm start` runs the build (`npm run build`, which
  * `npm install` makes) whenever it is current, and the sources through tsx only after an edit:
- * so the benchmarks measure the build too, and refuse a stale one rather than measure old code.
+ * so the benchmarks measure the build too, and refuse one npm start would not run (stale-build.js).
  * `BENCH_BLOSSOM_ENTRY=source` measures the sources instead (tsx compiles them in the process:
  * about 100 MiB more and a slower start, apps/blossom/bin/blossom-dev.js).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { BLOSSOM_BUILT_ENTRY, type BlossomEntry } from "@blossom/testkit";
+import { staleProjects } from "../apps/blossom/bin/stale-build.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-/** Workspace projects whose sources changed after their last build (the build would be old code). */
+/**
+ * Workspace projects (relative paths) whose build is missing or older than their sources: by the
+ * rule npm start itself uses to run the sources instead (apps/blossom/bin/stale-build.js).
+ */
 export function staleBuilds(): string[] {
-  const stale: string[] = [];
-  // What `npm run build` compiles with tsc -b (not the storefront, which Vite builds).
-  const compiled = new Set(
-    (
-      JSON.parse(readFileSync(join(ROOT, "tsconfig.build.json"), "utf8")) as {
-        references: { path: string }[];
-      }
-    ).references.map((reference) => join(ROOT, reference.path)),
-  );
-  for (const group of ["packages", "services", "apps"]) {
-    for (const name of readdirSync(join(ROOT, group))) {
-      const project = join(ROOT, group, name);
-      if (!compiled.has(project)) continue;
-      const buildInfo = join(project, "tsconfig.tsbuildinfo");
-      if (!existsSync(join(project, "src"))) continue;
-      if (!existsSync(buildInfo)) {
-        stale.push(`${group}/${name} (never built)`);
-        continue;
-      }
-      const built = statSync(buildInfo).mtimeMs;
-      if (newestSource(join(project, "src")) > built) stale.push(`${group}/${name}`);
-    }
-  }
-  return stale;
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts"))
-      newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
+  return staleProjects(ROOT).map((dir) => relative(ROOT, dir));
 }
 
 let checked: BlossomEntry | undefined;

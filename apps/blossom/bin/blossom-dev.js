@@ -5,45 +5,13 @@
 // (bench/startup.ts), but a developer who just edited a file must run what they edited.
 // Plain JavaScript: it runs before anything is built.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { staleProjects } from "./stale-build.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const args = process.argv.slice(2);
 
-/**
- * The projects `npm run build` compiles with `tsc -b` (tsconfig.build.json's references): every
- * package, service, contract package and the launcher. Not the storefront (apps/web), which Vite
- * builds to static files and which the services never import.
- */
-function projects() {
-  const { references } = JSON.parse(readFileSync(join(root, "tsconfig.build.json"), "utf8"));
-  return references.map((reference) => resolve(root, reference.path));
-}
-
-/**
- * The first project whose build is missing or older than one of its own inputs (the files its
- * tsbuildinfo lists inside the project), or undefined when every build is current. The same
- * test `tsc -b` makes, which touches the tsbuildinfo whenever it checks a project.
- */
-function staleProject() {
-  for (const dir of projects()) {
-    const info = join(dir, "tsconfig.tsbuildinfo");
-    if (!existsSync(info)) return dir;
-    const builtAt = statSync(info).mtimeMs;
-    const { fileNames } = JSON.parse(readFileSync(info, "utf8"));
-    for (const file of fileNames) {
-      const path = resolve(dirname(info), file);
-      // Only the project's own sources: another project's declarations are that project's to
-      // check (tsc -b may rewrite them unchanged without touching this tsbuildinfo).
-      if (file.includes("node_modules") || !path.startsWith(`${dir}/`)) continue;
-      if (!existsSync(path) || statSync(path).mtimeMs > builtAt) return dir;
-    }
-  }
-  return undefined;
-}
-
-const stale = staleProject();
+const [stale] = staleProjects(root);
 if (stale === undefined) {
   await import("../dist/main.js");
 } else {
