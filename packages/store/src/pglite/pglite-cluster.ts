@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { messages, protocol, types } from "@electric-sql/pglite";
 import type { QueryResult } from "kysely";
 
+import { isDataStatement, isSchemaChange, isWorthPreparing } from "../statement-kinds.js";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
 import { type BackendMessage, PgliteEngine } from "./pglite-engine.js";
@@ -244,8 +245,8 @@ export class PgliteCluster {
    * every prepared statement first, since a plan prepared before it may no longer fit.
    */
   #statementName(text: string): { name: string; parse: boolean } {
-    if (!DATA_STATEMENT.test(text)) {
-      if (SCHEMA_CHANGE.test(text) && this.#preparedSize > 0) {
+    if (!isDataStatement(text)) {
+      if (isSchemaChange(text) && this.#preparedSize > 0) {
         this.#prepared.clear();
         this.#preparedSize = 0;
         this.#pendingSwitch = [...(this.#pendingSwitch ?? []), "DEALLOCATE ALL"];
@@ -255,11 +256,10 @@ export class PgliteCluster {
     let owned = this.#prepared.get(this.#sessionOwner);
     const known = owned?.get(text);
     if (known !== undefined) return { name: known, parse: false };
-    // A statement whose text varies with its data (an IN list of any length: the relay's marks,
-    // the order watch's look-ups) would be a new prepared plan per length, each kept in
-    // PostgreSQL's memory, which the WebAssembly heap never gives back: those run unnamed. Past
-    // the cap, so does any new text.
-    if (LONG_IN_LIST.test(text) || this.#preparedSize >= MAX_PREPARED) return { name: "", parse: true };
+    // A statement whose text varies with its data would be a new prepared plan per variant, each
+    // kept in PostgreSQL's memory, which the WebAssembly heap never gives back: those run
+    // unnamed. Past the cap, so does any new text.
+    if (!isWorthPreparing(text) || this.#preparedSize >= MAX_PREPARED) return { name: "", parse: true };
     const name = `blossom_${++this.#preparedCount}`;
     if (owned === undefined) {
       owned = new Map();
@@ -468,14 +468,5 @@ const TRANSACTION_END = /^\s*(?:commit|end|rollback|abort)\s*(?:transaction|work
 /** A session owner no service can have: the next borrower switches whoever it is. */
 const UNKNOWN_OWNER = "\u0000unknown";
 
-/** Statements that read or write data, and so can be prepared once and reused. */
-const DATA_STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
-
-/** Statements that may change what a prepared plan relies on (tables, types, rights). */
-const SCHEMA_CHANGE = /^\s*(create|alter|drop|truncate|comment|grant|revoke|reindex|do)\b/i;
-
 /** Prepared statements kept at most (a service has a few dozen distinct statements). */
 const MAX_PREPARED = 500;
-
-/** An IN list of more than three parameters: its length follows the data. */
-const LONG_IN_LIST = /\bin \(\$\d+(?:, \$\d+){3,}\)/i;

@@ -5,6 +5,7 @@ import type { Store } from "../store.js";
 import { PG_OID, parseDate, parseInt8 } from "../type-parsers.js";
 import { maskPassword } from "./database-url.js";
 import { OutcomeAwarePostgresDialect } from "./outcome-aware-dialect.js";
+import { preparingPool } from "./prepared-statements.js";
 
 export interface OpenPostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -65,7 +66,8 @@ export async function openPostgres<DB>(options: OpenPostgresOptions): Promise<St
 
   // A connection lost during a COMMIT (or a write outside a transaction) fails with an
   // OutcomeUnknownError, one lost before it with the driver's error (outcome-aware-dialect.ts).
-  const db = new Kysely<DB>({ dialect: new OutcomeAwarePostgresDialect({ pool }) });
+  // Data statements are prepared once per connection and run by name (prepared-statements.ts).
+  const db = new Kysely<DB>({ dialect: new OutcomeAwarePostgresDialect({ pool: preparingPool(pool) }) });
   let closed: Promise<void> | undefined;
   return {
     kind: "postgres",
