@@ -69,6 +69,20 @@ describe("a lost database connection as a problem", () => {
     }
   });
 
+  it("is 503 with Retry-After for a prepared plan a schema change made stale (its transaction rolled back)", () => {
+    // What PostgreSQL answers (see @blossom/store's prepared-statements.test.ts).
+    const problem = toProblem(
+      Object.assign(new Error("cached plan must not change result type"), {
+        code: "0A000",
+        severity: "ERROR",
+      }),
+    );
+    expect(problem.status).toBe(503);
+    expect(problem.headers["retry-after"]).toBe("1");
+    // Any other 0A000 (a feature the server does not support) stays a 500: retrying would not help.
+    expect(toProblem(Object.assign(new Error("unsupported"), { code: "0A000" })).status).toBe(500);
+  });
+
   it("is 504 outcome-unknown when it was lost during the commit (the store's OutcomeUnknownError)", () => {
     // What @blossom/store throws, as the runtime sees it: its stable code, the driver's error as cause.
     const error = Object.assign(new Error("the database connection was lost during COMMIT"), {

@@ -113,6 +113,20 @@ function isLostConnection(error: unknown): boolean {
 }
 
 /**
+ * A prepared statement whose plan a schema change made stale (`@blossom/store`'s prepared
+ * statements on PostgreSQL: another replica's migration changed the columns it returns, and the
+ * server refused the old plan with 0A000). Inside a transaction the refusal rolled it back, and
+ * the statement is prepared again on its next run: nothing was done, a retry works, so 503.
+ */
+function isStalePlan(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    code === "0A000" && typeof message === "string" && /cached plan must not change result type/.test(message)
+  );
+}
+
+/**
  * `@blossom/store`'s `OutcomeUnknownError` (recognised by its stable `code`, so the runtime does
  * not depend on the store): the connection was lost while a COMMIT (or a write that commits by
  * itself) was in flight, so the write may have been committed. Not a 503, which would say
@@ -163,6 +177,14 @@ export function toProblem(error: unknown): HttpProblem {
   if (isDatabaseOutcomeUnknown(error)) return databaseOutcomeUnknownProblem();
   if (isLostConnection(error)) {
     const problem = HttpProblem.of("unavailable", "The service lost its database connection; retry shortly.");
+    problem.headers["retry-after"] = "1";
+    return problem;
+  }
+  if (isStalePlan(error)) {
+    const problem = HttpProblem.of(
+      "unavailable",
+      "The database's schema changed under the request; retry shortly.",
+    );
     problem.headers["retry-after"] = "1";
     return problem;
   }

@@ -75,7 +75,11 @@ describe.runIf(adapters.includes("postgres"))(
           await sql`update items set value = 'changed' where id = ${2}`.execute(trx);
           return (await read(trx, 1)).rows;
         });
-      await expect(attempt()).rejects.toThrow(/cached plan must not change result type/);
+      // The server's own error, SQLSTATE 0A000, which the services answer 503 (error-handler.ts).
+      await expect(attempt()).rejects.toMatchObject({
+        code: "0A000",
+        message: expect.stringMatching(/cached plan must not change result type/),
+      });
       // Nothing of the failed transaction stayed.
       const { rows } = await sql<{ value: string }>`select value from items where id = ${2}`.execute(
         store.db,

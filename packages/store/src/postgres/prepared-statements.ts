@@ -28,7 +28,8 @@ let lastName = 0;
  * connection drops its names beforehand. One run elsewhere (another replica's, during a rollout)
  * shows as that refusal: the statement gets a new name, parsed again, and runs again at once if
  * no transaction was open (the refusal changed nothing); inside a transaction the refusal aborts
- * it, as any error does, and the caller's retry runs on the new name.
+ * it, as any error does (a service answers it 503: nothing was done), and the caller's retry runs
+ * on the new name.
  */
 export function preparingPool(pool: Pg.Pool): PostgresPool {
   const clients = new WeakMap<Pg.PoolClient, PreparingClient>();
