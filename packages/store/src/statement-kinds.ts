@@ -30,3 +30,8 @@ export function isSchemaChange(text: string): boolean {
 export function isWorthPreparing(text: string): boolean {
   return DATA_STATEMENT.test(text) && !LONG_IN_LIST.test(text);
 }
+
+/** The statement's first word in capitals (SELECT, COMMIT), or STATEMENT: for errors and names. */
+export function statementVerb(text: string): string {
+  return (/^\s*(\w+)/.exec(text)?.[1] ?? "statement").toUpperCase();
+}

@@ -8,6 +8,7 @@ import {
   type TransactionSettings,
 } from "kysely";
 import { isLostInFlight, OutcomeUnknownError } from "../errors.js";
+import { statementVerb } from "../statement-kinds.js";
 
 /**
  * Kysely's PostgreSQL dialect, telling "lost before the commit" from "lost during it".
@@ -38,10 +39,6 @@ export function mayCommitAlone(text: string): boolean {
   return !CONTROL.test(text);
 }
 
-function firstWord(text: string): string {
-  return (/^\s*(\w+)/.exec(text)?.[1] ?? "statement").toUpperCase();
-}
-
 class TrackedConnection implements DatabaseConnection {
   inTransaction = false;
   /** The COMMIT's error, until the ROLLBACK Kysely sends after a failed COMMIT is done. */
@@ -54,7 +51,7 @@ class TrackedConnection implements DatabaseConnection {
       return await this.inner.executeQuery<R>(compiledQuery);
     } catch (error) {
       if (!this.inTransaction && isLostInFlight(error) && mayCommitAlone(compiledQuery.sql))
-        throw new OutcomeUnknownError(firstWord(compiledQuery.sql), error);
+        throw new OutcomeUnknownError(statementVerb(compiledQuery.sql), error);
       throw error;
     }
   }

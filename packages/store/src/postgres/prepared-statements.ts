@@ -1,6 +1,6 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from "kysely";
 import type * as Pg from "pg";
-import { isSchemaChange, isWorthPreparing } from "../statement-kinds.js";
+import { isSchemaChange, isWorthPreparing, statementVerb } from "../statement-kinds.js";
 
 /**
  * Prepared statements per connection, kept by the server, most: a service has a few dozen distinct
@@ -99,7 +99,7 @@ class PreparingClient implements PostgresPoolClient {
     if (known !== undefined) return known;
     if (!isWorthPreparing(text) || this.#used >= MAX_PER_CONNECTION) return undefined;
     // The first word in the name, so the pg instrumentation's span reads "pg.query:SELECT#12 orders".
-    const name = `${/^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? "STATEMENT"}#${++lastName}`;
+    const name = `${statementVerb(text)}#${++lastName}`;
     this.#names.set(text, name);
     this.#used++;
     return name;
